@@ -1,0 +1,15 @@
+DROP TABLE job_claims;
+DROP TABLE outbox;
+DROP TABLE audit_log;
+DROP TABLE idempotency_keys;
+DROP TABLE submissions;
+DROP TABLE tokens;
+DROP TABLE deadlines;
+DROP TABLE events;
+DROP TABLE obligations;
+DROP TABLE calendar_years;
+DROP TABLE calendar_days;
+DROP TABLE calendars;
+DROP TABLE plans;
+DROP TABLE unit_successions;
+DROP TABLE units;

@@ -1,0 +1,207 @@
+//! The `hanbao` command line: `serve`, `migrate`, and what operators need.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use rand::distr::{Alphanumeric, SampleString};
+use secrecy::ExposeSecret;
+use std::io::IsTerminal;
+
+use tracing_subscriber::fmt::format::FmtSpan;
+use tracing_subscriber::EnvFilter;
+
+use crate::config::{Overrides, Settings};
+use crate::http::{auth, AppState, Application};
+use crate::store;
+
+/// hanbao — reporting deadlines of plans (hạn báo cáo).
+///
+/// Turns each reporting obligation of a plan into per-unit deadlines, reminds units by email before they are
+/// due, accepts their reports through a JSON API and escalates lateness.
+///
+/// Start with `hanbao serve`: it creates a SQLite database under ./data, applies migrations and listens on
+/// 127.0.0.1:8080. Configuration comes from config/default.toml (built in), then --config FILE, then
+/// environment variables (HANBAO_*, DATABASE_URL), then these flags.
+#[derive(Debug, Parser)]
+#[command(name = "hanbao", version, about, long_about, max_term_width = 110)]
+pub struct Cli {
+    /// A TOML file overriding the built-in configuration (keys as in config/default.toml).
+    #[arg(long, global = true, env = "HANBAO_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Directory for the SQLite file, the generated admin token and .eml mail [default: data].
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Database: sqlite://PATH, a file path, or postgres://USER@HOST/DB [default: SQLite under --data-dir].
+    #[arg(long, global = true, value_name = "URL")]
+    pub database_url: Option<String>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP service (applies pending migrations first).
+    Serve {
+        /// Address and port to listen on, e.g. 0.0.0.0:8080 [default: 127.0.0.1:8080].
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<String>,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Print the configuration in force (secrets hidden) and exit.
+    Config,
+}
+
+/// Parses the command line, runs the command, and turns failures into a message and exit code 1.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("hanbao: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    let listen = match &cli.command {
+        Command::Serve { listen } => listen.clone(),
+        _ => None,
+    };
+    let overrides = Overrides {
+        data_dir: cli.data_dir.clone(),
+        database_url: cli.database_url.clone(),
+        listen,
+    };
+    let settings = Settings::load(cli.config.as_deref(), &overrides)?;
+    init_tracing(&settings.log);
+    match cli.command {
+        Command::Serve { .. } => serve(settings),
+        Command::Migrate => {
+            let pool = store::connect(&settings.database, 1)?;
+            let applied = store::migrate(&mut *pool.get()?)?;
+            println!(
+                "{} migration(s) applied to {:?}",
+                applied.len(),
+                settings.database
+            );
+            Ok(())
+        }
+        Command::Config => {
+            print_settings(&settings);
+            Ok(())
+        }
+    }
+}
+
+fn init_tracing(filter: &str) {
+    let filter = std::env::var("HANBAO_LOG")
+        .or_else(|_| std::env::var("RUST_LOG"))
+        .unwrap_or_else(|_| filter.to_owned());
+    // One line per request when its span closes (method, path, status, latency), plus events.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_new(&filter).unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_span_events(FmtSpan::CLOSE)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .try_init();
+}
+
+fn print_settings(s: &Settings) {
+    let hidden = |set: bool| if set { "(set, hidden)" } else { "(not set)" };
+    println!("data_dir           = {}", s.data_dir.display());
+    println!("database_url       = {:?}", s.database);
+    println!("pool_size          = {}", s.pool_size);
+    println!("listen             = {}", s.listen);
+    println!("admin_token        = {}", hidden(s.admin_token.is_some()));
+    println!("body_limit         = {}", s.body_limit);
+    println!("time_zone          = {}", s.time_zone);
+    println!(
+        "office_hours_start = {}",
+        s.office_hours_start.format("%H:%M")
+    );
+    println!("smtp_url           = {}", hidden(s.smtp_url.is_some()));
+    println!("mail_from          = {}", s.mail_from);
+    println!("log                = {}", s.log);
+}
+
+/// Opens the database, migrates it, and builds the HTTP application on the configured address.
+pub fn build_application(settings: Settings) -> anyhow::Result<Application> {
+    let pool = store::connect(&settings.database, settings.pool_size)
+        .with_context(|| format!("opening the database {:?}", settings.database))?;
+    let applied = store::migrate(&mut *pool.get()?)?;
+    if !applied.is_empty() {
+        tracing::info!(count = applied.len(), "applied migrations");
+    }
+    let token = match &settings.admin_token {
+        Some(token) => token.expose_secret().to_owned(),
+        None => generated_admin_token(&settings.data_dir)?,
+    };
+    let state = AppState {
+        pool,
+        admin_token_digest: auth::digest(&token),
+        settings: Arc::new(settings),
+    };
+    Application::build(state)
+}
+
+fn serve(settings: Settings) -> anyhow::Result<()> {
+    let database = format!("{:?}", settings.database);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let listen = settings.listen;
+        let app = build_application(settings)?;
+        tracing::info!(%listen, port = app.port(), %database, "hanbao is listening");
+        app.run_until_stopped().await?;
+        Ok(())
+    })
+}
+
+/// Without HANBAO_ADMIN_TOKEN, the first start makes a random admin token and keeps it in
+/// `<data_dir>/admin.token` (readable by the owner only), so a new install is never open to everyone.
+fn generated_admin_token(data_dir: &Path) -> anyhow::Result<String> {
+    let path = data_dir.join("admin.token");
+    if let Ok(existing) = std::fs::read_to_string(&path) {
+        let existing = existing.trim().to_owned();
+        if existing.len() >= 16 {
+            tracing::info!(path = %path.display(), "admin token read from file");
+            return Ok(existing);
+        }
+    }
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("creating {}", data_dir.display()))?;
+    let token = format!(
+        "hb_admin_{}",
+        Alphanumeric.sample_string(&mut rand::rng(), 40)
+    );
+    write_private(&path, &token).with_context(|| format!("writing {}", path.display()))?;
+    tracing::warn!(
+        path = %path.display(),
+        "HANBAO_ADMIN_TOKEN is not set: generated an admin token and wrote it to this file"
+    );
+    Ok(token)
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, content: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    writeln!(file, "{content}")
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, content: &str) -> std::io::Result<()> {
+    std::fs::write(path, format!("{content}\n"))
+}

@@ -1,0 +1,414 @@
+//! Configuration in layers: the embedded `config/default.toml`, an optional file, the environment, then flags.
+//!
+//! Every value is checked once, here, at start: a bad value stops the program with a message that names the key
+//! (and the environment variable that sets it), so nothing later has to second-guess the configuration.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveTime;
+use chrono_tz::Tz;
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+
+/// The embedded defaults, so the binary runs from any directory.
+pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
+
+/// Every key; `HANBAO_<KEY>` environment variables outside this list are left alone (HANBAO_TEST_*, say).
+const KEYS: &[&str] = &[
+    "data_dir",
+    "database_url",
+    "pool_size",
+    "listen",
+    "admin_token",
+    "body_limit",
+    "time_zone",
+    "office_hours_start",
+    "smtp_url",
+    "mail_from",
+    "log",
+];
+
+/// Keys whose environment variable is not simply `HANBAO_<KEY>`.
+const ENV_ALIASES: &[(&str, &str)] = &[("DATABASE_URL", "database_url")];
+
+/// The raw layered values, before they are checked.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    data_dir: PathBuf,
+    database_url: String,
+    pool_size: u32,
+    listen: String,
+    admin_token: String,
+    body_limit: usize,
+    time_zone: String,
+    office_hours_start: String,
+    smtp_url: String,
+    mail_from: String,
+    log: String,
+}
+
+/// Values given on the command line; `None` leaves the lower layers in force.
+#[derive(Debug, Default, Serialize)]
+pub struct Overrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<String>,
+}
+
+/// Which database the URL selects, with the address the driver needs.
+#[derive(Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    /// A SQLite database file.
+    Sqlite(PathBuf),
+    /// A PostgreSQL connection string, passed to libpq as given.
+    Postgres(String),
+}
+
+impl DatabaseUrl {
+    /// Chooses the backend from the URL itself: diesel's `MultiConnection` would otherwise fall back to
+    /// opening any unknown string as a SQLite file, silently.
+    pub fn parse(url: &str) -> Result<Self, String> {
+        let url = url.trim();
+        if url.is_empty() {
+            return Err("is empty".into());
+        }
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(Self::Postgres(url.to_owned()));
+        }
+        if let Some(path) = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+        {
+            if path.is_empty() {
+                return Err("`sqlite://` needs a file path after it".into());
+            }
+            return Ok(Self::Sqlite(PathBuf::from(path)));
+        }
+        if let Some((scheme, _)) = url.split_once(':') {
+            let is_scheme = !scheme.is_empty()
+                && scheme.len() > 1 // a drive letter such as C: is a path
+                && scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c));
+            if is_scheme {
+                return Err(format!(
+                    "scheme `{scheme}:` is not supported: use `sqlite://PATH`, a file path, or `postgres://…`"
+                ));
+            }
+        }
+        Ok(Self::Sqlite(PathBuf::from(url)))
+    }
+
+    pub fn backend_name(&self) -> &'static str {
+        match self {
+            Self::Sqlite(_) => "sqlite",
+            Self::Postgres(_) => "postgres",
+        }
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    // Never print a PostgreSQL password into a log.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Sqlite(path) => write!(f, "sqlite://{}", path.display()),
+            Self::Postgres(url) => write!(f, "{}", redact_password(url)),
+        }
+    }
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
+pub fn redact_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let Some((userinfo, host)) = rest.split_once('@') else {
+        return url.to_owned();
+    };
+    match userinfo.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_owned(),
+    }
+}
+
+/// The checked configuration the program runs with.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub data_dir: PathBuf,
+    pub database: DatabaseUrl,
+    pub pool_size: u32,
+    pub listen: SocketAddr,
+    /// `None` when not configured: `serve` then generates one under `data_dir`.
+    pub admin_token: Option<SecretString>,
+    pub body_limit: usize,
+    pub time_zone: Tz,
+    pub office_hours_start: NaiveTime,
+    pub smtp_url: Option<SecretString>,
+    pub mail_from: String,
+    pub log: String,
+}
+
+/// A configuration value that cannot be used; the message names the key and where it can be set.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration key `{key}` ({env}): {message}")]
+pub struct ConfigError {
+    pub key: String,
+    pub env: String,
+    pub message: String,
+}
+
+impl ConfigError {
+    fn new(key: &str, message: impl Into<String>) -> Self {
+        let env = ENV_ALIASES
+            .iter()
+            .find(|(_, k)| *k == key)
+            .map(|(e, _)| (*e).to_owned())
+            .unwrap_or_else(|| format!("HANBAO_{}", key.to_uppercase()));
+        Self {
+            key: key.to_owned(),
+            env,
+            message: message.into(),
+        }
+    }
+}
+
+impl Settings {
+    /// Loads the layers: embedded defaults, `file` (if any), the process environment, then `overrides`.
+    pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<Self, ConfigError> {
+        Self::load_from(file, overrides, Env::prefixed("HANBAO_"), Env::raw())
+    }
+
+    fn load_from(
+        file: Option<&Path>,
+        overrides: &Overrides,
+        prefixed: Env,
+        raw: Env,
+    ) -> Result<Self, ConfigError> {
+        let mut figment = Figment::from(Toml::string(DEFAULT_TOML));
+        if let Some(file) = file {
+            if !file.is_file() {
+                return Err(ConfigError {
+                    key: "config".into(),
+                    env: "HANBAO_CONFIG".into(),
+                    message: format!("file {} does not exist", file.display()),
+                });
+            }
+            figment = figment.merge(Toml::file(file));
+        }
+        let prefixed = prefixed.only(KEYS);
+        let aliases: Vec<&str> = ENV_ALIASES.iter().map(|(e, _)| *e).collect();
+        let raw = raw.only(&aliases).map(|k| {
+            ENV_ALIASES
+                .iter()
+                .find(|(e, _)| k.as_str().eq_ignore_ascii_case(e))
+                .map(|(_, key)| (*key).into())
+                .unwrap_or_else(|| k.into())
+        });
+        figment = figment
+            .merge(prefixed)
+            .merge(raw)
+            .merge(Serialized::defaults(overrides));
+        let raw: RawConfig = figment.extract().map_err(|e| {
+            let key = e.path.join(".");
+            let message = match &e.kind {
+                figment::error::Kind::UnknownField(field, _) => {
+                    return ConfigError {
+                        key: field.clone(),
+                        env: format!("HANBAO_{}", field.to_uppercase()),
+                        message: "is not a configuration key (see config/default.toml)".into(),
+                    }
+                }
+                kind => kind.to_string(),
+            };
+            ConfigError::new(if key.is_empty() { "config" } else { &key }, message)
+        })?;
+        Self::check(raw)
+    }
+
+    fn check(raw: RawConfig) -> Result<Self, ConfigError> {
+        let database = if raw.database_url.trim().is_empty() {
+            DatabaseUrl::Sqlite(raw.data_dir.join("hanbao.sqlite3"))
+        } else {
+            DatabaseUrl::parse(&raw.database_url)
+                .map_err(|m| ConfigError::new("database_url", m))?
+        };
+        let listen = raw.listen.parse::<SocketAddr>().map_err(|_| {
+            ConfigError::new(
+                "listen",
+                format!(
+                    "`{}` is not an address:port such as 127.0.0.1:8080",
+                    raw.listen
+                ),
+            )
+        })?;
+        let time_zone = raw.time_zone.parse::<Tz>().map_err(|_| {
+            ConfigError::new(
+                "time_zone",
+                format!(
+                    "`{}` is not an IANA time zone name such as Asia/Ho_Chi_Minh",
+                    raw.time_zone
+                ),
+            )
+        })?;
+        let office_hours_start = NaiveTime::parse_from_str(&raw.office_hours_start, "%H:%M")
+            .map_err(|_| {
+                ConfigError::new(
+                    "office_hours_start",
+                    format!("`{}` is not HH:MM", raw.office_hours_start),
+                )
+            })?;
+        if raw.pool_size == 0 {
+            return Err(ConfigError::new("pool_size", "must be at least 1"));
+        }
+        if raw.body_limit < 1024 {
+            return Err(ConfigError::new(
+                "body_limit",
+                "must be at least 1024 bytes",
+            ));
+        }
+        if raw.data_dir.as_os_str().is_empty() {
+            return Err(ConfigError::new("data_dir", "is empty"));
+        }
+        let non_empty = |s: String| (!s.trim().is_empty()).then(|| SecretString::from(s));
+        let admin_token = non_empty(raw.admin_token);
+        if let Some(token) = &admin_token {
+            if token.expose_secret().len() < 16 {
+                return Err(ConfigError::new(
+                    "admin_token",
+                    "must be at least 16 characters long",
+                ));
+            }
+        }
+        let smtp_url = non_empty(raw.smtp_url);
+        if let Some(url) = &smtp_url {
+            let url = url.expose_secret();
+            if !(url.starts_with("smtp://") || url.starts_with("smtps://")) {
+                return Err(ConfigError::new(
+                    "smtp_url",
+                    "must start with smtp:// or smtps://",
+                ));
+            }
+        }
+        Ok(Self {
+            data_dir: raw.data_dir,
+            database,
+            pool_size: raw.pool_size,
+            listen,
+            admin_token,
+            body_limit: raw.body_limit,
+            time_zone,
+            office_hours_start,
+            smtp_url,
+            mail_from: raw.mail_from,
+            log: raw.log,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Runs the layering with `pairs` as if they came from the environment (written into a file layer, so
+    /// tests do not touch the process environment, which other tests share).
+    fn load_env(pairs: &[(&str, &str)], overrides: &Overrides) -> Result<Settings, ConfigError> {
+        let mut content = String::new();
+        for (k, v) in pairs {
+            let key = k.strip_prefix("HANBAO_").unwrap_or(k).to_lowercase();
+            content.push_str(&format!("{key} = {v:?}\n"));
+        }
+        let file = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(file.path(), content).unwrap();
+        let nothing = Env::prefixed("HANBAO_TEST_NOTHING_");
+        Settings::load_from(
+            Some(file.path()),
+            overrides,
+            nothing,
+            Env::raw().only(&["HANBAO_TEST_NOTHING"]),
+        )
+    }
+
+    #[test]
+    fn defaults_use_sqlite_under_the_data_dir() {
+        let s = load_env(&[], &Overrides::default()).unwrap();
+        assert_eq!(
+            s.database,
+            DatabaseUrl::Sqlite(PathBuf::from("data/hanbao.sqlite3"))
+        );
+        assert_eq!(s.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(s.time_zone, chrono_tz::Asia::Ho_Chi_Minh);
+        assert!(s.admin_token.is_none());
+    }
+
+    #[test]
+    fn flags_override_the_file() {
+        let overrides = Overrides {
+            listen: Some("0.0.0.0:9000".into()),
+            ..Overrides::default()
+        };
+        let s = load_env(&[("HANBAO_LISTEN", "127.0.0.1:1")], &overrides).unwrap();
+        assert_eq!(s.listen.to_string(), "0.0.0.0:9000");
+    }
+
+    #[test]
+    fn bad_values_name_their_key() {
+        let e = load_env(
+            &[("HANBAO_TIME_ZONE", "Mars/Olympus")],
+            &Overrides::default(),
+        )
+        .unwrap_err();
+        assert_eq!(
+            (e.key.as_str(), e.env.as_str()),
+            ("time_zone", "HANBAO_TIME_ZONE")
+        );
+        let e = load_env(&[("HANBAO_LISTEN", "localhost")], &Overrides::default()).unwrap_err();
+        assert_eq!(e.key, "listen");
+        let e = load_env(&[("HANBAO_POOL_SIZE", "many")], &Overrides::default()).unwrap_err();
+        assert_eq!(e.key, "pool_size");
+        let e = load_env(&[("HANBAO_COLOUR", "blue")], &Overrides::default()).unwrap_err();
+        assert_eq!(e.key, "colour");
+    }
+
+    #[test]
+    fn database_url_selects_the_backend_or_refuses() {
+        assert_eq!(
+            DatabaseUrl::parse("sqlite://data/x.db").unwrap(),
+            DatabaseUrl::Sqlite("data/x.db".into())
+        );
+        assert_eq!(
+            DatabaseUrl::parse("/var/lib/x.db").unwrap(),
+            DatabaseUrl::Sqlite("/var/lib/x.db".into())
+        );
+        assert!(matches!(
+            DatabaseUrl::parse("postgres://u@h/db").unwrap(),
+            DatabaseUrl::Postgres(_)
+        ));
+        assert!(matches!(
+            DatabaseUrl::parse("postgresql://u@h/db").unwrap(),
+            DatabaseUrl::Postgres(_)
+        ));
+        let err = DatabaseUrl::parse("mysql://root@localhost/db").unwrap_err();
+        assert!(err.contains("mysql"), "{err}");
+        let e = load_env(&[("DATABASE_URL", "redis://x")], &Overrides::default()).unwrap_err();
+        assert_eq!(
+            (e.key.as_str(), e.env.as_str()),
+            ("database_url", "DATABASE_URL")
+        );
+    }
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(
+            redact_password("postgres://u:secret@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
+        let url = DatabaseUrl::parse("postgres://u:secret@h/db").unwrap();
+        assert!(!format!("{url:?}").contains("secret"));
+    }
+}

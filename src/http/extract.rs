@@ -1,0 +1,193 @@
+//! Request extractors: a JSON body (content type, size limit) and a query string, both with serde errors
+//! turned into JSON-pointer field errors.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{web, FromRequest, HttpRequest};
+use futures_util::StreamExt;
+use serde::de::DeserializeOwned;
+
+use super::problem::ApiError;
+use super::AppState;
+use crate::domain::{pointer_token, FieldError};
+
+/// A request body of type `T`, parsed strictly.
+pub struct Json<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let limit = req
+            .app_data::<web::Data<AppState>>()
+            .map(|s| s.settings.body_limit)
+            .unwrap_or(2 * 1024 * 1024);
+        let content_type_ok = is_json(req);
+        let declared_length = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if declared_length.is_some_and(|n| n > limit) {
+                return Err(ApiError::PayloadTooLarge { limit });
+            }
+            if !content_type_ok {
+                return Err(ApiError::UnsupportedMediaType);
+            }
+            let mut body = web::BytesMut::new();
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk.map_err(|e| {
+                    ApiError::MalformedJson(format!("the body could not be read: {e}"))
+                })?;
+                if body.len() + chunk.len() > limit {
+                    return Err(ApiError::PayloadTooLarge { limit });
+                }
+                body.extend_from_slice(&chunk);
+            }
+            parse(&body).map(Json)
+        })
+    }
+}
+
+fn is_json(req: &HttpRequest) -> bool {
+    let Some(value) = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// Parses `body`, telling malformed JSON (400) from well-formed JSON with wrong content (422 with a pointer).
+pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    // Syntax first, so a truncated or garbled body is never reported as a missing field.
+    let value: serde_json::Value =
+        serde_json::from_slice(body).map_err(|e| ApiError::MalformedJson(e.to_string()))?;
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let pointer = path_to_pointer(e.path());
+        ApiError::Invalid(vec![field_error(pointer, &e.into_inner().to_string())])
+    })
+}
+
+/// A query string of type `T`; a parameter of the wrong type is a field error pointing at `/<name>`.
+pub struct Query<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest for Query<T> {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let parsed = form_urlencoded::parse(req.query_string().as_bytes());
+        let deserializer = serde_urlencoded::Deserializer::new(parsed);
+        std::future::ready(
+            serde_path_to_error::deserialize(deserializer)
+                .map(Query)
+                .map_err(|e| {
+                    let pointer = path_to_pointer(e.path());
+                    ApiError::Invalid(vec![field_error(pointer, &e.into_inner().to_string())])
+                }),
+        )
+    }
+}
+
+fn path_to_pointer(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    path.iter()
+        .filter_map(|segment| match segment {
+            Segment::Seq { index } => Some(format!("/{index}")),
+            Segment::Map { key } => Some(format!("/{}", pointer_token(key))),
+            Segment::Enum { .. } | Segment::Unknown => None,
+        })
+        .collect()
+}
+
+/// serde says "missing field `x`" and "unknown field `x`, expected …" about the enclosing object: point at
+/// the field itself, and drop serde_json's "at line … column …" which means nothing to a JSON pointer reader.
+fn field_error(mut pointer: String, text: &str) -> FieldError {
+    let message = match text.rfind(" at line ") {
+        Some(at) => text[..at].to_owned(),
+        None => text.to_owned(),
+    };
+    for prefix in ["missing field `", "unknown field `"] {
+        if let Some(rest) = message.strip_prefix(prefix) {
+            if let Some(name) = rest.split('`').next() {
+                let token = format!("/{}", pointer_token(name));
+                if !pointer.ends_with(&token) {
+                    pointer.push_str(&token);
+                }
+            }
+        }
+    }
+    FieldError::new(pointer, message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Outer {
+        name: String,
+        inner: Vec<Inner>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Inner {
+        n: u32,
+    }
+
+    fn errors(body: &str) -> Vec<FieldError> {
+        match parse::<Outer>(body.as_bytes()) {
+            Err(ApiError::Invalid(errors)) => errors,
+            other => panic!("expected field errors, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn pointers_locate_the_field() {
+        assert_eq!(
+            errors(r#"{"name":"x","inner":[{"n":1},{"n":"two"}]}"#)[0].pointer,
+            "/inner/1/n"
+        );
+        let missing = &errors(r#"{"inner":[]}"#)[0];
+        assert_eq!(missing.pointer, "/name");
+        assert_eq!(missing.message, "missing field `name`");
+        assert_eq!(
+            errors(r#"{"name":"x","inner":[{"n":1,"m":2}]}"#)[0].pointer,
+            "/inner/0/m"
+        );
+    }
+
+    #[test]
+    fn syntax_errors_are_malformed() {
+        assert!(matches!(
+            parse::<Outer>(b"{\"name\":"),
+            Err(ApiError::MalformedJson(_))
+        ));
+        let trailing = parse::<Outer>(br#"{"name":"x","inner":[]} x"#);
+        assert!(
+            matches!(trailing, Err(ApiError::MalformedJson(_))),
+            "{trailing:?}"
+        );
+    }
+}

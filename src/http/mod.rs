@@ -1,0 +1,115 @@
+//! The HTTP interface: actix-web server, routes under `/api/v1`, authentication and problem+json errors.
+
+pub mod audit;
+pub mod auth;
+pub mod extract;
+pub mod health;
+pub mod openapi;
+pub mod plans;
+pub mod problem;
+pub mod units;
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::error::PathError;
+use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+use tracing_actix_web::TracingLogger;
+
+use crate::config::Settings;
+use crate::service::ServiceResult;
+use crate::store::{AnyConnection, Pool};
+use problem::ApiError;
+
+/// What every handler can reach.
+pub struct AppState {
+    pub pool: Pool,
+    pub settings: Arc<Settings>,
+    pub admin_token_digest: [u8; 32],
+}
+
+impl AppState {
+    /// Runs a use case on a pooled connection on the blocking thread pool (diesel is synchronous).
+    pub async fn run<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut AnyConnection) -> ServiceResult<T> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        let result = web::block(move || -> ServiceResult<T> {
+            let mut conn = pool.get().map_err(crate::store::StoreError::from)?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("blocking task failed: {e}")))?;
+        Ok(result?)
+    }
+}
+
+/// The running server and the port it bound (port 0 in the settings picks a free one, as tests do).
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    pub fn build(state: AppState) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(state.settings.listen)
+            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", state.settings.listen))?;
+        let port = listener.local_addr()?.port();
+        let state = web::Data::new(state);
+        let server = HttpServer::new(move || {
+            App::new()
+                .wrap(TracingLogger::default())
+                .app_data(state.clone())
+                .configure(routes)
+        })
+        .listen(listener)?
+        .run();
+        Ok(Self { port, server })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// Every route of the service.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(web::PathConfig::default().error_handler(|e, _| path_error(e).into()))
+        .service(health::healthz)
+        .service(health::readyz)
+        .service(
+            web::scope("/api/v1")
+                .service(openapi::document)
+                .service(units::create)
+                .service(units::list)
+                .service(units::get)
+                .service(units::update)
+                .service(plans::create)
+                .service(plans::list)
+                .service(plans::get)
+                .service(plans::update)
+                .service(audit::list),
+        )
+        .default_service(web::to(not_found));
+}
+
+async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    // A known path with an unsupported method is 405, anything else 404.
+    if req.match_pattern().is_some() {
+        Err(ApiError::MethodNotAllowed)
+    } else {
+        Err(ApiError::NoRoute)
+    }
+}
+
+fn path_error(_e: PathError) -> ApiError {
+    // A path segment of the wrong shape (e.g. a non-numeric id) names no resource.
+    ApiError::NoRoute
+}

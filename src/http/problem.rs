@@ -1,0 +1,205 @@
+//! Errors as RFC 9457 problem documents: the one place where every failure becomes an HTTP status.
+//!
+//! Field errors carry JSON pointers into the request body (for query parameters: `/<name>`). Anything
+//! unexpected is an opaque 500 whose cause goes to the log only.
+
+use actix_web::http::header::{self, ContentType};
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+
+use crate::domain::FieldError;
+use crate::service::ServiceError;
+use crate::store::StoreError;
+
+/// The body of every error response (`application/problem+json`).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    /// A URI naming the kind of problem, e.g. `urn:hanbao:problem:validation`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// One entry per offending field.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+/// Every way a request can fail.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+    /// The body is not JSON at all (syntax error, truncated).
+    #[error("malformed JSON: {0}")]
+    MalformedJson(String),
+    /// Well-formed input with wrong or missing values (type errors, unknown fields, bad query parameters).
+    #[error("invalid input")]
+    Invalid(Vec<FieldError>),
+    #[error("missing or invalid bearer token")]
+    Unauthorized,
+    #[error("request body larger than {limit} bytes")]
+    PayloadTooLarge { limit: usize },
+    #[error("content type must be application/json")]
+    UnsupportedMediaType,
+    #[error("no such resource")]
+    NoRoute,
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        Self::Service(e.into())
+    }
+}
+
+impl ApiError {
+    /// (status, problem slug, title, detail, field errors)
+    fn parts(
+        &self,
+    ) -> (
+        StatusCode,
+        &'static str,
+        &'static str,
+        String,
+        Vec<FieldError>,
+    ) {
+        use StatusCode as S;
+        match self {
+            Self::Service(ServiceError::Validation(errors)) | Self::Invalid(errors) => (
+                S::UNPROCESSABLE_ENTITY,
+                "validation",
+                "Invalid input",
+                summary(errors),
+                errors.clone(),
+            ),
+            Self::Service(e @ ServiceError::NotFound { .. }) => (
+                S::NOT_FOUND,
+                "not-found",
+                "Not found",
+                e.to_string(),
+                vec![],
+            ),
+            Self::Service(ServiceError::Conflict { message, pointer }) => (
+                S::CONFLICT,
+                "conflict",
+                "Conflict",
+                message.clone(),
+                pointer
+                    .iter()
+                    .map(|p| FieldError::new(p.clone(), message.clone()))
+                    .collect(),
+            ),
+            Self::Service(ServiceError::Forbidden(why)) => {
+                (S::FORBIDDEN, "forbidden", "Forbidden", why.clone(), vec![])
+            }
+            Self::Service(ServiceError::Store(StoreError::Pool(_))) => (
+                S::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "Service unavailable",
+                "the database is not reachable right now; try again shortly".into(),
+                vec![],
+            ),
+            Self::Service(ServiceError::Store(_)) | Self::Internal(_) => (
+                S::INTERNAL_SERVER_ERROR,
+                "internal",
+                "Internal server error",
+                "something went wrong on the server; the operators can find the cause in its log"
+                    .into(),
+                vec![],
+            ),
+            Self::MalformedJson(why) => (
+                S::BAD_REQUEST,
+                "malformed-json",
+                "Malformed JSON",
+                why.clone(),
+                vec![],
+            ),
+            Self::Unauthorized => (
+                S::UNAUTHORIZED,
+                "unauthorized",
+                "Unauthorized",
+                "send a valid token as `Authorization: Bearer <token>`".into(),
+                vec![],
+            ),
+            Self::PayloadTooLarge { limit } => (
+                S::PAYLOAD_TOO_LARGE,
+                "payload-too-large",
+                "Payload too large",
+                format!("the request body is larger than the limit of {limit} bytes"),
+                vec![],
+            ),
+            Self::UnsupportedMediaType => (
+                S::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported-media-type",
+                "Unsupported media type",
+                "send the body as `Content-Type: application/json`".into(),
+                vec![],
+            ),
+            Self::NoRoute => (
+                S::NOT_FOUND,
+                "not-found",
+                "Not found",
+                "no such resource".into(),
+                vec![],
+            ),
+            Self::MethodNotAllowed => (
+                S::METHOD_NOT_ALLOWED,
+                "method-not-allowed",
+                "Method not allowed",
+                "this resource does not support that method".into(),
+                vec![],
+            ),
+        }
+    }
+}
+
+fn summary(errors: &[FieldError]) -> String {
+    match errors {
+        [one] => format!("{}: {}", display_pointer(&one.pointer), one.message),
+        many => format!("{} fields are invalid", many.len()),
+    }
+}
+
+fn display_pointer(pointer: &str) -> &str {
+    if pointer.is_empty() {
+        "the body"
+    } else {
+        pointer
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.parts().0
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let (status, slug, title, detail, errors) = self.parts();
+        if status.is_server_error() {
+            // The whole cause chain for operators; the client got an opaque message.
+            tracing::error!(error = ?self, "request failed: {self:#}");
+        }
+        let problem = Problem {
+            kind: format!("urn:hanbao:problem:{slug}"),
+            title: title.into(),
+            status: status.as_u16(),
+            detail,
+            errors,
+        };
+        let mut response = HttpResponse::build(status);
+        response.insert_header(ContentType(
+            "application/problem+json"
+                .parse()
+                .expect("a valid media type"),
+        ));
+        if status == StatusCode::UNAUTHORIZED {
+            response.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"hanbao\""));
+        }
+        response.body(serde_json::to_string(&problem).expect("problems always serialise"))
+    }
+}

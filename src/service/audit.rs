@@ -1,0 +1,70 @@
+//! Reading the audit log.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{Actor, Page, PageParams, ServiceResult};
+use crate::store::audit::{AuditFilter, AuditRow};
+use crate::store::{self, AnyConnection, StoreError};
+
+/// One recorded change.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    /// Who made the change (the token's name, or the operator command).
+    pub actor: String,
+    /// e.g. `unit.create`, `plan.update`.
+    pub action: String,
+    pub entity: String,
+    pub entity_id: String,
+    /// The entity before the change (absent for a creation).
+    pub before: Option<serde_json::Value>,
+    /// The entity after the change.
+    pub after: Option<serde_json::Value>,
+}
+
+/// Query of `GET /api/v1/audit`.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AuditQuery {
+    /// `unit`, `plan`, …
+    pub entity: Option<String>,
+    /// The entity's code or id.
+    pub entity_id: Option<String>,
+}
+
+pub fn list(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    query: &AuditQuery,
+    page: &PageParams,
+) -> ServiceResult<Page<AuditEntry>> {
+    actor.require_admin()?;
+    let mut errors = Vec::new();
+    let (limit, after) = page.resolve(&mut errors);
+    super::ensure_valid(errors)?;
+    let filter = AuditFilter {
+        entity: query.entity.clone(),
+        entity_id: query.entity_id.clone(),
+        after,
+        limit: limit + 1,
+    };
+    let rows = store::audit::list(conn, &filter)?;
+    Ok(Page::from_rows(rows, limit, |r| r.id, render)?)
+}
+
+fn render(row: AuditRow) -> Result<AuditEntry, StoreError> {
+    let json =
+        |column, text: Option<String>| text.map(|t| store::from_json(column, &t)).transpose();
+    Ok(AuditEntry {
+        id: row.id,
+        at: row.at.into(),
+        before: json("audit_log.before", row.before)?,
+        after: json("audit_log.after", row.after)?,
+        actor: row.actor,
+        action: row.action,
+        entity: row.entity,
+        entity_id: row.entity_id,
+    })
+}

@@ -1,0 +1,226 @@
+//! Use cases: each public function is one thing a user does, in one transaction, with its audit entry.
+//!
+//! Services take the connection, the acting [`Actor`] and `now`; they never read the clock or touch HTTP.
+
+pub mod audit;
+pub mod plans;
+pub mod units;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::domain::FieldError;
+use crate::store::audit::AuditEntry;
+use crate::store::{self, AnyConnection, StoreError};
+
+/// What went wrong in a use case, in terms the HTTP layer maps to a status once (see `http::problem`).
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error("invalid input")]
+    Validation(Vec<FieldError>),
+    #[error("{entity} `{key}` does not exist")]
+    NotFound { entity: &'static str, key: String },
+    #[error("{message}")]
+    Conflict {
+        message: String,
+        pointer: Option<String>,
+    },
+    #[error("{0}")]
+    Forbidden(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl ServiceError {
+    pub fn not_found(entity: &'static str, key: impl ToString) -> Self {
+        Self::NotFound {
+            entity,
+            key: key.to_string(),
+        }
+    }
+
+    pub fn invalid(pointer: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Validation(vec![FieldError::new(pointer, message)])
+    }
+}
+
+pub type ServiceResult<T> = Result<T, ServiceError>;
+
+/// Fails with every collected field error at once, so a client can fix its input in one round.
+pub fn ensure_valid(errors: Vec<FieldError>) -> ServiceResult<()> {
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ServiceError::Validation(errors))
+    }
+}
+
+/// The roles of DESIGN.md section 4.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Admin,
+    Coordinator,
+    Reporter,
+    Viewer,
+}
+
+/// Who is making a request, as established by its bearer token.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    /// How the audit log names this actor, e.g. `admin (bootstrap token)` or `token 7 (Sở LĐTBXH)`.
+    pub name: String,
+    pub role: Role,
+    pub unit_id: Option<i64>,
+}
+
+impl Actor {
+    pub fn bootstrap_admin() -> Self {
+        Self {
+            name: "admin (bootstrap token)".into(),
+            role: Role::Admin,
+            unit_id: None,
+        }
+    }
+
+    /// Operators running a CLI command on the server.
+    pub fn operator(command: &str) -> Self {
+        Self {
+            name: format!("operator (hanbao {command})"),
+            role: Role::Admin,
+            unit_id: None,
+        }
+    }
+
+    pub fn require_admin(&self) -> ServiceResult<()> {
+        if self.role == Role::Admin {
+            Ok(())
+        } else {
+            Err(ServiceError::Forbidden("this needs an admin token".into()))
+        }
+    }
+}
+
+/// Writes one audit entry with JSON snapshots of the entity before and after the change. `action` is
+/// `<entity>.<verb>` (e.g. `unit.update`); the entity is the part before the dot.
+pub fn audit<B: Serialize, A: Serialize>(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    action: &str,
+    entity_id: &str,
+    before: Option<&B>,
+    after: Option<&A>,
+) -> Result<(), StoreError> {
+    let entity = action.split_once('.').map_or(action, |(entity, _)| entity);
+    store::audit::record(
+        conn,
+        &AuditEntry {
+            at: now.into(),
+            actor: &actor.name,
+            action,
+            entity,
+            entity_id,
+            before: before.map(store::to_json),
+            after: after.map(store::to_json),
+        },
+    )
+}
+
+/// Keyset pagination: `cursor` is the opaque position after which the page starts.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageParams {
+    /// Items per page, 1 to 1000 (default 100).
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+pub const DEFAULT_LIMIT: i64 = 100;
+pub const MAX_LIMIT: i64 = 1000;
+
+impl PageParams {
+    /// The checked limit and the id to start after; problems are added to `errors`.
+    pub fn resolve(&self, errors: &mut Vec<FieldError>) -> (i64, Option<i64>) {
+        let limit = self.limit.unwrap_or(DEFAULT_LIMIT);
+        if !(1..=MAX_LIMIT).contains(&limit) {
+            errors.push(FieldError::new(
+                "/limit",
+                format!("must be between 1 and {MAX_LIMIT}"),
+            ));
+        }
+        let after = match self.cursor.as_deref() {
+            None | Some("") => None,
+            Some(c) => match c.parse::<i64>() {
+                Ok(id) if id >= 0 => Some(id),
+                _ => {
+                    errors.push(FieldError::new(
+                        "/cursor",
+                        "is not a cursor this server gave out",
+                    ));
+                    None
+                }
+            },
+        };
+        (limit.clamp(1, MAX_LIMIT), after)
+    }
+}
+
+/// One page of a list.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// Pass as `cursor` to get the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+impl<T> Page<T> {
+    /// Builds a page from up to `limit + 1` rows (the extra row only tells that there is a next page),
+    /// rendering each kept row with `view`.
+    pub fn from_rows<R, E>(
+        mut rows: Vec<R>,
+        limit: i64,
+        id: impl Fn(&R) -> i64,
+        view: impl FnMut(R) -> Result<T, E>,
+    ) -> Result<Self, E> {
+        let more = rows.len() as i64 > limit;
+        rows.truncate(limit as usize);
+        let next_cursor = if more {
+            rows.last().map(|r| id(r).to_string())
+        } else {
+            None
+        };
+        Ok(Self {
+            items: rows.into_iter().map(view).collect::<Result<_, E>>()?,
+            next_cursor,
+        })
+    }
+}
+
+/// For PATCH bodies: tells an absent field (`None`) from an explicit `null` (`Some(None)`).
+pub fn nullable<'de, T, D>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    T: Deserialize<'de>,
+    D: Deserializer<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+/// Parses an optional `YYYY-MM-DD` query parameter; a problem is added to `errors`.
+pub fn parse_date_param(
+    name: &str,
+    value: Option<&str>,
+    errors: &mut Vec<FieldError>,
+) -> Option<NaiveDate> {
+    let value = value?;
+    let parsed = value.parse::<NaiveDate>().ok();
+    if parsed.is_none() {
+        errors.push(FieldError::new(
+            format!("/{name}"),
+            format!("`{value}` is not a date YYYY-MM-DD"),
+        ));
+    }
+    parsed
+}

@@ -1,0 +1,367 @@
+//! Units: create, read, list, update — each change audited.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+
+use super::{audit, ensure_valid, nullable, Actor, Page, PageParams, ServiceError, ServiceResult};
+use crate::domain::unit::{self, Contacts, UnitKind, LANGUAGES};
+use crate::domain::FieldError;
+use crate::store::units::{UnitFilter, UnitRow, UnitValues};
+use crate::store::{self, AnyConnection, StoreError};
+
+/// A unit as the API shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Unit {
+    /// Unique code, used in URLs and reporter lists, e.g. `HN-BADINH`.
+    pub code: String,
+    pub name: String,
+    pub kind: UnitKind,
+    /// Code of the parent unit.
+    pub parent: Option<String>,
+    /// IANA time zone name; deadlines of this unit end at its local midnight.
+    pub time_zone: String,
+    /// Language of the emails to this unit (`vi` or `en`).
+    pub language: String,
+    pub contacts: Contacts,
+    /// First day the unit exists (inclusive); `null` means since always.
+    pub valid_from: Option<NaiveDate>,
+    /// Last day the unit exists (inclusive); `null` means still in existence.
+    pub valid_until: Option<NaiveDate>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Body of `POST /api/v1/units`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewUnit {
+    pub code: String,
+    pub name: String,
+    pub kind: UnitKind,
+    /// Code of an existing unit.
+    #[serde(default)]
+    pub parent: Option<String>,
+    /// Default: the parent's time zone, else the server's `time_zone`.
+    #[serde(default)]
+    pub time_zone: Option<String>,
+    /// Default: the parent's language, else `vi`.
+    #[serde(default)]
+    pub language: Option<String>,
+    #[serde(default)]
+    pub contacts: Option<Contacts>,
+    #[serde(default)]
+    pub valid_from: Option<NaiveDate>,
+    #[serde(default)]
+    pub valid_until: Option<NaiveDate>,
+}
+
+/// Body of `PATCH /api/v1/units/{code}`: fields present are changed, `null` clears a nullable field.
+/// The code cannot change: a renamed unit is a succession.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UnitPatch {
+    pub name: Option<String>,
+    pub kind: Option<UnitKind>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub parent: Option<Option<String>>,
+    pub time_zone: Option<String>,
+    pub language: Option<String>,
+    pub contacts: Option<Contacts>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<NaiveDate>)]
+    pub valid_from: Option<Option<NaiveDate>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<NaiveDate>)]
+    pub valid_until: Option<Option<NaiveDate>>,
+}
+
+/// Query of `GET /api/v1/units`.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UnitQuery {
+    /// Only the direct children of this unit code.
+    pub parent: Option<String>,
+    /// Only units of this kind.
+    pub kind: Option<String>,
+    /// Only units that exist on this day (YYYY-MM-DD).
+    pub valid_on: Option<String>,
+}
+
+/// The state a unit is checked in before it is written.
+struct Draft {
+    name: String,
+    kind: UnitKind,
+    parent_id: Option<i64>,
+    time_zone: String,
+    language: String,
+    contacts: Contacts,
+    valid_from: Option<NaiveDate>,
+    valid_until: Option<NaiveDate>,
+}
+
+impl Draft {
+    fn values<'a>(&'a self, contacts_json: &'a str, now: DateTime<Utc>) -> UnitValues<'a> {
+        UnitValues {
+            name: self.name.trim(),
+            kind: self.kind.as_str(),
+            parent_id: self.parent_id,
+            time_zone: &self.time_zone,
+            language: &self.language,
+            contacts: contacts_json,
+            valid_from: self.valid_from,
+            valid_until: self.valid_until,
+            updated_at: now.into(),
+        }
+    }
+
+    /// Every field error of the draft (the parent is resolved by the caller).
+    fn check(&self) -> Vec<FieldError> {
+        let mut errors = Vec::new();
+        errors.extend(unit::check_name("/name", &self.name));
+        if self.time_zone.parse::<Tz>().is_err() {
+            errors.push(FieldError::new(
+                "/time_zone",
+                format!(
+                    "`{}` is not an IANA time zone name such as Asia/Ho_Chi_Minh",
+                    self.time_zone
+                ),
+            ));
+        }
+        if !LANGUAGES.contains(&self.language.as_str()) {
+            errors.push(FieldError::new(
+                "/language",
+                format!("must be one of {}", LANGUAGES.join(", ")),
+            ));
+        }
+        errors.extend(unit::check_contacts("/contacts", &self.contacts));
+        errors.extend(unit::check_validity(self.valid_from, self.valid_until));
+        errors
+    }
+}
+
+/// Resolves a parent code, collecting a field error when it names no unit.
+fn resolve_parent(
+    conn: &mut AnyConnection,
+    code: &str,
+    errors: &mut Vec<FieldError>,
+) -> Result<Option<UnitRow>, StoreError> {
+    let parent = store::units::find_by_code(conn, code)?;
+    if parent.is_none() {
+        errors.push(FieldError::new(
+            "/parent",
+            format!("unit `{code}` does not exist"),
+        ));
+    }
+    Ok(parent)
+}
+
+/// Creates a unit; `default_zone` is the office's zone, used when neither the input nor the parent names one.
+pub fn create(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    default_zone: Tz,
+    input: NewUnit,
+) -> ServiceResult<Unit> {
+    actor.require_admin()?;
+    store::transaction(conn, |conn| {
+        let mut errors: Vec<FieldError> =
+            unit::check_code("/code", &input.code).into_iter().collect();
+        let parent = match &input.parent {
+            Some(code) => resolve_parent(conn, code, &mut errors)?,
+            None => None,
+        };
+        let draft = Draft {
+            name: input.name,
+            kind: input.kind,
+            parent_id: parent.as_ref().map(|p| p.id),
+            time_zone: input
+                .time_zone
+                .or_else(|| parent.as_ref().map(|p| p.time_zone.clone()))
+                .unwrap_or_else(|| default_zone.name().to_owned()),
+            language: input
+                .language
+                .or_else(|| parent.as_ref().map(|p| p.language.clone()))
+                .unwrap_or_else(|| "vi".into()),
+            contacts: input.contacts.unwrap_or_default(),
+            valid_from: input.valid_from,
+            valid_until: input.valid_until,
+        };
+        errors.extend(draft.check());
+        ensure_valid(errors)?;
+        if store::units::find_by_code(conn, &input.code)?.is_some() {
+            return Err(duplicate(&input.code));
+        }
+        let contacts = store::to_json(&draft.contacts);
+        let id =
+            store::units::insert(conn, &input.code, draft.values(&contacts, now)).map_err(|e| {
+                if e.is_unique_violation() {
+                    duplicate(&input.code)
+                } else {
+                    e.into()
+                }
+            })?;
+        let created = load(conn, id)?;
+        audit::<Unit, Unit>(
+            conn,
+            actor,
+            now,
+            "unit.create",
+            &created.code,
+            None,
+            Some(&created),
+        )?;
+        Ok(created)
+    })
+}
+
+fn duplicate(code: &str) -> ServiceError {
+    ServiceError::Conflict {
+        message: format!("a unit with code `{code}` already exists"),
+        pointer: Some("/code".into()),
+    }
+}
+
+pub fn update(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    code: &str,
+    patch: UnitPatch,
+) -> ServiceResult<Unit> {
+    actor.require_admin()?;
+    store::transaction(conn, |conn| {
+        let row = store::units::find_by_code(conn, code)?
+            .ok_or_else(|| ServiceError::not_found("unit", code))?;
+        let before = view(conn, row.clone())?;
+        let mut errors = Vec::new();
+        let parent_id = match patch.parent {
+            None => row.parent_id,
+            Some(None) => None,
+            Some(Some(parent_code)) => {
+                let parent = resolve_parent(conn, &parent_code, &mut errors)?;
+                if let Some(parent) = &parent {
+                    let mut chain = store::units::ancestors(conn, parent.id)?;
+                    chain.push(parent.id);
+                    if chain.contains(&row.id) {
+                        errors.push(FieldError::new(
+                            "/parent",
+                            format!(
+                                "unit `{parent_code}` is `{code}` itself or one of its descendants"
+                            ),
+                        ));
+                    }
+                }
+                parent.map(|p| p.id)
+            }
+        };
+        let draft = Draft {
+            name: patch.name.unwrap_or(row.name),
+            kind: patch.kind.unwrap_or(before.kind),
+            parent_id,
+            time_zone: patch.time_zone.unwrap_or(row.time_zone),
+            language: patch.language.unwrap_or(row.language),
+            contacts: patch.contacts.unwrap_or(before.contacts.clone()),
+            valid_from: patch.valid_from.unwrap_or(row.valid_from),
+            valid_until: patch.valid_until.unwrap_or(row.valid_until),
+        };
+        errors.extend(draft.check());
+        ensure_valid(errors)?;
+        let contacts = store::to_json(&draft.contacts);
+        store::units::update(conn, row.id, draft.values(&contacts, now))?;
+        let after = load(conn, row.id)?;
+        audit(
+            conn,
+            actor,
+            now,
+            "unit.update",
+            code,
+            Some(&before),
+            Some(&after),
+        )?;
+        Ok(after)
+    })
+}
+
+pub fn get(conn: &mut AnyConnection, code: &str) -> ServiceResult<Unit> {
+    let row = store::units::find_by_code(conn, code)?
+        .ok_or_else(|| ServiceError::not_found("unit", code))?;
+    Ok(view(conn, row)?)
+}
+
+pub fn list(
+    conn: &mut AnyConnection,
+    query: &UnitQuery,
+    page: &PageParams,
+) -> ServiceResult<Page<Unit>> {
+    let mut errors = Vec::new();
+    let (limit, after) = page.resolve(&mut errors);
+    let valid_on = super::parse_date_param("valid_on", query.valid_on.as_deref(), &mut errors);
+    if let Some(kind) = &query.kind {
+        if UnitKind::parse(kind).is_none() {
+            let kinds: Vec<_> = UnitKind::ALL.iter().map(|k| k.as_str()).collect();
+            errors.push(FieldError::new(
+                "/kind",
+                format!("must be one of {}", kinds.join(", ")),
+            ));
+        }
+    }
+    let parent_id = match &query.parent {
+        Some(code) => resolve_parent(conn, code, &mut errors)?.map(|p| p.id),
+        None => None,
+    };
+    ensure_valid(errors)?;
+    let filter = UnitFilter {
+        parent_id,
+        kind: query.kind.clone(),
+        valid_on,
+        after,
+        limit: limit + 1,
+    };
+    let rows = store::units::list(conn, &filter)?;
+    let parent_ids: Vec<i64> = rows.iter().filter_map(|r| r.parent_id).collect();
+    let codes = store::units::codes_by_id(conn, &parent_ids)?;
+    let page = Page::from_rows(
+        rows,
+        limit,
+        |r| r.id,
+        |row| {
+            let parent = row.parent_id.and_then(|id| codes.get(&id).cloned());
+            render(row, parent)
+        },
+    )?;
+    Ok(page)
+}
+
+fn load(conn: &mut AnyConnection, id: i64) -> Result<Unit, StoreError> {
+    let row = store::units::find(conn, id)?
+        .ok_or_else(|| StoreError::Corrupt(format!("unit {id} vanished")))?;
+    view(conn, row)
+}
+
+fn view(conn: &mut AnyConnection, row: UnitRow) -> Result<Unit, StoreError> {
+    let parent = match row.parent_id {
+        Some(id) => store::units::codes_by_id(conn, &[id])?.remove(&id),
+        None => None,
+    };
+    render(row, parent)
+}
+
+fn render(row: UnitRow, parent: Option<String>) -> Result<Unit, StoreError> {
+    Ok(Unit {
+        kind: UnitKind::parse(&row.kind)
+            .ok_or_else(|| StoreError::Corrupt(format!("unit kind `{}`", row.kind)))?,
+        contacts: store::from_json("units.contacts", &row.contacts)?,
+        code: row.code,
+        name: row.name,
+        parent,
+        time_zone: row.time_zone,
+        language: row.language,
+        valid_from: row.valid_from,
+        valid_until: row.valid_until,
+        created_at: row.created_at.into(),
+        updated_at: row.updated_at.into(),
+    })
+}

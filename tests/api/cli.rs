@@ -1,0 +1,72 @@
+//! The `hanbao` binary: configuration errors name their key; `migrate` prepares a database.
+
+use std::process::Command;
+
+fn hanbao(dir: &std::path::Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_hanbao"));
+    command
+        .current_dir(dir)
+        .env_remove("DATABASE_URL")
+        .env_remove("HANBAO_ADMIN_TOKEN");
+    command
+}
+
+#[test]
+fn invalid_configuration_stops_with_the_key_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        ("HANBAO_TIME_ZONE", "Mars/Olympus_Mons", "time_zone"),
+        (
+            "DATABASE_URL",
+            "mysql://root@localhost/hanbao",
+            "database_url",
+        ),
+        ("HANBAO_LISTEN", "everywhere", "listen"),
+        ("HANBAO_POOL_SIZE", "0", "pool_size"),
+    ];
+    for (var, value, key) in cases {
+        let output = hanbao(dir.path())
+            .arg("migrate")
+            .env(var, value)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{var}={value} was accepted");
+        assert!(
+            stderr.contains(&format!("`{key}`")) && stderr.contains(var),
+            "{var}: {stderr}"
+        );
+    }
+    // Nothing was created by a refused start, not even the data directory.
+    assert!(!dir.path().join("data").exists());
+}
+
+#[test]
+fn migrate_creates_the_sqlite_database_under_the_data_dir() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = hanbao(dir.path()).arg("migrate").output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(dir.path().join("data/hanbao.sqlite3").is_file());
+    assert!(String::from_utf8_lossy(&output.stdout).starts_with("1 migration(s) applied"));
+    let again = hanbao(dir.path()).arg("migrate").output().unwrap();
+    assert!(String::from_utf8_lossy(&again.stdout).starts_with("0 migration(s) applied"));
+}
+
+#[test]
+fn help_explains_the_commands() {
+    let output = Command::new(env!("CARGO_BIN_EXE_hanbao"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&output.stdout);
+    for word in ["serve", "migrate", "DATABASE_URL", "--config"] {
+        assert!(
+            help.contains(word),
+            "--help does not mention {word}:\n{help}"
+        );
+    }
+}

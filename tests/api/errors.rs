@@ -1,0 +1,299 @@
+//! Bad input of every kind gets the right status and a problem+json body naming the field, and changes nothing.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+use crate::backend_test;
+use crate::helpers::{pointers, send, TestApp};
+
+/// Asserts a problem+json answer with `status` and exactly these pointers.
+async fn expect_problem(
+    response: reqwest::Response,
+    status: StatusCode,
+    expected_pointers: &[&str],
+) -> Value {
+    assert_eq!(response.status(), status);
+    let content_type = response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(content_type, "application/problem+json");
+    let problem: Value = response.json().await.unwrap();
+    assert_eq!(problem["status"], status.as_u16());
+    assert!(problem["type"]
+        .as_str()
+        .unwrap()
+        .starts_with("urn:hanbao:problem:"));
+    assert!(!problem["title"].as_str().unwrap().is_empty());
+    let mut found = pointers(&problem);
+    found.sort();
+    assert_eq!(found, expected_pointers, "{problem}");
+    problem
+}
+
+async fn post_unit(app: &TestApp, body: Value) -> reqwest::Response {
+    app.request(Method::POST, "/api/v1/units")
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
+backend_test!(
+    field_errors_name_the_field_and_store_nothing,
+    |app| async move {
+        app.seed_hanoi().await;
+        let before = app.snapshot().await;
+        let good = json!({"code": "HN-TAYHO", "name": "UBND quận Tây Hồ", "kind": "district", "parent": "HN"});
+        let with = |key: &str, value: Value| {
+            let mut body = good.clone();
+            body[key] = value;
+            body
+        };
+        let without = |key: &str| {
+            let mut body = good.clone();
+            body.as_object_mut().unwrap().remove(key);
+            body
+        };
+        let cases: Vec<(Value, StatusCode, Vec<&str>)> = vec![
+            (
+                with("colour", json!("blue")),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                vec!["/colour"],
+            ),
+            (
+                with("kind", json!(5)),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                vec!["/kind"],
+            ),
+            (
+                with("kind", json!("distrct")),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                vec!["/kind"],
+            ),
+            (
+                without("name"),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                vec!["/name"],
+            ),
+            (
+                with("time_zone", json!("Asia/Hanoi_City")),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                vec!["/time_zone"],
+            ),
+            (
+                with("parent", json!("HN-NOWHERE")),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                vec!["/parent"],
+            ),
+            (
+                with("code", json!("HN TAYHO")),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                vec!["/code"],
+            ),
+            (
+                with("valid_from", json!("2025-02-30")),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                vec!["/valid_from"],
+            ),
+            (
+                with(
+                    "contacts",
+                    json!({"reporters": ["ok@x.vn", "not an email"], "heads": []}),
+                ),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                vec!["/contacts/reporters/1"],
+            ),
+            (
+                with("contacts", json!({"reporters": [], "bosses": []})),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                vec!["/contacts/bosses"],
+            ),
+            (
+                with("code", json!("HN-BADINH")),
+                StatusCode::CONFLICT,
+                vec!["/code"],
+            ),
+        ];
+        for (body, status, expected) in cases {
+            let response = post_unit(&app, body.clone()).await;
+            expect_problem(response, status, &expected).await;
+        }
+        // Several problems at once are all reported.
+        let mut body = with("time_zone", json!("Nowhere/Else"));
+        body["parent"] = json!("HN-NOWHERE");
+        body["language"] = json!("fr");
+        expect_problem(
+            post_unit(&app, body).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &["/language", "/parent", "/time_zone"],
+        )
+        .await;
+
+        assert_eq!(
+            app.snapshot().await,
+            before,
+            "a refused request changed stored data"
+        );
+    }
+);
+
+backend_test!(malformed_json_is_400, |app| async move {
+    let before = app.snapshot().await;
+    for body in [
+        "{\"code\": \"X\",",
+        "not json",
+        "{\"code\": \"X\"} trailing",
+    ] {
+        let response = app
+            .request(Method::POST, "/api/v1/units")
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        expect_problem(response, StatusCode::BAD_REQUEST, &[]).await;
+    }
+    assert_eq!(app.snapshot().await, before);
+});
+
+backend_test!(tokens_are_required, |app| async move {
+    let body = json!({"code": "X", "name": "X", "kind": "other"});
+    let anonymous = app
+        .client
+        .post(app.url("/api/v1/units"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        anonymous.headers()["www-authenticate"],
+        "Bearer realm=\"hanbao\""
+    );
+    expect_problem(anonymous, StatusCode::UNAUTHORIZED, &[]).await;
+    let wrong = app
+        .client
+        .get(app.url("/api/v1/units"))
+        .bearer_auth("not-the-token")
+        .send()
+        .await
+        .unwrap();
+    expect_problem(wrong, StatusCode::UNAUTHORIZED, &[]).await;
+    let basic = app
+        .client
+        .get(app.url("/api/v1/plans"))
+        .basic_auth("admin", Some("x"))
+        .send()
+        .await
+        .unwrap();
+    expect_problem(basic, StatusCode::UNAUTHORIZED, &[]).await;
+    assert_eq!(
+        app.get("/api/v1/units/X").await.0,
+        StatusCode::NOT_FOUND,
+        "nothing was created"
+    );
+});
+
+backend_test!(unknown_routes_and_methods, |app| async move {
+    expect_problem(
+        app.request(Method::GET, "/api/v1/nothing-here")
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::NOT_FOUND,
+        &[],
+    )
+    .await;
+    expect_problem(
+        app.request(Method::GET, "/api/v1/plans/abc")
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::NOT_FOUND,
+        &[],
+    )
+    .await;
+    expect_problem(
+        app.request(Method::GET, "/api/v1/plans/999")
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::NOT_FOUND,
+        &[],
+    )
+    .await;
+    // A known path with a method it does not have.
+    expect_problem(
+        app.request(Method::DELETE, "/api/v1/units")
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::METHOD_NOT_ALLOWED,
+        &[],
+    )
+    .await;
+});
+
+backend_test!(size_and_content_type_limits, |app| async move {
+    let before = app.snapshot().await;
+    // The test server's limit is 64 KiB.
+    let huge = json!({"code": "BIG", "name": "x".repeat(70 * 1024), "kind": "other"});
+    expect_problem(
+        post_unit(&app, huge).await,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        &[],
+    )
+    .await;
+    let form = app
+        .request(Method::POST, "/api/v1/units")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("code=X&name=X&kind=other")
+        .send()
+        .await
+        .unwrap();
+    expect_problem(form, StatusCode::UNSUPPORTED_MEDIA_TYPE, &[]).await;
+    let no_type = app
+        .request(Method::POST, "/api/v1/units")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    expect_problem(no_type, StatusCode::UNSUPPORTED_MEDIA_TYPE, &[]).await;
+    assert_eq!(app.snapshot().await, before);
+});
+
+backend_test!(
+    unexpected_failures_are_opaque_500s_and_roll_back,
+    |app| async move {
+        app.seed_hanoi().await;
+        // Break the audit log: creating a unit now fails after the unit's own INSERT, inside the transaction.
+        app.execute_sql("DROP TABLE audit_log");
+        let response = post_unit(
+            &app,
+            json!({"code": "HN-TAYHO", "name": "UBND quận Tây Hồ", "kind": "district"}),
+        )
+        .await;
+        let problem = expect_problem(response, StatusCode::INTERNAL_SERVER_ERROR, &[]).await;
+        let detail = problem["detail"].as_str().unwrap().to_lowercase();
+        assert!(
+            !detail.contains("audit_log") && !detail.contains("table"),
+            "internal detail leaked: {detail}"
+        );
+        let (status, _) = app.get("/api/v1/units/HN-TAYHO").await;
+        assert_eq!(
+            status,
+            StatusCode::NOT_FOUND,
+            "the unit's INSERT was rolled back with the failed audit entry"
+        );
+    }
+);
+
+backend_test!(query_parameters_of_the_wrong_type, |app| async move {
+    let (status, problem) = send(app.request(Method::GET, "/api/v1/units?limit=many")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(problem["status"], 422);
+    assert_eq!(pointers(&problem), ["/limit"]);
+    let (status, problem) = send(app.request(Method::GET, "/api/v1/units?cursor=xyz")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(pointers(&problem), ["/cursor"]);
+});

@@ -1,0 +1,13 @@
+//! hanbao's integration tests: one binary that starts the real server on port 0 against a fresh database.
+//!
+//! Every database test runs twice, on SQLite (a temp file) and on PostgreSQL (a fresh database on the server
+//! named by HANBAO_TEST_POSTGRES_URL; without it the PostgreSQL half says it was skipped).
+
+mod helpers;
+
+mod cli;
+mod errors;
+mod health;
+mod openapi;
+mod plans;
+mod units;
