@@ -53,6 +53,9 @@ pub enum Command {
     Migrate,
     /// Print the configuration in force (secrets hidden) and exit.
     Config,
+    /// Load the demo data set from the seed plans: Hà Nội 269/KH-UBND with its 30 districts, the Biên Hòa
+    /// campaign letter with its 25 wards and one campaign, the Cao Bằng and Thừa Thiên Huế plans.
+    Demo,
 }
 
 /// Parses the command line, runs the command, and turns failures into a message and exit code 1.
@@ -83,7 +86,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve { .. } => serve(settings),
         Command::Migrate => {
             let pool = store::connect(&settings.database, 1)?;
-            let applied = store::migrate(&mut *pool.get()?)?;
+            let mut conn = pool.get()?;
+            let applied = store::migrate(&mut conn)?;
+            crate::service::calendars::ensure_builtin(&mut conn, chrono::Utc::now())?;
             println!(
                 "{} migration(s) applied to {:?}",
                 applied.len(),
@@ -93,6 +98,20 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Config => {
             print_settings(&settings);
+            Ok(())
+        }
+        Command::Demo => {
+            let pool = store::connect(&settings.database, 1)?;
+            let mut conn = pool.get()?;
+            store::migrate(&mut conn)?;
+            let now = chrono::Utc::now();
+            crate::service::calendars::ensure_builtin(&mut conn, now)?;
+            let report =
+                crate::service::demo::load(&mut conn, now).map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!(
+                "demo loaded into {:?}: {} units, {} plans, {} obligations, {} deadlines",
+                settings.database, report.units, report.plans, report.obligations, report.deadlines
+            );
             Ok(())
         }
     }
@@ -133,9 +152,13 @@ fn print_settings(s: &Settings) {
 pub fn build_application(settings: Settings) -> anyhow::Result<Application> {
     let pool = store::connect(&settings.database, settings.pool_size)
         .with_context(|| format!("opening the database {:?}", settings.database))?;
-    let applied = store::migrate(&mut *pool.get()?)?;
-    if !applied.is_empty() {
-        tracing::info!(count = applied.len(), "applied migrations");
+    {
+        let mut conn = pool.get()?;
+        let applied = store::migrate(&mut conn)?;
+        if !applied.is_empty() {
+            tracing::info!(count = applied.len(), "applied migrations");
+        }
+        crate::service::calendars::ensure_builtin(&mut conn, chrono::Utc::now())?;
     }
     let token = match &settings.admin_token {
         Some(token) => token.expose_secret().to_owned(),

@@ -1,9 +1,23 @@
 //! The pure core: the rules of units, periods, calendars and deadlines as plain functions over plain data.
 //! No database, no HTTP, no clock: time is always a parameter.
 
+pub mod calendar;
+pub mod due;
+pub mod materialize;
+pub mod period;
+pub mod schedule;
+pub mod status;
 pub mod unit;
 
+use std::fmt;
+
 use serde::Serialize;
+
+pub use calendar::{Calendar, CalendarError, DayKind};
+pub use due::{due_at, last_day, DueError};
+pub use period::{data_window, periods_in, Cutoff, Period, PeriodParseError, PeriodType};
+pub use schedule::{DueRule, Phrase, Schedule, Shift};
+pub use status::{is_on_time, status_at, DeadlineStatus};
 
 /// One problem with one field of the input, located by a JSON pointer (RFC 6901) into the request body.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -22,7 +36,37 @@ impl FieldError {
     }
 }
 
+impl fmt::Display for FieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.pointer, self.message)
+    }
+}
+
 /// Escapes one reference token of a JSON pointer (`~` → `~0`, `/` → `~1`).
 pub fn pointer_token(token: &str) -> String {
     token.replace('~', "~0").replace('/', "~1")
+}
+
+#[cfg(test)]
+pub(crate) mod test_support {
+    use chrono::{Days, NaiveDate};
+    use proptest::prelude::*;
+
+    use super::Calendar;
+
+    /// The calendar the binary ships, so the tests see the same holidays as production.
+    pub const VN_TOML: &str = include_str!("../../config/calendars/vn.toml");
+
+    pub fn vn() -> Calendar {
+        Calendar::from_toml(VN_TOML).expect("shipped calendar parses")
+    }
+
+    pub fn date(s: &str) -> NaiveDate {
+        s.parse().expect("test dates are valid")
+    }
+
+    /// Days from 2000 to 2039: the published calendar years and the fallback years around them.
+    pub fn any_date() -> impl Strategy<Value = NaiveDate> {
+        (0u64..365 * 40).prop_map(|d| date("2000-01-01") + Days::new(d))
+    }
 }

@@ -2,8 +2,11 @@
 
 pub mod audit;
 pub mod auth;
+pub mod calendars;
+pub mod deadlines;
 pub mod extract;
 pub mod health;
+pub mod obligations;
 pub mod openapi;
 pub mod plans;
 pub mod problem;
@@ -91,10 +94,22 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .service(units::list)
                 .service(units::get)
                 .service(units::update)
+                .service(units::succeed)
                 .service(plans::create)
                 .service(plans::list)
                 .service(plans::get)
                 .service(plans::update)
+                .service(obligations::create)
+                .service(obligations::list)
+                .service(obligations::get)
+                .service(obligations::update)
+                .service(deadlines::list)
+                .service(deadlines::get)
+                .service(deadlines::create_event)
+                .service(deadlines::list_events)
+                .service(calendars::days)
+                .service(calendars::put_day)
+                .service(calendars::delete_day)
                 .service(audit::list),
         )
         .default_service(web::to(not_found));

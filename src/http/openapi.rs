@@ -4,7 +4,7 @@ use actix_web::{get, HttpResponse};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{audit, health, plans, units};
+use super::{audit, calendars, deadlines, health, obligations, plans, units};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -14,14 +14,20 @@ use super::{audit, health, plans, units};
     ),
     paths(
         health::healthz, health::readyz, document,
-        units::create, units::list, units::get, units::update,
+        units::create, units::list, units::get, units::update, units::succeed,
         plans::create, plans::list, plans::get, plans::update,
+        obligations::create, obligations::list, obligations::get, obligations::update,
+        deadlines::list, deadlines::get, deadlines::create_event, deadlines::list_events,
+        calendars::days, calendars::put_day, calendars::delete_day,
         audit::list,
     ),
     modifiers(&BearerAuth, &ApiPrefix),
     tags(
         (name = "units", description = "Organisations that report or receive reports (đơn vị)"),
         (name = "plans", description = "Documents that create reporting obligations (kế hoạch)"),
+        (name = "obligations", description = "Who reports what to whom, when (nghĩa vụ báo cáo)"),
+        (name = "deadlines", description = "Per-unit, per-period deadlines (hạn nộp) and the events that create them"),
+        (name = "calendars", description = "Working days, holidays and làm-bù days"),
         (name = "audit", description = "Who changed what, when"),
         (name = "health", description = "Probes"),
     )

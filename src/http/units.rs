@@ -8,7 +8,7 @@ use super::auth::Authenticated;
 use super::extract::{Json, Query};
 use super::problem::{ApiError, Problem};
 use super::AppState;
-use crate::service::units::{NewUnit, Unit, UnitPatch, UnitQuery};
+use crate::service::units::{NewUnit, Succession, SuccessionInput, Unit, UnitPatch, UnitQuery};
 use crate::service::{self, Page, PageParams};
 
 /// Create a unit.
@@ -100,4 +100,29 @@ pub async fn update(
         .run(move |conn| service::units::update(conn, &actor, now, &code, patch))
         .await?;
     Ok(HttpResponse::Ok().json(unit))
+}
+
+/// End a unit and hand its open deadlines to its successors (merge, split, rename).
+#[utoipa::path(
+    tag = "units",
+    params(("code" = String, Path, description = "the unit that ends")),
+    request_body = SuccessionInput,
+    responses(
+        (status = 200, body = Succession), (status = 400, body = Problem), (status = 401, body = Problem),
+        (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/units/{code}/succession")]
+pub async fn succeed(
+    state: web::Data<AppState>,
+    Authenticated(actor): Authenticated,
+    code: web::Path<String>,
+    Json(input): Json<SuccessionInput>,
+) -> Result<HttpResponse, ApiError> {
+    let now = Utc::now();
+    let result = state
+        .run(move |conn| service::units::succeed(conn, &actor, now, &code, input))
+        .await?;
+    Ok(HttpResponse::Ok().json(result))
 }

@@ -3,6 +3,10 @@
 //! Services take the connection, the acting [`Actor`] and `now`; they never read the clock or touch HTTP.
 
 pub mod audit;
+pub mod calendars;
+pub mod deadlines;
+pub mod demo;
+pub mod obligations;
 pub mod plans;
 pub mod units;
 

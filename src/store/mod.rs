@@ -5,6 +5,9 @@
 //! the `UtcTimestamp` type) and a backend-specific fast path stays possible where speed needs it.
 
 pub mod audit;
+pub mod calendars;
+pub mod deadlines;
+pub mod obligations;
 pub mod plans;
 pub mod schema;
 pub mod types;
@@ -163,7 +166,15 @@ where
     let begin = match conn {
         AnyConnection::Pg(c) => AnsiTransactionManager::begin_transaction(c),
         AnyConnection::Sqlite(c) => {
-            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")
+            // Nested use cases (the demo loader, say) become savepoints inside the outer transaction.
+            let depth = <AnsiTransactionManager as TransactionManager<SqliteConnection>>::transaction_manager_status_mut(c)
+                .transaction_depth()
+                .map_err(StoreError::from)?;
+            if depth.is_some() {
+                AnsiTransactionManager::begin_transaction(c)
+            } else {
+                AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")
+            }
         }
     };
     begin.map_err(StoreError::from)?;

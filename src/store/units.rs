@@ -161,3 +161,94 @@ pub fn ancestors(conn: &mut AnyConnection, id: i64) -> Result<Vec<i64>, StoreErr
     }
     Ok(chain)
 }
+
+/// Units whose parent is one of `parent_ids`.
+pub fn children_of(
+    conn: &mut AnyConnection,
+    parent_ids: &[i64],
+) -> Result<Vec<UnitRow>, StoreError> {
+    let mut rows = Vec::new();
+    for chunk in parent_ids.chunks(1000) {
+        let part: Vec<UnitRow> = with_conn!(conn, c => units::table
+            .filter(units::parent_id.eq_any(chunk))
+            .select(UnitRow::as_select())
+            .order(units::id)
+            .load(c))?;
+        rows.extend(part);
+    }
+    Ok(rows)
+}
+
+/// Every unit below `parent_id`, level by level (a query per level, not per unit).
+pub fn descendants(conn: &mut AnyConnection, parent_id: i64) -> Result<Vec<UnitRow>, StoreError> {
+    let mut all: Vec<UnitRow> = Vec::new();
+    let mut seen = std::collections::HashSet::from([parent_id]);
+    let mut level = vec![parent_id];
+    while !level.is_empty() {
+        let children: Vec<UnitRow> = children_of(conn, &level)?
+            .into_iter()
+            .filter(|u| seen.insert(u.id))
+            .collect();
+        level = children.iter().map(|u| u.id).collect();
+        all.extend(children);
+    }
+    Ok(all)
+}
+
+pub fn find_many(conn: &mut AnyConnection, ids: &[i64]) -> Result<Vec<UnitRow>, StoreError> {
+    let mut rows = Vec::new();
+    for chunk in ids.chunks(1000) {
+        let part: Vec<UnitRow> = with_conn!(conn, c => units::table
+            .filter(units::id.eq_any(chunk))
+            .select(UnitRow::as_select())
+            .load(c))?;
+        rows.extend(part);
+    }
+    Ok(rows)
+}
+
+/// A succession link: `predecessor` ended and `successor` took over on `effective_on`.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = super::schema::unit_successions)]
+pub struct SuccessionRow {
+    pub predecessor_id: i64,
+    pub successor_id: i64,
+    pub kind: String,
+    pub effective_on: NaiveDate,
+}
+
+pub fn insert_succession(
+    conn: &mut AnyConnection,
+    link: &SuccessionRow,
+    now: UtcDateTime,
+) -> Result<(), StoreError> {
+    use super::schema::unit_successions as s;
+    with_conn!(conn, c => diesel::insert_into(s::table)
+        .values((
+            s::predecessor_id.eq(link.predecessor_id),
+            s::successor_id.eq(link.successor_id),
+            s::kind.eq(&link.kind),
+            s::effective_on.eq(link.effective_on),
+            s::created_at.eq(now),
+        ))
+        .execute(c))?;
+    Ok(())
+}
+
+/// The successions whose predecessor is one of `ids`.
+pub fn successions_from(
+    conn: &mut AnyConnection,
+    ids: &[i64],
+) -> Result<Vec<SuccessionRow>, StoreError> {
+    use super::schema::unit_successions as s;
+    let mut rows = Vec::new();
+    for chunk in ids.chunks(1000) {
+        let part: Vec<SuccessionRow> = with_conn!(conn, c => s::table
+            .filter(s::predecessor_id.eq_any(chunk))
+            .select(SuccessionRow::as_select())
+            .order(s::id)
+            .load(c))?;
+        rows.extend(part);
+    }
+    Ok(rows)
+}

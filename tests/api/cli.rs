@@ -70,3 +70,24 @@ fn help_explains_the_commands() {
         );
     }
 }
+
+#[test]
+fn demo_loads_the_seed_plans_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = hanbao(dir.path()).arg("demo").output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // Hà Nội 30 districts × 2022–2024, Biên Hòa 27 addressees × 1 campaign, Cao Bằng 10 × 2023–2025,
+    // Thừa Thiên Huế 9 × 2021–2025.
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("86 units, 4 plans, 4 obligations, 192 deadlines"),
+        "{stdout}"
+    );
+    let again = hanbao(dir.path()).arg("demo").output().unwrap();
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already loaded"));
+}

@@ -18,24 +18,39 @@ async fn openapi_document_covers_every_route() {
     }
     routes.sort();
     let expected = [
+        "DELETE /api/v1/calendars/{code}/days/{date}",
         "GET /api/v1/audit",
+        "GET /api/v1/calendars/{code}/days",
+        "GET /api/v1/deadlines",
+        "GET /api/v1/deadlines/{id}",
+        "GET /api/v1/events",
+        "GET /api/v1/obligations/{id}",
         "GET /api/v1/openapi.json",
         "GET /api/v1/plans",
         "GET /api/v1/plans/{id}",
+        "GET /api/v1/plans/{id}/obligations",
         "GET /api/v1/units",
         "GET /api/v1/units/{code}",
         "GET /healthz",
         "GET /readyz",
+        "PATCH /api/v1/obligations/{id}",
         "PATCH /api/v1/plans/{id}",
         "PATCH /api/v1/units/{code}",
+        "POST /api/v1/calendars/{code}/days",
+        "POST /api/v1/events",
         "POST /api/v1/plans",
+        "POST /api/v1/plans/{id}/obligations",
         "POST /api/v1/units",
+        "POST /api/v1/units/{code}/succession",
     ];
     assert_eq!(routes, expected);
     // Every documented route is served: none of them is an unknown route (404 with "no such resource").
     for route in &routes {
         let (method, path) = route.split_once(' ').unwrap();
-        let path = path.replace("{code}", "X").replace("{id}", "1");
+        let path = path
+            .replace("{code}", "X")
+            .replace("{id}", "1")
+            .replace("{date}", "2030-01-01");
         let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
         let (_, body) = send(
             app.request(method, &path)

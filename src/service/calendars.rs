@@ -1,0 +1,257 @@
+//! Working-day calendars: the built-in Vietnamese one, reading, and day edits that recompute open deadlines.
+
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{audit, obligations, Actor, ServiceError, ServiceResult};
+use crate::domain::{Calendar, DayKind};
+use crate::store::calendars::{DayRow, YearRow};
+use crate::store::{self, AnyConnection, StoreError};
+
+/// Calendars shipped in the binary: (code, name, TOML facts in the format of config/calendars/vn.toml).
+const BUILTIN: &[(&str, &str, &str)] = &[(
+    "vn",
+    "Lịch làm việc cơ quan nhà nước Việt Nam (Vietnamese public-service working days)",
+    include_str!("../../config/calendars/vn.toml"),
+)];
+
+/// Loads the built-in calendars into an empty database (once; later edits through the API are kept).
+pub fn ensure_builtin(conn: &mut AnyConnection, now: DateTime<Utc>) -> Result<(), StoreError> {
+    for (code, name, toml) in BUILTIN {
+        store::transaction(conn, |conn| {
+            if store::calendars::find(conn, code)?.is_some() {
+                return Ok(());
+            }
+            let calendar = Calendar::from_toml(toml)
+                .map_err(|e| StoreError::Corrupt(format!("built-in calendar {code}: {e}")))?;
+            let id = store::calendars::insert(conn, code, name, now.into())?;
+            let days: Vec<DayRow> = calendar
+                .days()
+                .map(|(day, kind)| DayRow {
+                    calendar_id: id,
+                    day,
+                    kind: kind_name(kind).into(),
+                    name: None,
+                })
+                .collect();
+            store::calendars::insert_days(conn, &days)?;
+            let years: Vec<YearRow> = calendar
+                .years()
+                .map(|(year, complete)| YearRow {
+                    calendar_id: id,
+                    year,
+                    complete,
+                })
+                .collect();
+            store::calendars::insert_years(conn, &years)
+        })?;
+    }
+    Ok(())
+}
+
+fn kind_name(kind: DayKind) -> &'static str {
+    match kind {
+        DayKind::Holiday => "holiday",
+        DayKind::WorkingDay => "working_day",
+    }
+}
+
+fn parse_kind(kind: &str) -> Result<DayKind, StoreError> {
+    match kind {
+        "holiday" => Ok(DayKind::Holiday),
+        "working_day" => Ok(DayKind::WorkingDay),
+        other => Err(StoreError::Corrupt(format!("calendar day kind `{other}`"))),
+    }
+}
+
+/// The domain calendar `code`, or `None` when there is no such calendar.
+pub fn load(conn: &mut AnyConnection, code: &str) -> Result<Option<Calendar>, StoreError> {
+    let Some(row) = store::calendars::find(conn, code)? else {
+        return Ok(None);
+    };
+    let mut calendar = Calendar::default();
+    for day in store::calendars::days(conn, row.id)? {
+        calendar
+            .set_day(day.day, parse_kind(&day.kind)?)
+            .map_err(|e| StoreError::Corrupt(format!("calendar {code}: {e}")))?;
+    }
+    for year in store::calendars::years(conn, row.id)? {
+        calendar.set_calendar_complete(year.year, year.complete);
+    }
+    Ok(Some(calendar))
+}
+
+/// One day that differs from the weekly pattern.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CalendarDay {
+    pub date: NaiveDate,
+    /// `holiday` (a weekday off) or `working_day` (a weekend day worked, làm bù).
+    #[schema(value_type = String)]
+    pub kind: DayKind,
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CalendarYear {
+    pub year: i32,
+    /// Whether the official schedule of this year is published and entered. When false, only weekends and the
+    /// fixed solar holidays (1/1, 30/4, 1/5, 2/9) are known and deadlines may still move.
+    pub calendar_complete: bool,
+}
+
+/// `GET /api/v1/calendars/{code}/days`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CalendarDays {
+    pub code: String,
+    pub name: String,
+    /// The years asked about (the `year` parameter, or every year with data).
+    pub years: Vec<CalendarYear>,
+    pub days: Vec<CalendarDay>,
+}
+
+/// The answer to a day edit.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct DayEdit {
+    pub day: CalendarDay,
+    /// Open deadlines whose last day moved because of the edit.
+    pub deadlines_rescheduled: usize,
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DaysQuery {
+    /// Only this year's days (and its `calendar_complete`).
+    pub year: Option<i32>,
+}
+
+pub fn days(
+    conn: &mut AnyConnection,
+    code: &str,
+    query: &DaysQuery,
+) -> ServiceResult<CalendarDays> {
+    let row = store::calendars::find(conn, code)?
+        .ok_or_else(|| ServiceError::not_found("calendar", code))?;
+    let stored_years = store::calendars::years(conn, row.id)?;
+    let years = match query.year {
+        Some(year) => vec![CalendarYear {
+            year,
+            calendar_complete: stored_years.iter().any(|y| y.year == year && y.complete),
+        }],
+        None => stored_years
+            .iter()
+            .map(|y| CalendarYear {
+                year: y.year,
+                calendar_complete: y.complete,
+            })
+            .collect(),
+    };
+    let days = store::calendars::days(conn, row.id)?
+        .into_iter()
+        .filter(|d| query.year.is_none_or(|y| d.day.year() == y))
+        .map(|d| {
+            Ok(CalendarDay {
+                date: d.day,
+                kind: parse_kind(&d.kind)?,
+                name: d.name,
+            })
+        })
+        .collect::<Result<_, StoreError>>()?;
+    Ok(CalendarDays {
+        code: row.code,
+        name: row.name,
+        years,
+        days,
+    })
+}
+
+/// Adds (or replaces) a day and recomputes every open deadline of the obligations using this calendar.
+pub fn put_day(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    code: &str,
+    day: CalendarDay,
+) -> ServiceResult<DayEdit> {
+    actor.require_admin()?;
+    store::transaction(conn, |conn| {
+        let row = store::calendars::find(conn, code)?
+            .ok_or_else(|| ServiceError::not_found("calendar", code))?;
+        let mut calendar = load(conn, code)?.unwrap_or_default();
+        calendar
+            .set_day(day.date, day.kind)
+            .map_err(|e| ServiceError::invalid("/kind", e.to_string()))?;
+        let name = day
+            .name
+            .as_deref()
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .map(str::to_owned);
+        store::calendars::put_day(
+            conn,
+            &DayRow {
+                calendar_id: row.id,
+                day: day.date,
+                kind: kind_name(day.kind).into(),
+                name: name.clone(),
+            },
+        )?;
+        let day = CalendarDay { name, ..day };
+        let rescheduled = obligations::recompute_for_calendar(conn, now, code)?;
+        audit::<CalendarDay, CalendarDay>(
+            conn,
+            actor,
+            now,
+            "calendar.day_put",
+            &format!("{code}/{}", day.date),
+            None,
+            Some(&day),
+        )?;
+        Ok(DayEdit {
+            day,
+            deadlines_rescheduled: rescheduled,
+        })
+    })
+}
+
+/// Removes a day's override and recomputes open deadlines.
+pub fn delete_day(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    code: &str,
+    date: NaiveDate,
+) -> ServiceResult<usize> {
+    actor.require_admin()?;
+    store::transaction(conn, |conn| {
+        let row = store::calendars::find(conn, code)?
+            .ok_or_else(|| ServiceError::not_found("calendar", code))?;
+        let before = store::calendars::days(conn, row.id)?
+            .into_iter()
+            .find(|d| d.day == date);
+        let Some(before) = before else {
+            return Err(ServiceError::not_found(
+                "calendar day",
+                format!("{code}/{date}"),
+            ));
+        };
+        store::calendars::delete_day(conn, row.id, date)?;
+        let rescheduled = obligations::recompute_for_calendar(conn, now, code)?;
+        let before = CalendarDay {
+            date,
+            kind: parse_kind(&before.kind)?,
+            name: before.name,
+        };
+        audit::<CalendarDay, CalendarDay>(
+            conn,
+            actor,
+            now,
+            "calendar.day_delete",
+            &format!("{code}/{date}"),
+            Some(&before),
+            None,
+        )?;
+        Ok(rescheduled)
+    })
+}

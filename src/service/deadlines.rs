@@ -1,0 +1,353 @@
+//! Deadlines (hạn nộp) as the API lists them, and the events that create event-relative ones.
+
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+
+use super::obligations::{self, MaterialiseReport};
+use super::{audit, ensure_valid, Actor, Page, PageParams, ServiceError, ServiceResult};
+use crate::domain::{status_at, DeadlineStatus, FieldError, PeriodType, Schedule};
+use crate::store::deadlines::{DeadlineFilter, ListedDeadline};
+use crate::store::obligations::{EventRow, NewEvent};
+use crate::store::{self, AnyConnection, StoreError, UtcDateTime};
+
+/// One (obligation, unit, period) with its last day and the moment it expires.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Deadline {
+    pub id: i64,
+    pub obligation_id: i64,
+    /// Code of the reporting unit.
+    pub unit: String,
+    /// Period id: `2024`, `2024S1`, `2024Q3`, `202409`, `2024W07`, `once`, `E<event id>`.
+    pub period: String,
+    /// The last local day on which the report is in time.
+    pub last_day: NaiveDate,
+    /// 00:00 after the last day in the unit's time zone, with the unit's offset.
+    #[schema(value_type = String, format = DateTime)]
+    pub due_at: DateTime<FixedOffset>,
+    /// The status at the moment of the request: open, overdue, submitted, late, waived or returned.
+    #[schema(value_type = String)]
+    pub status: DeadlineStatus,
+    pub submitted_at: Option<DateTime<Utc>>,
+}
+
+/// Query of `GET /api/v1/deadlines`.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DeadlineQuery {
+    /// Only this obligation's deadlines.
+    pub obligation: Option<i64>,
+    /// Only this unit code's deadlines.
+    pub unit: Option<String>,
+    /// Only this period id.
+    pub period: Option<String>,
+    /// open, overdue, submitted, late, waived or returned (as of now).
+    pub status: Option<String>,
+    /// due_at strictly before this instant (RFC 3339) or day (YYYY-MM-DD, meaning its 00:00 UTC).
+    pub due_before: Option<String>,
+    /// due_at at or after this instant or day.
+    pub due_after: Option<String>,
+}
+
+fn parse_instant(name: &str, value: &str, errors: &mut Vec<FieldError>) -> Option<UtcDateTime> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(value) {
+        return Some(UtcDateTime(t.with_timezone(&Utc)));
+    }
+    if let Ok(d) = value.parse::<NaiveDate>() {
+        return Some(UtcDateTime(
+            d.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc(),
+        ));
+    }
+    errors.push(FieldError::new(
+        format!("/{name}"),
+        format!("`{value}` is neither an RFC 3339 instant nor a date"),
+    ));
+    None
+}
+
+/// `<due_at micros>.<id>`: the keyset position of a row in (due_at, id) order.
+fn cursor_of(row: &ListedDeadline) -> String {
+    format!("{}.{}", row.0.due_at.0.timestamp_micros(), row.0.id)
+}
+
+fn parse_cursor(cursor: &str) -> Option<(UtcDateTime, i64)> {
+    let (micros, id) = cursor.split_once('.')?;
+    let at = DateTime::from_timestamp_micros(micros.parse().ok()?)?;
+    Some((UtcDateTime(at), id.parse().ok()?))
+}
+
+pub fn list(
+    conn: &mut AnyConnection,
+    now: DateTime<Utc>,
+    query: &DeadlineQuery,
+    page: &PageParams,
+) -> ServiceResult<Page<Deadline>> {
+    let mut errors = Vec::new();
+    let limit = page.limit.unwrap_or(super::DEFAULT_LIMIT);
+    if !(1..=super::MAX_LIMIT).contains(&limit) {
+        errors.push(FieldError::new(
+            "/limit",
+            format!("must be between 1 and {}", super::MAX_LIMIT),
+        ));
+    }
+    let after = match page.cursor.as_deref().filter(|c| !c.is_empty()) {
+        None => None,
+        Some(c) => {
+            let parsed = parse_cursor(c);
+            if parsed.is_none() {
+                errors.push(FieldError::new(
+                    "/cursor",
+                    "is not a cursor this server gave out",
+                ));
+            }
+            parsed
+        }
+    };
+    let mut filter = DeadlineFilter {
+        obligation_id: query.obligation,
+        period: query.period.clone(),
+        after,
+        limit: limit.clamp(1, super::MAX_LIMIT) + 1,
+        ..DeadlineFilter::default()
+    };
+    if let Some(code) = &query.unit {
+        match store::units::find_by_code(conn, code)? {
+            Some(unit) => filter.unit_id = Some(unit.id),
+            None => errors.push(FieldError::new(
+                "/unit",
+                format!("unit `{code}` does not exist"),
+            )),
+        }
+    }
+    filter.due_before = query
+        .due_before
+        .as_deref()
+        .and_then(|v| parse_instant("due_before", v, &mut errors));
+    filter.due_from = query
+        .due_after
+        .as_deref()
+        .and_then(|v| parse_instant("due_after", v, &mut errors));
+    // open and overdue are one stored state split at `now`: narrow the due_at range accordingly.
+    let now_bound = UtcDateTime(now);
+    match query.status.as_deref() {
+        None => {}
+        Some("open") => {
+            filter.state = Some("pending");
+            filter.due_from = Some(filter.due_from.map_or(now_bound, |t| t.max(now_bound)));
+        }
+        Some("overdue") => {
+            filter.state = Some("pending");
+            filter.due_before = Some(filter.due_before.map_or(now_bound, |t| t.min(now_bound)));
+        }
+        Some("submitted") => filter.state = Some("submitted"),
+        Some("late") => filter.state = Some("late"),
+        Some("waived") => filter.state = Some("waived"),
+        Some("returned") => filter.state = Some("returned"),
+        Some(other) => errors.push(FieldError::new(
+            "/status",
+            format!("`{other}` is not one of open, overdue, submitted, late, waived, returned"),
+        )),
+    }
+    ensure_valid(errors)?;
+    let rows = store::deadlines::list(conn, &filter)?;
+    let more = rows.len() as i64 > limit;
+    let kept: Vec<ListedDeadline> = rows.into_iter().take(limit as usize).collect();
+    let next_cursor = if more {
+        kept.last().map(cursor_of)
+    } else {
+        None
+    };
+    let items = kept
+        .into_iter()
+        .map(|row| render(row, now))
+        .collect::<Result<_, StoreError>>()?;
+    Ok(Page { items, next_cursor })
+}
+
+pub fn get(conn: &mut AnyConnection, now: DateTime<Utc>, id: i64) -> ServiceResult<Deadline> {
+    let row =
+        store::deadlines::find(conn, id)?.ok_or_else(|| ServiceError::not_found("deadline", id))?;
+    Ok(render(row, now)?)
+}
+
+/// The status that holds at `now` (DESIGN.md §2.6), from the stored facts.
+pub fn status_of(row: &store::deadlines::DeadlineRow, now: DateTime<Utc>) -> DeadlineStatus {
+    status_at(
+        row.due_at.0,
+        row.submitted_at.map(|t| t.0),
+        row.state == "waived",
+        row.state == "returned",
+        now,
+    )
+}
+
+fn render((row, unit, zone): ListedDeadline, now: DateTime<Utc>) -> Result<Deadline, StoreError> {
+    let tz: Tz = zone
+        .parse()
+        .map_err(|_| StoreError::Corrupt(format!("unit {unit} time zone `{zone}`")))?;
+    Ok(Deadline {
+        status: status_of(&row, now),
+        due_at: row.due_at.0.with_timezone(&tz).fixed_offset(),
+        id: row.id,
+        obligation_id: row.obligation_id,
+        unit,
+        period: row.period,
+        last_day: row.last_day,
+        submitted_at: row.submitted_at.map(|t| t.0),
+    })
+}
+
+/// Body of `POST /api/v1/events`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewEventInput {
+    /// An obligation whose schedule has `period_type: event`.
+    pub obligation_id: i64,
+    /// e.g. "Đợt tuyên truyền tháng 3/2025".
+    pub name: String,
+    /// The day the event ended; `after_event` counts from the day after.
+    pub ended_on: NaiveDate,
+    /// Only these units report on it (codes); default: every reporter of the obligation.
+    #[serde(default)]
+    pub units: Option<Vec<String>>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Event {
+    pub id: i64,
+    pub obligation_id: i64,
+    pub name: String,
+    pub ended_on: NaiveDate,
+    pub units: Option<Vec<String>>,
+    /// The period id of its deadlines: `E<id>`.
+    pub period: String,
+    /// How many deadlines it has.
+    pub deadlines: usize,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct EventQuery {
+    /// Only this obligation's events.
+    pub obligation: Option<i64>,
+}
+
+pub fn create_event(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    input: NewEventInput,
+) -> ServiceResult<Event> {
+    actor.require_admin()?;
+    store::transaction(conn, |conn| {
+        let mut errors = Vec::new();
+        match store::obligations::find(conn, input.obligation_id)? {
+            None => errors.push(FieldError::new(
+                "/obligation_id",
+                format!("obligation {} does not exist", input.obligation_id),
+            )),
+            Some(o) => {
+                let schedule: Schedule = store::from_json("obligations.schedule", &o.schedule)?;
+                if schedule.period_type != PeriodType::Event {
+                    errors.push(FieldError::new(
+                        "/obligation_id",
+                        format!(
+                            "obligation {} is {}, not event-triggered",
+                            o.id,
+                            schedule.period_type.as_str()
+                        ),
+                    ));
+                }
+            }
+        }
+        if input.name.trim().is_empty() {
+            errors.push(FieldError::new("/name", "must not be empty"));
+        }
+        if let Some(codes) = &input.units {
+            if codes.is_empty() {
+                errors.push(FieldError::new(
+                    "/units",
+                    "name at least one unit, or leave it out for all reporters",
+                ));
+            }
+            for (i, code) in codes.iter().enumerate() {
+                if store::units::find_by_code(conn, code)?.is_none() {
+                    errors.push(FieldError::new(
+                        format!("/units/{i}"),
+                        format!("unit `{code}` does not exist"),
+                    ));
+                }
+            }
+        }
+        ensure_valid(errors)?;
+        let units = input.units.as_ref().map(store::to_json);
+        let id = store::obligations::insert_event(
+            conn,
+            &NewEvent {
+                obligation_id: input.obligation_id,
+                name: input.name.trim(),
+                ended_on: input.ended_on,
+                units: units.as_deref(),
+                created_at: now.into(),
+            },
+        )?;
+        let MaterialiseReport { created, .. } =
+            obligations::rematerialise(conn, now, input.obligation_id)?;
+        let event = store::obligations::find_event(conn, id)?
+            .ok_or_else(|| StoreError::Corrupt(format!("event {id} vanished")))?;
+        let view = render_event(event, created)?;
+        audit::<Event, Event>(
+            conn,
+            actor,
+            now,
+            "event.create",
+            &id.to_string(),
+            None,
+            Some(&view),
+        )?;
+        Ok(view)
+    })
+}
+
+pub fn list_events(
+    conn: &mut AnyConnection,
+    query: &EventQuery,
+    page: &PageParams,
+) -> ServiceResult<Page<Event>> {
+    let mut errors = Vec::new();
+    let (limit, after) = page.resolve(&mut errors);
+    ensure_valid(errors)?;
+    let rows = store::obligations::events(conn, query.obligation, after, limit + 1)?;
+    Ok(Page::from_rows(
+        rows,
+        limit,
+        |r| r.id,
+        |row| {
+            let count = store::deadlines::of_obligation(
+                conn,
+                row.obligation_id,
+                Some(&format!("E{}", row.id)),
+            )?
+            .len();
+            render_event(row, count)
+        },
+    )?)
+}
+
+fn render_event(row: EventRow, deadlines: usize) -> Result<Event, StoreError> {
+    Ok(Event {
+        period: format!("E{}", row.id),
+        units: row
+            .units
+            .as_deref()
+            .map(|u| store::from_json("events.units", u))
+            .transpose()?,
+        id: row.id,
+        obligation_id: row.obligation_id,
+        name: row.name,
+        ended_on: row.ended_on,
+        deadlines,
+        created_at: row.created_at.into(),
+    })
+}

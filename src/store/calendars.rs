@@ -1,0 +1,105 @@
+//! Queries on `calendars`, `calendar_days` and `calendar_years`.
+
+use chrono::NaiveDate;
+use diesel::prelude::*;
+
+use super::schema::{calendar_days, calendar_years, calendars};
+use super::{AnyConnection, StoreError, UtcDateTime};
+use crate::with_conn;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = calendars)]
+pub struct CalendarRow {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+    pub created_at: UtcDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = calendar_days)]
+pub struct DayRow {
+    pub calendar_id: i64,
+    pub day: NaiveDate,
+    pub kind: String,
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = calendar_years)]
+pub struct YearRow {
+    pub calendar_id: i64,
+    pub year: i32,
+    pub complete: bool,
+}
+
+pub fn find(conn: &mut AnyConnection, code: &str) -> Result<Option<CalendarRow>, StoreError> {
+    let row = with_conn!(conn, c => calendars::table
+        .filter(calendars::code.eq(code))
+        .select(CalendarRow::as_select())
+        .first(c)
+        .optional())?;
+    Ok(row)
+}
+
+pub fn insert(
+    conn: &mut AnyConnection,
+    code: &str,
+    name: &str,
+    now: UtcDateTime,
+) -> Result<i64, StoreError> {
+    let id = with_conn!(conn, c => diesel::insert_into(calendars::table)
+        .values((calendars::code.eq(code), calendars::name.eq(name), calendars::created_at.eq(now)))
+        .returning(calendars::id)
+        .get_result(c))?;
+    Ok(id)
+}
+
+pub fn days(conn: &mut AnyConnection, calendar_id: i64) -> Result<Vec<DayRow>, StoreError> {
+    let rows = with_conn!(conn, c => calendar_days::table
+        .filter(calendar_days::calendar_id.eq(calendar_id))
+        .order(calendar_days::day)
+        .select(DayRow::as_select())
+        .load(c))?;
+    Ok(rows)
+}
+
+pub fn years(conn: &mut AnyConnection, calendar_id: i64) -> Result<Vec<YearRow>, StoreError> {
+    let rows = with_conn!(conn, c => calendar_years::table
+        .filter(calendar_years::calendar_id.eq(calendar_id))
+        .order(calendar_years::year)
+        .select(YearRow::as_select())
+        .load(c))?;
+    Ok(rows)
+}
+
+pub fn insert_days(conn: &mut AnyConnection, rows: &[DayRow]) -> Result<(), StoreError> {
+    with_conn!(conn, c => diesel::insert_into(calendar_days::table).values(rows).execute(c))?;
+    Ok(())
+}
+
+pub fn insert_years(conn: &mut AnyConnection, rows: &[YearRow]) -> Result<(), StoreError> {
+    with_conn!(conn, c => diesel::insert_into(calendar_years::table).values(rows).execute(c))?;
+    Ok(())
+}
+
+/// Replaces the override of one day (delete, then insert: portable, no ON CONFLICT needed).
+pub fn put_day(conn: &mut AnyConnection, row: &DayRow) -> Result<(), StoreError> {
+    delete_day(conn, row.calendar_id, row.day)?;
+    insert_days(conn, std::slice::from_ref(row))
+}
+
+/// Removes the override of one day; true when there was one.
+pub fn delete_day(
+    conn: &mut AnyConnection,
+    calendar_id: i64,
+    day: NaiveDate,
+) -> Result<bool, StoreError> {
+    let n = with_conn!(conn, c => diesel::delete(
+        calendar_days::table
+            .filter(calendar_days::calendar_id.eq(calendar_id))
+            .filter(calendar_days::day.eq(day)),
+    )
+    .execute(c))?;
+    Ok(n > 0)
+}

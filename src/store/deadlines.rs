@@ -1,0 +1,204 @@
+//! Queries on `deadlines`: bulk materialisation, the diff of a recomputation, and the filtered list.
+
+use chrono::NaiveDate;
+use diesel::prelude::*;
+
+use super::schema::{deadlines, units};
+use super::{AnyConnection, StoreError, UtcDateTime};
+use crate::with_conn;
+
+/// Rows per INSERT: 8 parameters each stays far below PostgreSQL's 65,535 and SQLite's 32,766 bind limits.
+const BATCH: usize = 2000;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = deadlines)]
+pub struct DeadlineRow {
+    pub id: i64,
+    pub obligation_id: i64,
+    pub unit_id: i64,
+    pub period: String,
+    pub event_id: Option<i64>,
+    pub last_day: NaiveDate,
+    pub due_at: UtcDateTime,
+    pub state: String,
+    pub submitted_at: Option<UtcDateTime>,
+    pub extended_reason: Option<String>,
+    pub waived_reason: Option<String>,
+    pub created_at: UtcDateTime,
+    pub updated_at: UtcDateTime,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = deadlines)]
+pub struct NewDeadline {
+    pub obligation_id: i64,
+    pub unit_id: i64,
+    pub period: String,
+    pub event_id: Option<i64>,
+    pub last_day: NaiveDate,
+    pub due_at: UtcDateTime,
+    pub created_at: UtcDateTime,
+    pub updated_at: UtcDateTime,
+}
+
+/// Inserts in batches of [`BATCH`] rows (one multi-row INSERT each, on either backend).
+pub fn insert_many(conn: &mut AnyConnection, rows: &[NewDeadline]) -> Result<usize, StoreError> {
+    let mut inserted = 0;
+    for chunk in rows.chunks(BATCH) {
+        inserted +=
+            with_conn!(conn, c => diesel::insert_into(deadlines::table).values(chunk).execute(c))?;
+    }
+    Ok(inserted)
+}
+
+/// Every deadline of an obligation (optionally of one period), for diffing a recomputation.
+pub fn of_obligation(
+    conn: &mut AnyConnection,
+    obligation_id: i64,
+    period: Option<&str>,
+) -> Result<Vec<DeadlineRow>, StoreError> {
+    let rows = with_conn!(conn, c => {
+        let mut q = deadlines::table
+            .filter(deadlines::obligation_id.eq(obligation_id))
+            .select(DeadlineRow::as_select())
+            .into_boxed();
+        if let Some(period) = period {
+            q = q.filter(deadlines::period.eq(period));
+        }
+        q.load(c)
+    })?;
+    Ok(rows)
+}
+
+pub fn count_of_obligation(
+    conn: &mut AnyConnection,
+    obligation_id: i64,
+) -> Result<i64, StoreError> {
+    let n = with_conn!(conn, c => deadlines::table
+        .filter(deadlines::obligation_id.eq(obligation_id))
+        .count()
+        .get_result(c))?;
+    Ok(n)
+}
+
+/// Moves a pending deadline to a new last day (a recomputation after a calendar or schedule change).
+pub fn reschedule(
+    conn: &mut AnyConnection,
+    id: i64,
+    last_day: NaiveDate,
+    due_at: UtcDateTime,
+    now: UtcDateTime,
+) -> Result<(), StoreError> {
+    with_conn!(conn, c => diesel::update(deadlines::table.find(id).filter(deadlines::state.eq("pending")))
+        .set((deadlines::last_day.eq(last_day), deadlines::due_at.eq(due_at), deadlines::updated_at.eq(now)))
+        .execute(c))?;
+    Ok(())
+}
+
+/// Gives a pending deadline to another unit (succession).
+pub fn reassign(
+    conn: &mut AnyConnection,
+    id: i64,
+    unit_id: i64,
+    due_at: UtcDateTime,
+    now: UtcDateTime,
+) -> Result<(), StoreError> {
+    with_conn!(conn, c => diesel::update(deadlines::table.find(id).filter(deadlines::state.eq("pending")))
+        .set((deadlines::unit_id.eq(unit_id), deadlines::due_at.eq(due_at), deadlines::updated_at.eq(now)))
+        .execute(c))?;
+    Ok(())
+}
+
+/// Deletes deadlines that are still pending (never one with a submission, which is not pending).
+pub fn delete_pending(conn: &mut AnyConnection, ids: &[i64]) -> Result<usize, StoreError> {
+    let mut deleted = 0;
+    for chunk in ids.chunks(BATCH) {
+        deleted += with_conn!(conn, c => diesel::delete(
+            deadlines::table.filter(deadlines::id.eq_any(chunk)).filter(deadlines::state.eq("pending")),
+        )
+        .execute(c))?;
+    }
+    Ok(deleted)
+}
+
+/// Pending deadlines of a unit whose last day is on or after `from` (those a successor takes over).
+pub fn pending_of_unit_from(
+    conn: &mut AnyConnection,
+    unit_id: i64,
+    from: NaiveDate,
+) -> Result<Vec<DeadlineRow>, StoreError> {
+    let rows = with_conn!(conn, c => deadlines::table
+        .filter(deadlines::unit_id.eq(unit_id))
+        .filter(deadlines::state.eq("pending"))
+        .filter(deadlines::last_day.ge(from))
+        .select(DeadlineRow::as_select())
+        .load(c))?;
+    Ok(rows)
+}
+
+/// How the list is narrowed; the status filter is already translated to stored state and a due_at bound.
+#[derive(Debug, Default, Clone)]
+pub struct DeadlineFilter {
+    pub obligation_id: Option<i64>,
+    pub unit_id: Option<i64>,
+    pub period: Option<String>,
+    pub state: Option<&'static str>,
+    /// due_at strictly before.
+    pub due_before: Option<UtcDateTime>,
+    /// due_at at or after.
+    pub due_from: Option<UtcDateTime>,
+    /// Keyset position: (due_at, id) of the last row of the previous page.
+    pub after: Option<(UtcDateTime, i64)>,
+    pub limit: i64,
+}
+
+/// A deadline with the code and time zone of its unit.
+pub type ListedDeadline = (DeadlineRow, String, String);
+
+/// Deadlines in (due_at, id) order, the order of the `(state, due_at)` and `(unit_id, due_at)` indexes.
+pub fn list(
+    conn: &mut AnyConnection,
+    f: &DeadlineFilter,
+) -> Result<Vec<ListedDeadline>, StoreError> {
+    let rows = with_conn!(conn, c => {
+        let mut q = deadlines::table
+            .inner_join(units::table)
+            .select((DeadlineRow::as_select(), units::code, units::time_zone))
+            .order((deadlines::due_at, deadlines::id))
+            .limit(f.limit)
+            .into_boxed();
+        if let Some(id) = f.obligation_id {
+            q = q.filter(deadlines::obligation_id.eq(id));
+        }
+        if let Some(id) = f.unit_id {
+            q = q.filter(deadlines::unit_id.eq(id));
+        }
+        if let Some(period) = &f.period {
+            q = q.filter(deadlines::period.eq(period.as_str()));
+        }
+        if let Some(state) = f.state {
+            q = q.filter(deadlines::state.eq(state));
+        }
+        if let Some(t) = f.due_before {
+            q = q.filter(deadlines::due_at.lt(t));
+        }
+        if let Some(t) = f.due_from {
+            q = q.filter(deadlines::due_at.ge(t));
+        }
+        if let Some((due, id)) = f.after {
+            q = q.filter(deadlines::due_at.gt(due).or(deadlines::due_at.eq(due).and(deadlines::id.gt(id))));
+        }
+        q.load(c)
+    })?;
+    Ok(rows)
+}
+
+pub fn find(conn: &mut AnyConnection, id: i64) -> Result<Option<ListedDeadline>, StoreError> {
+    let row = with_conn!(conn, c => deadlines::table
+        .inner_join(units::table)
+        .filter(deadlines::id.eq(id))
+        .select((DeadlineRow::as_select(), units::code, units::time_zone))
+        .first(c)
+        .optional())?;
+    Ok(row)
+}

@@ -1,0 +1,168 @@
+//! Queries on `obligations` and `events`.
+
+use chrono::NaiveDate;
+use diesel::prelude::*;
+
+use super::schema::{events, obligations};
+use super::{AnyConnection, StoreError, UtcDateTime};
+use crate::with_conn;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = obligations)]
+pub struct ObligationRow {
+    pub id: i64,
+    pub plan_id: i64,
+    pub title: String,
+    pub recipient_id: i64,
+    pub reporters: String,
+    pub schedule: String,
+    pub grace: String,
+    pub reminders: String,
+    pub escalation: String,
+    pub form: Option<String>,
+    pub created_at: UtcDateTime,
+    pub updated_at: UtcDateTime,
+}
+
+#[derive(Debug, Clone, Insertable, AsChangeset)]
+#[diesel(table_name = obligations, treat_none_as_null = true)]
+pub struct ObligationValues<'a> {
+    pub title: &'a str,
+    pub recipient_id: i64,
+    pub reporters: &'a str,
+    pub schedule: &'a str,
+    pub grace: &'a str,
+    pub reminders: &'a str,
+    pub escalation: &'a str,
+    pub form: Option<&'a str>,
+    pub updated_at: UtcDateTime,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = obligations)]
+struct NewObligation<'a> {
+    plan_id: i64,
+    created_at: UtcDateTime,
+    #[diesel(embed)]
+    values: ObligationValues<'a>,
+}
+
+pub fn insert(
+    conn: &mut AnyConnection,
+    plan_id: i64,
+    values: ObligationValues<'_>,
+) -> Result<i64, StoreError> {
+    let row = NewObligation {
+        plan_id,
+        created_at: values.updated_at,
+        values,
+    };
+    let id = with_conn!(conn, c => diesel::insert_into(obligations::table)
+        .values(&row)
+        .returning(obligations::id)
+        .get_result(c))?;
+    Ok(id)
+}
+
+pub fn update(
+    conn: &mut AnyConnection,
+    id: i64,
+    values: ObligationValues<'_>,
+) -> Result<(), StoreError> {
+    with_conn!(conn, c => diesel::update(obligations::table.find(id)).set(&values).execute(c))?;
+    Ok(())
+}
+
+pub fn find(conn: &mut AnyConnection, id: i64) -> Result<Option<ObligationRow>, StoreError> {
+    let row = with_conn!(conn, c => obligations::table
+        .find(id)
+        .select(ObligationRow::as_select())
+        .first(c)
+        .optional())?;
+    Ok(row)
+}
+
+/// The obligations of a plan (or of every plan), in id order, after the cursor `after`.
+pub fn list(
+    conn: &mut AnyConnection,
+    plan_id: Option<i64>,
+    after: Option<i64>,
+    limit: i64,
+) -> Result<Vec<ObligationRow>, StoreError> {
+    let rows = with_conn!(conn, c => {
+        let mut q = obligations::table
+            .select(ObligationRow::as_select())
+            .order(obligations::id)
+            .limit(limit)
+            .into_boxed();
+        if let Some(plan) = plan_id {
+            q = q.filter(obligations::plan_id.eq(plan));
+        }
+        if let Some(after) = after {
+            q = q.filter(obligations::id.gt(after));
+        }
+        q.load(c)
+    })?;
+    Ok(rows)
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = events)]
+pub struct EventRow {
+    pub id: i64,
+    pub obligation_id: i64,
+    pub name: String,
+    pub ended_on: NaiveDate,
+    pub units: Option<String>,
+    pub created_at: UtcDateTime,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = events)]
+pub struct NewEvent<'a> {
+    pub obligation_id: i64,
+    pub name: &'a str,
+    pub ended_on: NaiveDate,
+    pub units: Option<&'a str>,
+    pub created_at: UtcDateTime,
+}
+
+pub fn insert_event(conn: &mut AnyConnection, event: &NewEvent<'_>) -> Result<i64, StoreError> {
+    let id = with_conn!(conn, c => diesel::insert_into(events::table)
+        .values(event)
+        .returning(events::id)
+        .get_result(c))?;
+    Ok(id)
+}
+
+pub fn find_event(conn: &mut AnyConnection, id: i64) -> Result<Option<EventRow>, StoreError> {
+    let row = with_conn!(conn, c => events::table
+        .find(id)
+        .select(EventRow::as_select())
+        .first(c)
+        .optional())?;
+    Ok(row)
+}
+
+pub fn events(
+    conn: &mut AnyConnection,
+    obligation_id: Option<i64>,
+    after: Option<i64>,
+    limit: i64,
+) -> Result<Vec<EventRow>, StoreError> {
+    let rows = with_conn!(conn, c => {
+        let mut q = events::table
+            .select(EventRow::as_select())
+            .order(events::id)
+            .limit(limit)
+            .into_boxed();
+        if let Some(obligation) = obligation_id {
+            q = q.filter(events::obligation_id.eq(obligation));
+        }
+        if let Some(after) = after {
+            q = q.filter(events::id.gt(after));
+        }
+        q.load(c)
+    })?;
+    Ok(rows)
+}
