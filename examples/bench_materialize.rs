@@ -139,7 +139,7 @@ fn run(backend: &str, url: DatabaseUrl, communes: usize, years: i32) -> anyhow::
     };
     let mut pages = 0;
     while pages < 20 {
-        let result = service::deadlines::list(&mut conn, now, &query, &page)
+        let result = service::deadlines::list(&mut conn, &actor, now, &query, &page)
             .map_err(|e| anyhow::anyhow!("{e:?}"))?;
         pages += 1;
         match result.next_cursor {

@@ -53,9 +53,30 @@ pub enum Command {
     Migrate,
     /// Print the configuration in force (secrets hidden) and exit.
     Config,
+    /// Manage API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
     /// Load the demo data set from the seed plans: Hà Nội 269/KH-UBND with its 30 districts, the Biên Hòa
     /// campaign letter with its 25 wards and one campaign, the Cao Bằng and Thừa Thiên Huế plans.
     Demo,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Issue a token and print it (alone, on the last line of standard output). It is shown only once.
+    Create {
+        /// admin, coordinator (plans of its unit), reporter (files for its unit) or viewer (reads).
+        #[arg(long, value_name = "ROLE")]
+        role: String,
+        /// The unit of a reporter or coordinator token.
+        #[arg(long, value_name = "CODE")]
+        unit: Option<String>,
+        /// Who holds the token, e.g. "Văn thư UBND quận Ba Đình".
+        #[arg(long, value_name = "NAME")]
+        name: Option<String>,
+    },
 }
 
 /// Parses the command line, runs the command, and turns failures into a message and exit code 1.
@@ -100,6 +121,42 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             print_settings(&settings);
             Ok(())
         }
+        Command::Token {
+            command: TokenCommand::Create { role, unit, name },
+        } => {
+            let pool = store::connect(&settings.database, 1)?;
+            let mut conn = pool.get()?;
+            store::migrate(&mut conn)?;
+            let input: crate::service::tokens::NewTokenInput =
+                serde_json::from_value(serde_json::json!({
+                    "role": role,
+                    "unit": unit,
+                    "name": name.unwrap_or_else(|| format!("{role} token")),
+                }))
+                .map_err(|_| {
+                    anyhow::anyhow!(
+                        "--role must be admin, coordinator, reporter or viewer, not `{role}`"
+                    )
+                })?;
+            let actor = crate::service::Actor::operator("token create");
+            let issued =
+                crate::service::tokens::create(&mut conn, &actor, chrono::Utc::now(), input)
+                    .map_err(describe)?;
+            println!(
+                "token {} ({}, role {}{}) created; store it now, it is not shown again:",
+                issued.info.id,
+                issued.info.name,
+                role,
+                issued
+                    .info
+                    .unit
+                    .as_deref()
+                    .map(|u| format!(", unit {u}"))
+                    .unwrap_or_default()
+            );
+            println!("{}", issued.token);
+            Ok(())
+        }
         Command::Demo => {
             let pool = store::connect(&settings.database, 1)?;
             let mut conn = pool.get()?;
@@ -114,6 +171,17 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
+    }
+}
+
+/// A use-case failure as a one-line message for the terminal, field errors included.
+fn describe(e: crate::service::ServiceError) -> anyhow::Error {
+    match e {
+        crate::service::ServiceError::Validation(errors) => {
+            let list: Vec<String> = errors.iter().map(ToString::to_string).collect();
+            anyhow::anyhow!("invalid input: {}", list.join("; "))
+        }
+        other => anyhow::anyhow!("{other}"),
     }
 }
 
@@ -138,6 +206,7 @@ fn print_settings(s: &Settings) {
     println!("listen             = {}", s.listen);
     println!("admin_token        = {}", hidden(s.admin_token.is_some()));
     println!("body_limit         = {}", s.body_limit);
+    println!("auth_failures/min  = {}", s.auth_failures_per_minute);
     println!("time_zone          = {}", s.time_zone);
     println!(
         "office_hours_start = {}",
@@ -167,6 +236,7 @@ pub fn build_application(settings: Settings) -> anyhow::Result<Application> {
     let state = AppState {
         pool,
         admin_token_digest: auth::digest(&token),
+        failed_auth: auth::FailedAuthLimiter::new(settings.auth_failures_per_minute),
         settings: Arc::new(settings),
     };
     Application::build(state)

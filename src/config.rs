@@ -25,6 +25,7 @@ const KEYS: &[&str] = &[
     "listen",
     "admin_token",
     "body_limit",
+    "auth_failures_per_minute",
     "time_zone",
     "office_hours_start",
     "smtp_url",
@@ -45,6 +46,7 @@ struct RawConfig {
     listen: String,
     admin_token: String,
     body_limit: usize,
+    auth_failures_per_minute: u32,
     time_zone: String,
     office_hours_start: String,
     smtp_url: String,
@@ -147,6 +149,8 @@ pub struct Settings {
     /// `None` when not configured: `serve` then generates one under `data_dir`.
     pub admin_token: Option<SecretString>,
     pub body_limit: usize,
+    /// Failed authentications one client address may make per minute before it gets 429.
+    pub auth_failures_per_minute: u32,
     pub time_zone: Tz,
     pub office_hours_start: NaiveTime,
     pub smtp_url: Option<SecretString>,
@@ -266,6 +270,12 @@ impl Settings {
         if raw.pool_size == 0 {
             return Err(ConfigError::new("pool_size", "must be at least 1"));
         }
+        if raw.auth_failures_per_minute == 0 {
+            return Err(ConfigError::new(
+                "auth_failures_per_minute",
+                "must be at least 1",
+            ));
+        }
         if raw.body_limit < 1024 {
             return Err(ConfigError::new(
                 "body_limit",
@@ -302,6 +312,7 @@ impl Settings {
             listen,
             admin_token,
             body_limit: raw.body_limit,
+            auth_failures_per_minute: raw.auth_failures_per_minute,
             time_zone,
             office_hours_start,
             smtp_url,

@@ -8,5 +8,6 @@ pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod http;
+pub mod mail;
 pub mod service;
 pub mod store;

@@ -21,13 +21,13 @@ use crate::service::{self, Page, PageParams};
 #[get("/deadlines")]
 pub async fn list(
     state: web::Data<AppState>,
-    Authenticated(_actor): Authenticated,
+    Authenticated(actor): Authenticated,
     Query(query): Query<DeadlineQuery>,
     Query(page): Query<PageParams>,
 ) -> Result<HttpResponse, ApiError> {
     let now = Utc::now();
     let page = state
-        .run(move |conn| service::deadlines::list(conn, now, &query, &page))
+        .run(move |conn| service::deadlines::list(conn, &actor, now, &query, &page))
         .await?;
     Ok(HttpResponse::Ok().json(page))
 }
@@ -42,13 +42,13 @@ pub async fn list(
 #[get("/deadlines/{id}")]
 pub async fn get(
     state: web::Data<AppState>,
-    Authenticated(_actor): Authenticated,
+    Authenticated(actor): Authenticated,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let now = Utc::now();
     let id = id.into_inner();
     let deadline = state
-        .run(move |conn| service::deadlines::get(conn, now, id))
+        .run(move |conn| service::deadlines::get(conn, &actor, now, id))
         .await?;
     Ok(HttpResponse::Ok().json(deadline))
 }

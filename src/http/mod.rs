@@ -10,6 +10,8 @@ pub mod obligations;
 pub mod openapi;
 pub mod plans;
 pub mod problem;
+pub mod submissions;
+pub mod tokens;
 pub mod units;
 
 use std::net::TcpListener;
@@ -30,6 +32,7 @@ pub struct AppState {
     pub pool: Pool,
     pub settings: Arc<Settings>,
     pub admin_token_digest: [u8; 32],
+    pub failed_auth: auth::FailedAuthLimiter,
 }
 
 impl AppState {
@@ -110,7 +113,17 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .service(calendars::days)
                 .service(calendars::put_day)
                 .service(calendars::delete_day)
-                .service(audit::list),
+                .service(submissions::create)
+                .service(submissions::get)
+                .service(submissions::review)
+                .service(submissions::of_deadline)
+                .service(submissions::extension)
+                .service(submissions::waiver)
+                .service(tokens::create)
+                .service(tokens::list)
+                .service(tokens::revoke)
+                .service(audit::list)
+                .service(audit::outbox),
         )
         .default_service(web::to(not_found));
 }

@@ -4,7 +4,7 @@ use actix_web::{get, HttpResponse};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{audit, calendars, deadlines, health, obligations, plans, units};
+use super::{audit, calendars, deadlines, health, obligations, plans, submissions, tokens, units};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -19,7 +19,10 @@ use super::{audit, calendars, deadlines, health, obligations, plans, units};
         obligations::create, obligations::list, obligations::get, obligations::update,
         deadlines::list, deadlines::get, deadlines::create_event, deadlines::list_events,
         calendars::days, calendars::put_day, calendars::delete_day,
-        audit::list,
+        submissions::create, submissions::get, submissions::review, submissions::of_deadline,
+        submissions::extension, submissions::waiver,
+        tokens::create, tokens::list, tokens::revoke,
+        audit::list, audit::outbox,
     ),
     modifiers(&BearerAuth, &ApiPrefix),
     tags(
@@ -28,7 +31,9 @@ use super::{audit, calendars, deadlines, health, obligations, plans, units};
         (name = "obligations", description = "Who reports what to whom, when (nghĩa vụ báo cáo)"),
         (name = "deadlines", description = "Per-unit, per-period deadlines (hạn nộp) and the events that create them"),
         (name = "calendars", description = "Working days, holidays and làm-bù days"),
-        (name = "audit", description = "Who changed what, when"),
+        (name = "submissions", description = "Reports filed by units (báo cáo), their versions and review"),
+        (name = "tokens", description = "API tokens and their roles"),
+        (name = "audit", description = "Who changed what, when, and the emails sent"),
         (name = "health", description = "Probes"),
     )
 )]

@@ -39,6 +39,8 @@ pub enum ApiError {
     Invalid(Vec<FieldError>),
     #[error("missing or invalid bearer token")]
     Unauthorized,
+    #[error("too many failed authentications; retry in {retry_after} s")]
+    TooManyRequests { retry_after: u64 },
     #[error("request body larger than {limit} bytes")]
     PayloadTooLarge { limit: usize },
     #[error("content type must be application/json")]
@@ -126,6 +128,13 @@ impl ApiError {
                 "send a valid token as `Authorization: Bearer <token>`".into(),
                 vec![],
             ),
+            Self::TooManyRequests { retry_after } => (
+                S::TOO_MANY_REQUESTS,
+                "too-many-requests",
+                "Too many requests",
+                format!("too many failed authentications from this address; retry in {retry_after} seconds"),
+                vec![],
+            ),
             Self::PayloadTooLarge { limit } => (
                 S::PAYLOAD_TOO_LARGE,
                 "payload-too-large",
@@ -199,6 +208,9 @@ impl ResponseError for ApiError {
         ));
         if status == StatusCode::UNAUTHORIZED {
             response.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"hanbao\""));
+        }
+        if let Self::TooManyRequests { retry_after } = self {
+            response.insert_header((header::RETRY_AFTER, retry_after.to_string()));
         }
         response.body(serde_json::to_string(&problem).expect("problems always serialise"))
     }

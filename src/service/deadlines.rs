@@ -5,7 +5,7 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 use super::obligations::{self, MaterialiseReport};
-use super::{audit, ensure_valid, Actor, Page, PageParams, ServiceError, ServiceResult};
+use super::{audit, ensure_valid, Actor, Page, PageParams, Role, ServiceError, ServiceResult};
 use crate::domain::{status_at, DeadlineStatus, FieldError, PeriodType, Schedule};
 use crate::store::deadlines::{DeadlineFilter, ListedDeadline};
 use crate::store::obligations::{EventRow, NewEvent};
@@ -29,6 +29,10 @@ pub struct Deadline {
     #[schema(value_type = String)]
     pub status: DeadlineStatus,
     pub submitted_at: Option<DateTime<Utc>>,
+    /// Why the last day was extended, when it was.
+    pub extension_reason: Option<String>,
+    /// Why the unit was exempted, when it was.
+    pub waiver_reason: Option<String>,
 }
 
 /// Query of `GET /api/v1/deadlines`.
@@ -78,6 +82,7 @@ fn parse_cursor(cursor: &str) -> Option<(UtcDateTime, i64)> {
 
 pub fn list(
     conn: &mut AnyConnection,
+    actor: &Actor,
     now: DateTime<Utc>,
     query: &DeadlineQuery,
     page: &PageParams,
@@ -118,6 +123,22 @@ pub fn list(
                 format!("unit `{code}` does not exist"),
             )),
         }
+    }
+    // Scope: a reporter sees its own unit's deadlines only, a coordinator those of the plans it coordinates.
+    match actor.role {
+        Role::Reporter => {
+            let own = actor
+                .unit_id
+                .ok_or_else(|| ServiceError::Forbidden("this token has no unit".into()))?;
+            if filter.unit_id.is_some_and(|asked| asked != own) {
+                return Err(ServiceError::Forbidden(
+                    "a reporter token reads its own unit's deadlines only".into(),
+                ));
+            }
+            filter.unit_id = Some(own);
+        }
+        Role::Coordinator => filter.coordinator_id = actor.unit_id.or(Some(-1)),
+        Role::Admin | Role::Viewer => {}
     }
     filter.due_before = query
         .due_before
@@ -164,9 +185,22 @@ pub fn list(
     Ok(Page { items, next_cursor })
 }
 
-pub fn get(conn: &mut AnyConnection, now: DateTime<Utc>, id: i64) -> ServiceResult<Deadline> {
+/// One deadline, if the actor may see it (otherwise it does not exist for them: 404).
+pub fn get(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    id: i64,
+) -> ServiceResult<Deadline> {
     let row =
         store::deadlines::find(conn, id)?.ok_or_else(|| ServiceError::not_found("deadline", id))?;
+    let obligation = store::obligations::find(conn, row.0.obligation_id)?
+        .ok_or_else(|| StoreError::Corrupt(format!("deadline {id} has no obligation")))?;
+    let plan = store::plans::find(conn, obligation.plan_id)?
+        .ok_or_else(|| StoreError::Corrupt(format!("obligation {} has no plan", obligation.id)))?;
+    if !actor.may_see(row.0.unit_id, plan.coordinator_id) {
+        return Err(ServiceError::not_found("deadline", id));
+    }
     Ok(render(row, now)?)
 }
 
@@ -194,6 +228,8 @@ fn render((row, unit, zone): ListedDeadline, now: DateTime<Utc>) -> Result<Deadl
         period: row.period,
         last_day: row.last_day,
         submitted_at: row.submitted_at.map(|t| t.0),
+        extension_reason: row.extended_reason,
+        waiver_reason: row.waived_reason,
     })
 }
 
@@ -239,7 +275,6 @@ pub fn create_event(
     now: DateTime<Utc>,
     input: NewEventInput,
 ) -> ServiceResult<Event> {
-    actor.require_admin()?;
     store::transaction(conn, |conn| {
         let mut errors = Vec::new();
         match store::obligations::find(conn, input.obligation_id)? {
@@ -248,6 +283,10 @@ pub fn create_event(
                 format!("obligation {} does not exist", input.obligation_id),
             )),
             Some(o) => {
+                let plan = store::plans::find(conn, o.plan_id)?.ok_or_else(|| {
+                    StoreError::Corrupt(format!("obligation {} has no plan", o.id))
+                })?;
+                actor.require_coordinator_of(plan.coordinator_id)?;
                 let schedule: Schedule = store::from_json("obligations.schedule", &o.schedule)?;
                 if schedule.period_type != PeriodType::Event {
                     errors.push(FieldError::new(

@@ -7,7 +7,10 @@ pub mod calendars;
 pub mod deadlines;
 pub mod demo;
 pub mod obligations;
+pub mod outbox;
 pub mod plans;
+pub mod submissions;
+pub mod tokens;
 pub mod units;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -76,6 +79,8 @@ pub struct Actor {
     pub name: String,
     pub role: Role,
     pub unit_id: Option<i64>,
+    /// The token's id; `None` for the bootstrap admin token and operator commands.
+    pub token_id: Option<i64>,
 }
 
 impl Actor {
@@ -84,6 +89,7 @@ impl Actor {
             name: "admin (bootstrap token)".into(),
             role: Role::Admin,
             unit_id: None,
+            token_id: None,
         }
     }
 
@@ -93,6 +99,30 @@ impl Actor {
             name: format!("operator (hanbao {command})"),
             role: Role::Admin,
             unit_id: None,
+            token_id: None,
+        }
+    }
+
+    /// Whether this actor may read what belongs to `unit_id` under a plan coordinated by `coordinator_id`.
+    pub fn may_see(&self, unit_id: i64, coordinator_id: i64) -> bool {
+        match self.role {
+            Role::Admin | Role::Viewer => true,
+            Role::Coordinator => self.unit_id == Some(coordinator_id),
+            Role::Reporter => self.unit_id == Some(unit_id),
+        }
+    }
+
+    /// Admins, and coordinators of the plan whose coordinating unit is `coordinator_id`.
+    pub fn require_coordinator_of(&self, coordinator_id: i64) -> ServiceResult<()> {
+        match self.role {
+            Role::Admin => Ok(()),
+            Role::Coordinator if self.unit_id == Some(coordinator_id) => Ok(()),
+            Role::Coordinator => Err(ServiceError::Forbidden(
+                "this plan is coordinated by another unit".into(),
+            )),
+            _ => Err(ServiceError::Forbidden(
+                "this needs an admin or the plan's coordinator".into(),
+            )),
         }
     }
 

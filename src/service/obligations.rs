@@ -348,10 +348,10 @@ pub fn create(
     plan_id: i64,
     input: NewObligation,
 ) -> ServiceResult<Obligation> {
-    actor.require_admin()?;
     store::transaction(conn, |conn| {
         let plan = store::plans::find(conn, plan_id)?
             .ok_or_else(|| ServiceError::not_found("plan", plan_id))?;
+        actor.require_coordinator_of(plan.coordinator_id)?;
         let recipient_id = check(
             conn,
             &plan,
@@ -402,11 +402,11 @@ pub fn update(
     id: i64,
     patch: ObligationPatch,
 ) -> ServiceResult<Obligation> {
-    actor.require_admin()?;
     store::transaction(conn, |conn| {
         let before = get(conn, id)?;
         let plan = store::plans::find(conn, before.plan_id)?
             .ok_or_else(|| StoreError::Corrupt(format!("obligation {id} has no plan")))?;
+        actor.require_coordinator_of(plan.coordinator_id)?;
         let draft_title = patch.title.unwrap_or_else(|| before.title.clone());
         let recipient = patch.recipient.unwrap_or_else(|| before.recipient.clone());
         let reporters = patch.reporters.unwrap_or_else(|| before.reporters.clone());

@@ -3,7 +3,7 @@
 use chrono::NaiveDate;
 use diesel::prelude::*;
 
-use super::schema::{deadlines, units};
+use super::schema::{deadlines, obligations, plans, units};
 use super::{AnyConnection, StoreError, UtcDateTime};
 use crate::with_conn;
 
@@ -70,6 +70,35 @@ pub fn of_obligation(
     Ok(rows)
 }
 
+/// The deadline of one unit for one period of an obligation (the unique key).
+pub fn find_one(
+    conn: &mut AnyConnection,
+    obligation_id: i64,
+    unit_id: i64,
+    period: &str,
+) -> Result<Option<DeadlineRow>, StoreError> {
+    let row = with_conn!(conn, c => deadlines::table
+        .filter(deadlines::obligation_id.eq(obligation_id))
+        .filter(deadlines::unit_id.eq(unit_id))
+        .filter(deadlines::period.eq(period))
+        .select(DeadlineRow::as_select())
+        .first(c)
+        .optional())?;
+    Ok(row)
+}
+
+/// Takes the row lock of a deadline for the rest of the transaction (an UPDATE, so it is portable: SQLite
+/// write transactions are serialised anyway) and returns the row as committed by whoever held it before.
+pub fn lock(
+    conn: &mut AnyConnection,
+    id: i64,
+    now: UtcDateTime,
+) -> Result<Option<DeadlineRow>, StoreError> {
+    with_conn!(conn, c => diesel::update(deadlines::table.find(id)).set(deadlines::updated_at.eq(now)).execute(c))?;
+    let row = with_conn!(conn, c => deadlines::table.find(id).select(DeadlineRow::as_select()).first(c).optional())?;
+    Ok(row)
+}
+
 pub fn count_of_obligation(
     conn: &mut AnyConnection,
     obligation_id: i64,
@@ -109,6 +138,38 @@ pub fn reassign(
     Ok(())
 }
 
+/// Gives a pending or returned deadline a new last day; it stays (or becomes again) pending.
+pub fn extend(
+    conn: &mut AnyConnection,
+    id: i64,
+    last_day: NaiveDate,
+    due_at: UtcDateTime,
+    reason: &str,
+    now: UtcDateTime,
+) -> Result<(), StoreError> {
+    with_conn!(conn, c => diesel::update(deadlines::table.find(id))
+        .set((
+            deadlines::last_day.eq(last_day),
+            deadlines::due_at.eq(due_at),
+            deadlines::extended_reason.eq(reason),
+            deadlines::updated_at.eq(now),
+        ))
+        .execute(c))?;
+    Ok(())
+}
+
+pub fn waive(
+    conn: &mut AnyConnection,
+    id: i64,
+    reason: &str,
+    now: UtcDateTime,
+) -> Result<(), StoreError> {
+    with_conn!(conn, c => diesel::update(deadlines::table.find(id))
+        .set((deadlines::state.eq("waived"), deadlines::waived_reason.eq(reason), deadlines::updated_at.eq(now)))
+        .execute(c))?;
+    Ok(())
+}
+
 /// Deletes deadlines that are still pending (never one with a submission, which is not pending).
 pub fn delete_pending(conn: &mut AnyConnection, ids: &[i64]) -> Result<usize, StoreError> {
     let mut deleted = 0;
@@ -143,6 +204,8 @@ pub struct DeadlineFilter {
     pub unit_id: Option<i64>,
     pub period: Option<String>,
     pub state: Option<&'static str>,
+    /// Only deadlines of obligations whose plan this unit coordinates.
+    pub coordinator_id: Option<i64>,
     /// due_at strictly before.
     pub due_before: Option<UtcDateTime>,
     /// due_at at or after.
@@ -178,6 +241,13 @@ pub fn list(
         }
         if let Some(state) = f.state {
             q = q.filter(deadlines::state.eq(state));
+        }
+        if let Some(unit) = f.coordinator_id {
+            let coordinated = obligations::table
+                .inner_join(plans::table)
+                .filter(plans::coordinator_id.eq(unit))
+                .select(obligations::id);
+            q = q.filter(deadlines::obligation_id.eq_any(coordinated));
         }
         if let Some(t) = f.due_before {
             q = q.filter(deadlines::due_at.lt(t));

@@ -10,6 +10,8 @@ pub mod deadlines;
 pub mod obligations;
 pub mod plans;
 pub mod schema;
+pub mod submissions;
+pub mod tokens;
 pub mod types;
 pub mod units;
 

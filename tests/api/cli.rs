@@ -91,3 +91,38 @@ fn demo_loads_the_seed_plans_once() {
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("already loaded"));
 }
+
+#[test]
+fn token_create_prints_the_token_alone_on_the_last_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = hanbao(dir.path())
+        .args(["token", "create", "--role", "viewer", "--name", "Thanh tra"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let last = stdout.lines().last().unwrap();
+    assert!(
+        last.starts_with("hb_") && last.len() > 40 && !last.contains(' '),
+        "{stdout}"
+    );
+    let refused = hanbao(dir.path())
+        .args(["token", "create", "--role", "reporter", "--unit", "NOWHERE"])
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("/unit"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    let bad_role = hanbao(dir.path())
+        .args(["token", "create", "--role", "boss"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&bad_role.stderr).contains("--role"));
+}

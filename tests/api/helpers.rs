@@ -276,6 +276,7 @@ pub fn test_settings(dir: &std::path::Path) -> Settings {
     settings.admin_token = Some(ADMIN_TOKEN.to_owned().into());
     settings.pool_size = 4;
     settings.body_limit = 64 * 1024;
+    settings.auth_failures_per_minute = 5;
     settings
 }
 

@@ -11,4 +11,5 @@ mod health;
 mod obligations;
 mod openapi;
 mod plans;
+mod submissions;
 mod units;

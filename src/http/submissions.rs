@@ -1,0 +1,187 @@
+//! `/api/v1/submissions` and the decisions on deadlines (extension, waiver).
+
+use actix_web::http::header::LOCATION;
+use actix_web::http::StatusCode;
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use chrono::Utc;
+
+use super::auth::Authenticated;
+use super::extract::Json;
+use super::problem::{ApiError, Problem};
+use super::AppState;
+use crate::domain::FieldError;
+use crate::service;
+use crate::service::deadlines::Deadline;
+use crate::service::submissions::{
+    ExtensionInput, NewSubmissionInput, Receipt, ReviewInput, Submission, WaiverInput,
+};
+
+/// The `Idempotency-Key` header: at most 255 visible ASCII characters.
+fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
+    let Some(value) = req.headers().get("idempotency-key") else {
+        return Ok(None);
+    };
+    let key = value
+        .to_str()
+        .ok()
+        .map(str::trim)
+        .filter(|k| !k.is_empty() && k.len() <= 255);
+    match key {
+        Some(key) if key.chars().all(|c| c.is_ascii_graphic()) => Ok(Some(key.to_owned())),
+        _ => Err(ApiError::Invalid(vec![FieldError::new(
+            "/Idempotency-Key",
+            "the Idempotency-Key header must be 1 to 255 visible ASCII characters",
+        )])),
+    }
+}
+
+/// File a report for a deadline. Retrying with the same `Idempotency-Key` returns the first receipt.
+#[utoipa::path(
+    tag = "submissions",
+    request_body = NewSubmissionInput,
+    params(("Idempotency-Key" = Option<String>, Header, description = "makes a retried request return the first response")),
+    responses(
+        (status = 201, body = Receipt), (status = 400, body = Problem), (status = 401, body = Problem),
+        (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem),
+        (status = 413, body = Problem), (status = 415, body = Problem), (status = 422, body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/submissions")]
+pub async fn create(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    Authenticated(actor): Authenticated,
+    Json(input): Json<NewSubmissionInput>,
+) -> Result<HttpResponse, ApiError> {
+    let key = idempotency_key(&req)?;
+    let now = Utc::now();
+    let response = state
+        .run(move |conn| service::submissions::submit(conn, &actor, now, input, key.as_deref()))
+        .await?;
+    let status = StatusCode::from_u16(response.status).unwrap_or(StatusCode::OK);
+    let mut builder = HttpResponse::build(status);
+    if let Some(id) = response.body.get("id").and_then(|v| v.as_i64()) {
+        builder.insert_header((LOCATION, format!("/api/v1/submissions/{id}")));
+    }
+    Ok(builder.json(response.body))
+}
+
+/// One submission with its payload and review.
+#[utoipa::path(
+    tag = "submissions",
+    params(("id" = i64, Path, description = "the submission's id")),
+    responses((status = 200, body = Submission), (status = 401, body = Problem), (status = 404, body = Problem)),
+    security(("bearer" = []))
+)]
+#[get("/submissions/{id}")]
+pub async fn get(
+    state: web::Data<AppState>,
+    Authenticated(actor): Authenticated,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let submission = state
+        .run(move |conn| service::submissions::get(conn, &actor, id))
+        .await?;
+    Ok(HttpResponse::Ok().json(submission))
+}
+
+/// Accept a submission, or return it for revision (the deadline is `returned` until the unit files again).
+#[utoipa::path(
+    tag = "submissions",
+    params(("id" = i64, Path, description = "the submission's id")),
+    request_body = ReviewInput,
+    responses(
+        (status = 200, body = Submission), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/submissions/{id}/review")]
+pub async fn review(
+    state: web::Data<AppState>,
+    Authenticated(actor): Authenticated,
+    id: web::Path<i64>,
+    Json(input): Json<ReviewInput>,
+) -> Result<HttpResponse, ApiError> {
+    let now = Utc::now();
+    let id = id.into_inner();
+    let submission = state
+        .run(move |conn| service::submissions::review(conn, &actor, now, id, input))
+        .await?;
+    Ok(HttpResponse::Ok().json(submission))
+}
+
+/// Every version filed for a deadline, oldest first.
+#[utoipa::path(
+    tag = "submissions",
+    params(("id" = i64, Path, description = "the deadline's id")),
+    responses((status = 200, body = Vec<Submission>), (status = 401, body = Problem), (status = 404, body = Problem)),
+    security(("bearer" = []))
+)]
+#[get("/deadlines/{id}/submissions")]
+pub async fn of_deadline(
+    state: web::Data<AppState>,
+    Authenticated(actor): Authenticated,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let now = Utc::now();
+    let id = id.into_inner();
+    let versions = state
+        .run(move |conn| service::submissions::of_deadline(conn, &actor, now, id))
+        .await?;
+    Ok(HttpResponse::Ok().json(versions))
+}
+
+/// Give a deadline a later last day (gia hạn); an overdue deadline is open again.
+#[utoipa::path(
+    tag = "deadlines",
+    params(("id" = i64, Path, description = "the deadline's id")),
+    request_body = ExtensionInput,
+    responses(
+        (status = 200, body = Deadline), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/deadlines/{id}/extension")]
+pub async fn extension(
+    state: web::Data<AppState>,
+    Authenticated(actor): Authenticated,
+    id: web::Path<i64>,
+    Json(input): Json<ExtensionInput>,
+) -> Result<HttpResponse, ApiError> {
+    let now = Utc::now();
+    let id = id.into_inner();
+    let deadline = state
+        .run(move |conn| service::submissions::extend(conn, &actor, now, id, input))
+        .await?;
+    Ok(HttpResponse::Ok().json(deadline))
+}
+
+/// Exempt the unit from a deadline (miễn).
+#[utoipa::path(
+    tag = "deadlines",
+    params(("id" = i64, Path, description = "the deadline's id")),
+    request_body = WaiverInput,
+    responses(
+        (status = 200, body = Deadline), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/deadlines/{id}/waiver")]
+pub async fn waiver(
+    state: web::Data<AppState>,
+    Authenticated(actor): Authenticated,
+    id: web::Path<i64>,
+    Json(input): Json<WaiverInput>,
+) -> Result<HttpResponse, ApiError> {
+    let now = Utc::now();
+    let id = id.into_inner();
+    let deadline = state
+        .run(move |conn| service::submissions::waive(conn, &actor, now, id, input))
+        .await?;
+    Ok(HttpResponse::Ok().json(deadline))
+}

@@ -1,0 +1,236 @@
+//! API tokens: issue (shown once), list without secrets, revoke, and authenticate a presented token.
+
+use chrono::{DateTime, Utc};
+use rand::distr::{Alphanumeric, SampleString};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::{audit, ensure_valid, Actor, Page, PageParams, Role, ServiceError, ServiceResult};
+use crate::domain::FieldError;
+use crate::store::tokens::{NewToken, TokenRow};
+use crate::store::{self, AnyConnection, StoreError};
+
+/// Every token starts with this, so a leaked one is recognisable (secret scanners, logs).
+pub const TOKEN_PREFIX: &str = "hb_";
+
+/// SHA-256 of a token, hex: the only form in which tokens are stored.
+pub fn digest_hex(token: &str) -> String {
+    format!("{:x}", Sha256::digest(token.as_bytes()))
+}
+
+/// Body of `POST /api/v1/tokens`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewTokenInput {
+    pub role: Role,
+    /// The unit a `reporter` files for, or whose plans a `coordinator` manages (required for those roles).
+    #[serde(default)]
+    pub unit: Option<String>,
+    /// Who holds it, e.g. "Văn thư UBND quận Ba Đình".
+    pub name: String,
+}
+
+/// A token as listed: never its secret.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct TokenInfo {
+    pub id: i64,
+    pub name: String,
+    pub role: Role,
+    pub unit: Option<String>,
+    /// The first characters of the token, to recognise it.
+    pub prefix: String,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// The answer to `POST /api/v1/tokens`: the only time the secret is shown.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct IssuedToken {
+    #[serde(flatten)]
+    pub info: TokenInfo,
+    /// The bearer token. Store it now: hanbao keeps only its hash.
+    pub token: String,
+}
+
+fn parse_role(role: &str) -> Result<Role, StoreError> {
+    match role {
+        "admin" => Ok(Role::Admin),
+        "coordinator" => Ok(Role::Coordinator),
+        "reporter" => Ok(Role::Reporter),
+        "viewer" => Ok(Role::Viewer),
+        other => Err(StoreError::Corrupt(format!("token role `{other}`"))),
+    }
+}
+
+fn role_name(role: Role) -> &'static str {
+    match role {
+        Role::Admin => "admin",
+        Role::Coordinator => "coordinator",
+        Role::Reporter => "reporter",
+        Role::Viewer => "viewer",
+    }
+}
+
+pub fn create(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    input: NewTokenInput,
+) -> ServiceResult<IssuedToken> {
+    actor.require_admin()?;
+    store::transaction(conn, |conn| {
+        let mut errors = Vec::new();
+        if input.name.trim().is_empty() {
+            errors.push(FieldError::new("/name", "must not be empty"));
+        }
+        let unit = match (&input.unit, input.role) {
+            (None, Role::Reporter | Role::Coordinator) => {
+                errors.push(FieldError::new(
+                    "/unit",
+                    "a reporter or coordinator token belongs to a unit",
+                ));
+                None
+            }
+            (Some(_), Role::Admin) => {
+                errors.push(FieldError::new(
+                    "/unit",
+                    "an admin token is not tied to a unit",
+                ));
+                None
+            }
+            (Some(code), _) => {
+                let unit = store::units::find_by_code(conn, code)?;
+                if unit.is_none() {
+                    errors.push(FieldError::new(
+                        "/unit",
+                        format!("unit `{code}` does not exist"),
+                    ));
+                }
+                unit
+            }
+            (None, _) => None,
+        };
+        ensure_valid(errors)?;
+        let secret = format!(
+            "{TOKEN_PREFIX}{}",
+            Alphanumeric.sample_string(&mut rand::rng(), 40)
+        );
+        let prefix = &secret[..TOKEN_PREFIX.len() + 6];
+        let id = store::tokens::insert(
+            conn,
+            &NewToken {
+                name: input.name.trim(),
+                role: role_name(input.role),
+                unit_id: unit.as_ref().map(|u| u.id),
+                prefix,
+                secret_hash: &digest_hex(&secret),
+                created_at: now.into(),
+            },
+        )?;
+        let row = load(conn, id)?;
+        let info = info(conn, row)?;
+        audit::<TokenInfo, TokenInfo>(
+            conn,
+            actor,
+            now,
+            "token.create",
+            &id.to_string(),
+            None,
+            Some(&info),
+        )?;
+        Ok(IssuedToken {
+            info,
+            token: secret,
+        })
+    })
+}
+
+pub fn list(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    page: &PageParams,
+) -> ServiceResult<Page<TokenInfo>> {
+    actor.require_admin()?;
+    let mut errors = Vec::new();
+    let (limit, after) = page.resolve(&mut errors);
+    ensure_valid(errors)?;
+    let rows = store::tokens::list(conn, after, limit + 1)?;
+    Ok(Page::from_rows(
+        rows,
+        limit,
+        |r| r.id,
+        |row| info(conn, row),
+    )?)
+}
+
+/// Revokes a token: from the next request on it is refused.
+pub fn revoke(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    id: i64,
+) -> ServiceResult<TokenInfo> {
+    actor.require_admin()?;
+    store::transaction(conn, |conn| {
+        let row =
+            store::tokens::find(conn, id)?.ok_or_else(|| ServiceError::not_found("token", id))?;
+        let before = info(conn, row)?;
+        store::tokens::revoke(conn, id, now.into())?;
+        let row = load(conn, id)?;
+        let after = info(conn, row)?;
+        audit(
+            conn,
+            actor,
+            now,
+            "token.revoke",
+            &id.to_string(),
+            Some(&before),
+            Some(&after),
+        )?;
+        Ok(after)
+    })
+}
+
+/// The actor a presented token stands for, or `None` when it is unknown or revoked.
+pub fn authenticate(
+    conn: &mut AnyConnection,
+    token: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<Actor>, StoreError> {
+    if !token.starts_with(TOKEN_PREFIX) {
+        return Ok(None);
+    }
+    let Some(row) = store::tokens::find_active_by_hash(conn, &digest_hex(token))? else {
+        return Ok(None);
+    };
+    store::tokens::touch(conn, row.id, now.into())?;
+    Ok(Some(Actor {
+        name: format!("token {} ({})", row.id, row.name),
+        role: parse_role(&row.role)?,
+        unit_id: row.unit_id,
+        token_id: Some(row.id),
+    }))
+}
+
+fn load(conn: &mut AnyConnection, id: i64) -> Result<TokenRow, StoreError> {
+    store::tokens::find(conn, id)?
+        .ok_or_else(|| StoreError::Corrupt(format!("token {id} vanished")))
+}
+
+fn info(conn: &mut AnyConnection, row: TokenRow) -> Result<TokenInfo, StoreError> {
+    let unit = match row.unit_id {
+        Some(id) => store::units::codes_by_id(conn, &[id])?.remove(&id),
+        None => None,
+    };
+    Ok(TokenInfo {
+        id: row.id,
+        name: row.name,
+        role: parse_role(&row.role)?,
+        unit,
+        prefix: row.prefix,
+        created_at: row.created_at.into(),
+        last_used_at: row.last_used_at.map(Into::into),
+        revoked_at: row.revoked_at.map(Into::into),
+    })
+}

@@ -1,0 +1,195 @@
+//! Queries on `submissions`, `idempotency_keys` and `outbox`.
+
+use diesel::prelude::*;
+
+use super::schema::{deadlines, idempotency_keys, outbox, submissions};
+use super::{AnyConnection, StoreError, UtcDateTime};
+use crate::with_conn;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = submissions)]
+pub struct SubmissionRow {
+    pub id: i64,
+    pub deadline_id: i64,
+    pub unit_id: i64,
+    pub version: i32,
+    pub payload: String,
+    pub note: Option<String>,
+    pub received_at: UtcDateTime,
+    pub on_time: bool,
+    pub filed_by: String,
+    pub on_behalf: bool,
+    pub review_decision: Option<String>,
+    pub review_comment: Option<String>,
+    pub reviewed_by: Option<String>,
+    pub reviewed_at: Option<UtcDateTime>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = submissions)]
+pub struct NewSubmission<'a> {
+    pub deadline_id: i64,
+    pub unit_id: i64,
+    pub version: i32,
+    pub payload: &'a str,
+    pub note: Option<&'a str>,
+    pub received_at: UtcDateTime,
+    pub on_time: bool,
+    pub filed_by: &'a str,
+    pub on_behalf: bool,
+}
+
+pub fn insert(conn: &mut AnyConnection, row: &NewSubmission<'_>) -> Result<i64, StoreError> {
+    let id = with_conn!(conn, c => diesel::insert_into(submissions::table)
+        .values(row)
+        .returning(submissions::id)
+        .get_result(c))?;
+    Ok(id)
+}
+
+pub fn find(conn: &mut AnyConnection, id: i64) -> Result<Option<SubmissionRow>, StoreError> {
+    let row = with_conn!(conn, c => submissions::table.find(id).select(SubmissionRow::as_select()).first(c).optional())?;
+    Ok(row)
+}
+
+/// Every version filed for a deadline, oldest first.
+pub fn of_deadline(
+    conn: &mut AnyConnection,
+    deadline_id: i64,
+) -> Result<Vec<SubmissionRow>, StoreError> {
+    let rows = with_conn!(conn, c => submissions::table
+        .filter(submissions::deadline_id.eq(deadline_id))
+        .order(submissions::version)
+        .select(SubmissionRow::as_select())
+        .load(c))?;
+    Ok(rows)
+}
+
+pub fn review(
+    conn: &mut AnyConnection,
+    id: i64,
+    decision: &str,
+    comment: Option<&str>,
+    by: &str,
+    at: UtcDateTime,
+) -> Result<(), StoreError> {
+    with_conn!(conn, c => diesel::update(submissions::table.find(id))
+        .set((
+            submissions::review_decision.eq(decision),
+            submissions::review_comment.eq(comment),
+            submissions::reviewed_by.eq(by),
+            submissions::reviewed_at.eq(at),
+        ))
+        .execute(c))?;
+    Ok(())
+}
+
+/// Sets a deadline's stored state (and its first submission time, when given).
+pub fn set_deadline_state(
+    conn: &mut AnyConnection,
+    deadline_id: i64,
+    state: &str,
+    submitted_at: Option<UtcDateTime>,
+    now: UtcDateTime,
+) -> Result<(), StoreError> {
+    with_conn!(conn, c => {
+        let target = diesel::update(deadlines::table.find(deadline_id));
+        match submitted_at {
+            Some(at) => target
+                .set((deadlines::state.eq(state), deadlines::submitted_at.eq(at), deadlines::updated_at.eq(now)))
+                .execute(c),
+            None => target.set((deadlines::state.eq(state), deadlines::updated_at.eq(now))).execute(c),
+        }
+    })?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = idempotency_keys)]
+pub struct IdempotencyRow {
+    pub actor: String,
+    pub key: String,
+    pub request_hash: String,
+    pub response_status: i32,
+    pub response_body: String,
+    pub created_at: UtcDateTime,
+}
+
+pub fn find_idempotency(
+    conn: &mut AnyConnection,
+    actor: &str,
+    key: &str,
+) -> Result<Option<IdempotencyRow>, StoreError> {
+    let row = with_conn!(conn, c => idempotency_keys::table
+        .filter(idempotency_keys::actor.eq(actor))
+        .filter(idempotency_keys::key.eq(key))
+        .select(IdempotencyRow::as_select())
+        .first(c)
+        .optional())?;
+    Ok(row)
+}
+
+pub fn insert_idempotency(
+    conn: &mut AnyConnection,
+    row: &IdempotencyRow,
+) -> Result<(), StoreError> {
+    with_conn!(conn, c => diesel::insert_into(idempotency_keys::table).values(row).execute(c))?;
+    Ok(())
+}
+
+/// An email to send, written in the transaction of the change that caused it.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = outbox)]
+pub struct NewEmail<'a> {
+    pub dedupe_key: &'a str,
+    pub message_id: &'a str,
+    pub recipients: &'a str,
+    pub subject: &'a str,
+    pub text_body: &'a str,
+    pub html_body: &'a str,
+    pub next_attempt_at: UtcDateTime,
+    pub created_at: UtcDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = outbox)]
+pub struct EmailRow {
+    pub id: i64,
+    pub dedupe_key: String,
+    pub message_id: String,
+    pub recipients: String,
+    pub subject: String,
+    pub text_body: String,
+    pub html_body: String,
+    pub status: String,
+    pub attempts: i32,
+    pub next_attempt_at: UtcDateTime,
+    pub lease_until: Option<UtcDateTime>,
+    pub last_error: Option<String>,
+    pub created_at: UtcDateTime,
+    pub sent_at: Option<UtcDateTime>,
+}
+
+pub fn insert_email(conn: &mut AnyConnection, email: &NewEmail<'_>) -> Result<(), StoreError> {
+    with_conn!(conn, c => diesel::insert_into(outbox::table).values(email).execute(c))?;
+    Ok(())
+}
+
+pub fn emails(
+    conn: &mut AnyConnection,
+    status: Option<&str>,
+    after: Option<i64>,
+    limit: i64,
+) -> Result<Vec<EmailRow>, StoreError> {
+    let rows = with_conn!(conn, c => {
+        let mut q = outbox::table.select(EmailRow::as_select()).order(outbox::id).limit(limit).into_boxed();
+        if let Some(status) = status {
+            q = q.filter(outbox::status.eq(status));
+        }
+        if let Some(after) = after {
+            q = q.filter(outbox::id.gt(after));
+        }
+        q.load(c)
+    })?;
+    Ok(rows)
+}
