@@ -122,7 +122,12 @@ fn run(backend: &str, url: DatabaseUrl, communes: usize, years: i32) -> anyhow::
     );
 
     let started = Instant::now();
-    let report = service::obligations::rematerialise(&mut conn, now, obligation.id)?;
+    let report = service::obligations::rematerialise(
+        &mut conn,
+        now,
+        obligation.id,
+        service::obligations::Reach::Open,
+    )?;
     println!(
         "{backend}: recomputation with nothing to change took {:.2?} ({report:?})",
         started.elapsed()

@@ -42,6 +42,25 @@ impl fmt::Display for FieldError {
     }
 }
 
+/// Dates hanbao accepts from users: wide enough for any plan, narrow enough that every computed deadline
+/// (a year-long delay at most) stays a valid, fixed-width instant.
+pub const ACCEPTED_YEARS: std::ops::RangeInclusive<i32> = 1900..=2999;
+
+/// A field error when `date` is outside [`ACCEPTED_YEARS`].
+pub fn check_date(pointer: &str, date: chrono::NaiveDate) -> Option<FieldError> {
+    use chrono::Datelike;
+    (!ACCEPTED_YEARS.contains(&date.year())).then(|| {
+        FieldError::new(
+            pointer,
+            format!(
+                "{date} is outside the years {} to {}",
+                ACCEPTED_YEARS.start(),
+                ACCEPTED_YEARS.end()
+            ),
+        )
+    })
+}
+
 /// Escapes one reference token of a JSON pointer (`~` → `~0`, `/` → `~1`).
 pub fn pointer_token(token: &str) -> String {
     token.replace('~', "~0").replace('/', "~1")

@@ -178,6 +178,9 @@ pub fn put_day(
     store::transaction(conn, |conn| {
         let row = store::calendars::find(conn, code)?
             .ok_or_else(|| ServiceError::not_found("calendar", code))?;
+        if let Some(error) = crate::domain::check_date("/date", day.date) {
+            return Err(ServiceError::Validation(vec![error]));
+        }
         let mut calendar = load(conn, code)?.unwrap_or_default();
         calendar
             .set_day(day.date, day.kind)

@@ -300,6 +300,7 @@ pub fn create_event(
                 }
             }
         }
+        errors.extend(crate::domain::check_date("/ended_on", input.ended_on));
         if input.name.trim().is_empty() {
             errors.push(FieldError::new("/name", "must not be empty"));
         }
@@ -332,7 +333,7 @@ pub fn create_event(
             },
         )?;
         let MaterialiseReport { created, .. } =
-            obligations::rematerialise(conn, now, input.obligation_id)?;
+            obligations::rematerialise(conn, now, input.obligation_id, obligations::Reach::Open)?;
         let event = store::obligations::find_event(conn, id)?
             .ok_or_else(|| StoreError::Corrupt(format!("event {id} vanished")))?;
         let view = render_event(event, created)?;

@@ -308,6 +308,9 @@ fn check(
             }
         }
     }
+    if let crate::domain::DueRule::Date { date, .. } = schedule.due {
+        errors.extend(crate::domain::check_date("/schedule/due/date", date));
+    }
     if store::calendars::find(conn, &schedule.calendar)?.is_none() {
         errors.push(FieldError::new(
             "/schedule/calendar",
@@ -379,7 +382,7 @@ pub fn create(
             id = store::obligations::insert(conn, plan_id, values)?;
             Ok(())
         })?;
-        let report = rematerialise(conn, now, id)?;
+        let report = rematerialise(conn, now, id, Reach::Open)?;
         let mut created = get(conn, id)?;
         created.materialised = Some(report);
         audit::<Obligation, Obligation>(
@@ -446,7 +449,7 @@ pub fn update(
             form,
         };
         draft.store(now, |values| store::obligations::update(conn, id, values))?;
-        let report = rematerialise(conn, now, id)?;
+        let report = rematerialise(conn, now, id, Reach::Open)?;
         let mut after = get(conn, id)?;
         after.materialised = Some(report);
         audit(
@@ -687,7 +690,9 @@ pub fn rematerialise(
     conn: &mut AnyConnection,
     now: DateTime<Utc>,
     id: i64,
+    reach: Reach,
 ) -> Result<MaterialiseReport, StoreError> {
+    store::obligations::lock(conn, id)?;
     let row = store::obligations::find(conn, id)?
         .ok_or_else(|| StoreError::Corrupt(format!("obligation {id} vanished")))?;
     let parsed = Parsed::load(conn, row)?;
@@ -716,7 +721,8 @@ pub fn rematerialise(
                 updated_at: now.into(),
             }),
             Some(old)
-                if is_movable(&old) && (old.last_day != d.last_day || old.due_at.0 != d.due_at) =>
+                if is_movable(&old, now, reach)
+                    && (old.last_day != d.last_day || old.due_at.0 != d.due_at) =>
             {
                 store::deadlines::reschedule(
                     conn,
@@ -732,7 +738,7 @@ pub fn rematerialise(
     }
     let stale: Vec<i64> = existing
         .values()
-        .filter(|d| is_movable(d))
+        .filter(|d| is_movable(d, now, reach))
         .map(|d| d.id)
         .collect();
     report.removed = store::deadlines::delete_pending(conn, &stale)?;
@@ -740,9 +746,72 @@ pub fn rematerialise(
     Ok(report)
 }
 
+/// Which deadlines a recomputation may move or remove.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reach {
+    /// Only those still open (DESIGN.md §2.5): an overdue deadline is part of the compliance record.
+    Open,
+    /// Overdue ones too: a succession recorded after its date hands them to the successors.
+    Pending,
+}
+
 /// Only a deadline nobody has acted on follows recomputation.
-fn is_movable(d: &store::deadlines::DeadlineRow) -> bool {
-    d.state == "pending" && d.extended_reason.is_none()
+fn is_movable(d: &store::deadlines::DeadlineRow, now: DateTime<Utc>, reach: Reach) -> bool {
+    d.state == "pending"
+        && d.extended_reason.is_none()
+        && (reach == Reach::Pending || d.due_at.0 > now)
+}
+
+/// Recomputes the obligations a change of unit `unit_id` (created, moved, re-zoned, ended) can affect: those with
+/// deadlines for it, those listing it, and the groups it belongs to through its ancestors and kind.
+pub fn recompute_for_unit(
+    conn: &mut AnyConnection,
+    now: DateTime<Utc>,
+    unit_id: i64,
+) -> Result<MaterialiseReport, StoreError> {
+    let unit = store::units::find(conn, unit_id)?
+        .ok_or_else(|| StoreError::Corrupt(format!("unit {unit_id} vanished")))?;
+    let ancestors = store::units::ancestors(conn, unit_id)?;
+    let mut ids: std::collections::BTreeSet<i64> =
+        store::deadlines::obligations_of_unit(conn, unit_id)?
+            .into_iter()
+            .collect();
+    let mut parents: HashMap<String, Option<i64>> = HashMap::new();
+    let mut after = None;
+    loop {
+        let rows = store::obligations::list(conn, None, after, 500)?;
+        let Some(last) = rows.last() else { break };
+        after = Some(last.id);
+        for row in rows {
+            let reporters: Reporters = store::from_json("obligations.reporters", &row.reporters)?;
+            let concerned = match reporters {
+                Reporters::Units(codes) => codes.contains(&unit.code),
+                Reporters::Group(group) => {
+                    let parent = match parents.get(&group.parent) {
+                        Some(id) => *id,
+                        None => {
+                            let id = store::units::find_by_code(conn, &group.parent)?.map(|u| u.id);
+                            parents.insert(group.parent.clone(), id);
+                            id
+                        }
+                    };
+                    parent.is_some_and(|p| ancestors.contains(&p))
+                        && group.kinds.iter().any(|k| k.as_str() == unit.kind)
+                }
+            };
+            if concerned {
+                ids.insert(row.id);
+            }
+        }
+    }
+    let mut total = MaterialiseReport::default();
+    for id in ids {
+        let report = rematerialise(conn, now, id, Reach::Open)?;
+        total.created += report.created;
+        total.rescheduled += report.rescheduled;
+        total.removed += report.removed;
+    }
+    Ok(total)
 }
 
 /// Recomputes every obligation that counts working days with calendar `code`; returns how many deadlines moved.
@@ -760,7 +829,7 @@ pub fn recompute_for_calendar(
         for row in rows {
             let schedule: Schedule = store::from_json("obligations.schedule", &row.schedule)?;
             if schedule.calendar == code {
-                moved += rematerialise(conn, now, row.id)?.rescheduled;
+                moved += rematerialise(conn, now, row.id, Reach::Open)?.rescheduled;
             }
         }
     }

@@ -4,7 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{audit, ensure_valid, nullable, Actor, Page, PageParams, ServiceError, ServiceResult};
-use crate::domain::FieldError;
+use crate::domain::{check_date, FieldError};
 use crate::store::plans::{PlanFilter, PlanRow, PlanValues};
 use crate::store::{self, AnyConnection, StoreError};
 
@@ -100,7 +100,14 @@ struct Draft {
 
 impl Draft {
     fn check(&self) -> Vec<FieldError> {
-        let mut errors = Vec::new();
+        let mut errors: Vec<FieldError> = [
+            ("/starts_on", Some(self.starts_on)),
+            ("/ends_on", Some(self.ends_on)),
+            ("/issued_on", self.issued_on),
+        ]
+        .into_iter()
+        .filter_map(|(pointer, date)| date.and_then(|d| check_date(pointer, d)))
+        .collect();
         for (pointer, value, max) in [
             ("/number", &self.number, 100),
             ("/title", &self.title, 1000),

@@ -519,6 +519,10 @@ pub fn review(
     input: ReviewInput,
 ) -> ServiceResult<Submission> {
     store::transaction(conn, |conn| {
+        // Lock the deadline first, so two reviews (or a review and a new version) run one after the other.
+        if let Some(found) = store::submissions::find(conn, id)? {
+            store::deadlines::lock(conn, found.deadline_id, now.into())?;
+        }
         let row = store::submissions::find(conn, id)?
             .ok_or_else(|| ServiceError::not_found("submission", id))?;
         let (deadline, unit, plan) = visible(conn, actor, &row)?;
@@ -598,8 +602,11 @@ pub fn review(
 fn managed_deadline(
     conn: &mut AnyConnection,
     actor: &Actor,
+    now: DateTime<Utc>,
     id: i64,
 ) -> ServiceResult<(DeadlineRow, UnitRow)> {
+    // Lock first: a filing, waiver or extension running at the same moment waits and is seen.
+    store::deadlines::lock(conn, id, now.into())?;
     let (deadline, _, _) =
         store::deadlines::find(conn, id)?.ok_or_else(|| ServiceError::not_found("deadline", id))?;
     let obligation = store::obligations::find(conn, deadline.obligation_id)?
@@ -616,6 +623,16 @@ fn managed_deadline(
 }
 
 fn refuse_if_filed(deadline: &DeadlineRow, what: &str) -> ServiceResult<()> {
+    // A returned deadline has a first submission too: its timeliness is judged and must not change.
+    if deadline.submitted_at.is_some() && deadline.state == "returned" {
+        return Err(ServiceError::Conflict {
+            message: format!(
+                "deadline {} already has a submission (returned for revision): no {what}",
+                deadline.id
+            ),
+            pointer: None,
+        });
+    }
     match deadline.state.as_str() {
         "submitted" | "late" => Err(ServiceError::Conflict {
             message: format!(
@@ -641,9 +658,11 @@ pub fn extend(
     input: ExtensionInput,
 ) -> ServiceResult<Deadline> {
     store::transaction(conn, |conn| {
-        let (deadline, unit) = managed_deadline(conn, actor, id)?;
+        let (deadline, unit) = managed_deadline(conn, actor, now, id)?;
         refuse_if_filed(&deadline, "extension")?;
-        let mut errors = Vec::new();
+        let mut errors: Vec<FieldError> = crate::domain::check_date("/last_day", input.last_day)
+            .into_iter()
+            .collect();
         if input.last_day <= deadline.last_day {
             errors.push(FieldError::new(
                 "/last_day",
@@ -690,7 +709,7 @@ pub fn waive(
     input: WaiverInput,
 ) -> ServiceResult<Deadline> {
     store::transaction(conn, |conn| {
-        let (deadline, _) = managed_deadline(conn, actor, id)?;
+        let (deadline, _) = managed_deadline(conn, actor, now, id)?;
         refuse_if_filed(&deadline, "waiver")?;
         if input.reason.trim().is_empty() {
             return Err(ServiceError::invalid("/reason", "must not be empty"));

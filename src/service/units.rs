@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{audit, ensure_valid, nullable, Actor, Page, PageParams, ServiceError, ServiceResult};
 use crate::domain::unit::{self, Contacts, UnitKind, LANGUAGES};
-use crate::domain::FieldError;
+use crate::domain::{check_date, FieldError};
 use crate::store::units::{UnitFilter, UnitRow, UnitValues};
 use crate::store::{self, AnyConnection, StoreError};
 
@@ -137,6 +137,8 @@ impl Draft {
         }
         errors.extend(unit::check_contacts("/contacts", &self.contacts));
         errors.extend(unit::check_validity(self.valid_from, self.valid_until));
+        errors.extend(self.valid_from.and_then(|d| check_date("/valid_from", d)));
+        errors.extend(self.valid_until.and_then(|d| check_date("/valid_until", d)));
         errors
     }
 }
@@ -203,6 +205,8 @@ pub fn create(
                     e.into()
                 }
             })?;
+        // A new unit may belong to an existing reporter group: it gets its open deadlines now.
+        super::obligations::recompute_for_unit(conn, now, id)?;
         let created = load(conn, id)?;
         audit::<Unit, Unit>(
             conn,
@@ -271,6 +275,8 @@ pub fn update(
         ensure_valid(errors)?;
         let contacts = store::to_json(&draft.contacts);
         store::units::update(conn, row.id, draft.values(&contacts, now))?;
+        // A new zone, validity, parent or kind changes which open deadlines the unit has, and when.
+        super::obligations::recompute_for_unit(conn, now, row.id)?;
         let after = load(conn, row.id)?;
         audit(
             conn,
@@ -458,6 +464,7 @@ pub fn succeed(
             .on
             .pred_opt()
             .ok_or_else(|| ServiceError::invalid("/on", "is out of range"))?;
+        errors.extend(check_date("/on", input.on));
         if row.valid_from.is_some_and(|from| input.on <= from) {
             errors.push(FieldError::new(
                 "/on",
@@ -504,7 +511,12 @@ pub fn succeed(
         obligation_ids.dedup();
         let (mut moved, mut created) = (0, 0);
         for id in obligation_ids {
-            let report = super::obligations::rematerialise(conn, now, id)?;
+            let report = super::obligations::rematerialise(
+                conn,
+                now,
+                id,
+                super::obligations::Reach::Pending,
+            )?;
             moved += report.removed;
             created += report.created;
         }

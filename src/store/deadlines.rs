@@ -99,6 +99,16 @@ pub fn lock(
     Ok(row)
 }
 
+/// The obligations that have deadlines for a unit.
+pub fn obligations_of_unit(conn: &mut AnyConnection, unit_id: i64) -> Result<Vec<i64>, StoreError> {
+    let ids = with_conn!(conn, c => deadlines::table
+        .filter(deadlines::unit_id.eq(unit_id))
+        .select(deadlines::obligation_id)
+        .distinct()
+        .load(c))?;
+    Ok(ids)
+}
+
 pub fn count_of_obligation(
     conn: &mut AnyConnection,
     obligation_id: i64,
@@ -118,22 +128,13 @@ pub fn reschedule(
     due_at: UtcDateTime,
     now: UtcDateTime,
 ) -> Result<(), StoreError> {
-    with_conn!(conn, c => diesel::update(deadlines::table.find(id).filter(deadlines::state.eq("pending")))
+    with_conn!(conn, c => diesel::update(
+            deadlines::table
+                .find(id)
+                .filter(deadlines::state.eq("pending"))
+                .filter(deadlines::extended_reason.is_null()),
+        )
         .set((deadlines::last_day.eq(last_day), deadlines::due_at.eq(due_at), deadlines::updated_at.eq(now)))
-        .execute(c))?;
-    Ok(())
-}
-
-/// Gives a pending deadline to another unit (succession).
-pub fn reassign(
-    conn: &mut AnyConnection,
-    id: i64,
-    unit_id: i64,
-    due_at: UtcDateTime,
-    now: UtcDateTime,
-) -> Result<(), StoreError> {
-    with_conn!(conn, c => diesel::update(deadlines::table.find(id).filter(deadlines::state.eq("pending")))
-        .set((deadlines::unit_id.eq(unit_id), deadlines::due_at.eq(due_at), deadlines::updated_at.eq(now)))
         .execute(c))?;
     Ok(())
 }
@@ -170,12 +171,15 @@ pub fn waive(
     Ok(())
 }
 
-/// Deletes deadlines that are still pending (never one with a submission, which is not pending).
+/// Deletes deadlines that are still pending and not extended (never one with a submission, which is not pending).
 pub fn delete_pending(conn: &mut AnyConnection, ids: &[i64]) -> Result<usize, StoreError> {
     let mut deleted = 0;
     for chunk in ids.chunks(BATCH) {
         deleted += with_conn!(conn, c => diesel::delete(
-            deadlines::table.filter(deadlines::id.eq_any(chunk)).filter(deadlines::state.eq("pending")),
+            deadlines::table
+                .filter(deadlines::id.eq_any(chunk))
+                .filter(deadlines::state.eq("pending"))
+                .filter(deadlines::extended_reason.is_null()),
         )
         .execute(c))?;
     }
@@ -256,7 +260,10 @@ pub fn list(
             q = q.filter(deadlines::due_at.ge(t));
         }
         if let Some((due, id)) = f.after {
-            q = q.filter(deadlines::due_at.gt(due).or(deadlines::due_at.eq(due).and(deadlines::id.gt(id))));
+            // `due_at >= x` bounds the index range; the OR only filters rows at the boundary.
+            q = q
+                .filter(deadlines::due_at.ge(due))
+                .filter(deadlines::due_at.gt(due).or(deadlines::id.gt(id)));
         }
         q.load(c)
     })?;

@@ -124,8 +124,19 @@ impl r2d2::ManageConnection for Manager {
         Ok(())
     }
 
-    fn has_broken(&self, _conn: &mut AnyConnection) -> bool {
-        false
+    /// A connection handed back inside a transaction (a use case that panicked half-way) is dropped, not
+    /// reused: it would hold SQLite's write lock or swallow later writes into a transaction never committed.
+    fn has_broken(&self, conn: &mut AnyConnection) -> bool {
+        fn open<C>(c: &mut C) -> bool
+        where
+            C: Connection<TransactionManager = AnsiTransactionManager>,
+        {
+            !matches!(
+                AnsiTransactionManager::transaction_manager_status_mut(c).transaction_depth(),
+                Ok(None)
+            )
+        }
+        with_conn!(conn, c => open(c))
     }
 }
 

@@ -73,6 +73,13 @@ pub fn update(
     Ok(())
 }
 
+/// Takes the obligation's row lock for the rest of the transaction, so recomputations of one obligation
+/// (an update, an event, a calendar edit) run one after the other instead of inserting the same rows twice.
+pub fn lock(conn: &mut AnyConnection, id: i64) -> Result<(), StoreError> {
+    with_conn!(conn, c => diesel::update(obligations::table.find(id)).set(obligations::id.eq(obligations::id)).execute(c))?;
+    Ok(())
+}
+
 pub fn find(conn: &mut AnyConnection, id: i64) -> Result<Option<ObligationRow>, StoreError> {
     let row = with_conn!(conn, c => obligations::table
         .find(id)

@@ -51,7 +51,7 @@ fn migrate_creates_the_sqlite_database_under_the_data_dir() {
         String::from_utf8_lossy(&output.stderr)
     );
     assert!(dir.path().join("data/hanbao.sqlite3").is_file());
-    assert!(String::from_utf8_lossy(&output.stdout).starts_with("1 migration(s) applied"));
+    assert!(String::from_utf8_lossy(&output.stdout).starts_with("2 migration(s) applied"));
     let again = hanbao(dir.path()).arg("migrate").output().unwrap();
     assert!(String::from_utf8_lossy(&again.stdout).starts_with("0 migration(s) applied"));
 }

@@ -534,3 +534,81 @@ backend_test!(deadline_filters_statuses_and_pages, |app| async move {
     found.sort();
     assert_eq!(found, ["/cursor", "/due_before", "/status", "/unit"]);
 });
+
+backend_test!(unit_changes_move_open_deadlines_only, |app| async move {
+    app.create_unit(json!({"code": "P", "name": "Province", "kind": "province"}))
+        .await;
+    app.create_unit(json!({"code": "D1", "name": "D1", "kind": "district", "parent": "P"}))
+        .await;
+    let plan_id = plan(&app, "3/KH", "P", "2024-01-01", "2031-12-31").await;
+    obligation(
+        &app,
+        plan_id,
+        json!({"title": "Yearly", "recipient": "P", "reporters": {"group": {"parent": "P", "kinds": ["district"]}},
+               "schedule": yearly_before_1_december("2024-01-01", "2031-12-31")}),
+    )
+    .await;
+    // A district created later joins the group: like every reporter, it has a deadline for each period of the
+    // window in which it exists (no valid_from: all of them).
+    app.create_unit(json!({"code": "D2", "name": "D2", "kind": "district", "parent": "P"}))
+        .await;
+    let periods = |rows: Vec<(String, String, String, String)>| {
+        rows.into_iter().map(|r| r.0).collect::<Vec<_>>()
+    };
+    assert_eq!(periods(deadlines_of(&app, "unit=D2").await).len(), 8);
+    app.create_unit(json!({"code": "D3", "name": "D3", "kind": "district", "parent": "P", "valid_from": "2029-01-01"})).await;
+    assert_eq!(
+        periods(deadlines_of(&app, "unit=D3").await),
+        ["2029", "2030", "2031"]
+    );
+
+    // D1 moves to New York: open deadlines end at New York's midnight, overdue ones keep their moment.
+    let (status, _) = app
+        .patch("/api/v1/units/D1", json!({"time_zone": "America/New_York"}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let rows = deadlines_of(&app, "unit=D1").await;
+    let by_period = |p: &str| rows.iter().find(|r| r.0 == p).unwrap().2.clone();
+    // Overdue: the same instant (midnight in Hà Nội), now shown in the unit's new offset.
+    assert_eq!(
+        by_period("2024"),
+        "2024-12-02T12:00:00-05:00",
+        "overdue: unchanged"
+    );
+    assert_eq!(
+        by_period("2030"),
+        "2030-12-03T00:00:00-05:00",
+        "open: re-zoned"
+    );
+
+    // A holiday on a past last day moves nothing; a holiday on a future one moves the open deadlines.
+    let (_, past) = app
+        .post(
+            "/api/v1/calendars/vn/days",
+            json!({"date": "2025-12-01", "kind": "holiday"}),
+        )
+        .await;
+    assert_eq!(past["deadlines_rescheduled"], 0);
+    let (_, future) = app
+        .post(
+            "/api/v1/calendars/vn/days",
+            json!({"date": "2031-12-01", "kind": "holiday"}),
+        )
+        .await;
+    assert_eq!(future["deadlines_rescheduled"], 3, "D1, D2 and D3's 2031");
+
+    // Dates far outside any plan are refused with a pointer, not stored.
+    let (status, problem) = app
+        .post(
+            "/api/v1/calendars/vn/days",
+            json!({"date": "9999-12-31", "kind": "holiday"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(pointers(&problem), ["/date"]);
+    let (status, problem) = app
+        .patch("/api/v1/units/D2", json!({"valid_until": "3100-01-01"}))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(pointers(&problem), ["/valid_until"]);
+});
