@@ -124,6 +124,7 @@ async fn run(url: &str, clients: usize, seconds: u64, units: usize) -> anyhow::R
     let output = std::process::Command::new("pgbench")
         .args([
             "-n",
+            "-r",
             "-c",
             &clients.to_string(),
             "-j",
@@ -149,6 +150,26 @@ async fn run(url: &str, clients: usize, seconds: u64, units: usize) -> anyhow::R
                 .find(|l| l.starts_with("latency average"))
                 .unwrap_or("");
             println!("pgbench: the same statements as one submission: {tps:.0}/s ({latency})");
+            // Per-statement latencies (pgbench -r): where a submission's database time goes.
+            let mut statements: Vec<(f64, &str)> = text
+                .lines()
+                .filter_map(|l| {
+                    // "   0.123   0  SELECT …": latency in ms, failures (PostgreSQL 15+), statement.
+                    let mut parts = l.split_whitespace();
+                    let ms = parts.next()?.parse::<f64>().ok()?;
+                    let sql = l
+                        .find(|c: char| c.is_ascii_alphabetic() || c == '\\')
+                        .map(|i| &l[i..])?;
+                    Some((ms, sql.trim()))
+                })
+                .collect();
+            statements.sort_by(|a, b| b.0.total_cmp(&a.0));
+            for (ms, sql) in statements.iter().take(4) {
+                println!(
+                    "pgbench:   {ms:>7.3} ms  {}",
+                    sql.chars().take(90).collect::<String>()
+                );
+            }
             if tps > 0.0 {
                 println!("service / pgbench = {:.0} %", 100.0 * service_tps / tps);
             }

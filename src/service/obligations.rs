@@ -743,6 +743,9 @@ pub fn rematerialise(
         .collect();
     report.removed = store::deadlines::delete_pending(conn, &stale)?;
     report.created = store::deadlines::insert_many(conn, &new_rows)?;
+    if report.created >= 10_000 {
+        store::deadlines::analyze(conn)?;
+    }
     Ok(report)
 }
 

@@ -51,6 +51,14 @@ pub fn insert_many(conn: &mut AnyConnection, rows: &[NewDeadline]) -> Result<usi
     Ok(inserted)
 }
 
+/// Refreshes the planner's statistics after a bulk insert, so the first lists afterwards use the indexes
+/// instead of plans made for the empty table.
+pub fn analyze(conn: &mut AnyConnection) -> Result<(), StoreError> {
+    use diesel::connection::SimpleConnection;
+    with_conn!(conn, c => c.batch_execute("ANALYZE deadlines"))?;
+    Ok(())
+}
+
 /// Every deadline of an obligation (optionally of one period), for diffing a recomputation.
 pub fn of_obligation(
     conn: &mut AnyConnection,
