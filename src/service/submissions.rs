@@ -243,10 +243,8 @@ fn file(
             "a viewer token cannot file reports".into(),
         ));
     }
-    let obligation = store::obligations::find(conn, input.obligation_id)?
+    let (obligation, plan) = store::obligations::find_with_plan(conn, input.obligation_id)?
         .ok_or_else(|| ServiceError::not_found("obligation", input.obligation_id))?;
-    let plan = store::plans::find(conn, obligation.plan_id)?
-        .ok_or_else(|| StoreError::Corrupt(format!("obligation {} has no plan", obligation.id)))?;
     let unit = resolve_unit(conn, actor, &plan, input.unit.as_deref())?;
     let period: Period = input.period.parse().map_err(|_| {
         ServiceError::invalid(
@@ -257,21 +255,23 @@ fn file(
             ),
         )
     })?;
-    let found = store::deadlines::find_one(conn, obligation.id, unit.id, &period.to_string())?;
-    // Concurrent filings for one deadline queue here, so versions are numbered without gaps or clashes.
-    let deadline = found
-        .map(|d| store::deadlines::lock(conn, d.id, now.into()))
-        .transpose()?
-        .flatten()
-        .ok_or_else(|| {
-            ServiceError::invalid(
-                "/period",
-                format!(
-                    "unit `{}` has no deadline of obligation {} for period {period}",
-                    unit.code, obligation.id
-                ),
-            )
-        })?;
+    // Concurrent filings for one deadline queue on its row lock, so versions never clash.
+    let deadline = store::deadlines::lock_one(
+        conn,
+        obligation.id,
+        unit.id,
+        &period.to_string(),
+        now.into(),
+    )?
+    .ok_or_else(|| {
+        ServiceError::invalid(
+            "/period",
+            format!(
+                "unit `{}` has no deadline of obligation {} for period {period}",
+                unit.code, obligation.id
+            ),
+        )
+    })?;
     if deadline.state == "waived" {
         return Err(ServiceError::Conflict {
             message: format!(
@@ -355,7 +355,7 @@ fn record(
     let payload_text = store::to_json(payload);
     let note = note.map(str::trim).filter(|n| !n.is_empty());
     let on_behalf = actor.role != Role::Reporter;
-    let id = store::submissions::insert(
+    let stored = store::submissions::insert(
         conn,
         &NewSubmission {
             deadline_id: t.deadline.id,
@@ -372,7 +372,8 @@ fn record(
     let state = if on_time { "submitted" } else { "late" };
     let first = t.deadline.submitted_at.is_none().then_some(now.into());
     store::submissions::set_deadline_state(conn, t.deadline.id, state, first, now.into())?;
-    let receipt = receipt(load(conn, id)?, &t.deadline, &t.unit)?;
+    let id = stored.id;
+    let receipt = receipt(stored, &t.deadline, &t.unit)?;
     send_receipt(conn, now, t, &receipt)?;
     audit::<Receipt, Receipt>(
         conn,

@@ -78,19 +78,24 @@ pub fn of_obligation(
     Ok(rows)
 }
 
-/// The deadline of one unit for one period of an obligation (the unique key).
-pub fn find_one(
+/// Finds the deadline of (obligation, unit, period) and takes its row lock, in one statement
+/// (`UPDATE … RETURNING`): concurrent filings for one deadline queue here.
+pub fn lock_one(
     conn: &mut AnyConnection,
     obligation_id: i64,
     unit_id: i64,
     period: &str,
+    now: UtcDateTime,
 ) -> Result<Option<DeadlineRow>, StoreError> {
-    let row = with_conn!(conn, c => deadlines::table
-        .filter(deadlines::obligation_id.eq(obligation_id))
-        .filter(deadlines::unit_id.eq(unit_id))
-        .filter(deadlines::period.eq(period))
-        .select(DeadlineRow::as_select())
-        .first(c)
+    let row = with_conn!(conn, c => diesel::update(
+            deadlines::table
+                .filter(deadlines::obligation_id.eq(obligation_id))
+                .filter(deadlines::unit_id.eq(unit_id))
+                .filter(deadlines::period.eq(period)),
+        )
+        .set(deadlines::updated_at.eq(now))
+        .returning(DeadlineRow::as_returning())
+        .get_result(c)
         .optional())?;
     Ok(row)
 }

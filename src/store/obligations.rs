@@ -89,6 +89,21 @@ pub fn find(conn: &mut AnyConnection, id: i64) -> Result<Option<ObligationRow>, 
     Ok(row)
 }
 
+/// An obligation with its plan, in one query.
+pub fn find_with_plan(
+    conn: &mut AnyConnection,
+    id: i64,
+) -> Result<Option<(ObligationRow, super::plans::PlanRow)>, StoreError> {
+    use super::schema::plans;
+    let row = with_conn!(conn, c => obligations::table
+        .inner_join(plans::table)
+        .filter(obligations::id.eq(id))
+        .select((ObligationRow::as_select(), super::plans::PlanRow::as_select()))
+        .first(c)
+        .optional())?;
+    Ok(row)
+}
+
 /// The obligations of a plan (or of every plan), in id order, after the cursor `after`.
 pub fn list(
     conn: &mut AnyConnection,

@@ -39,12 +39,16 @@ pub struct NewSubmission<'a> {
     pub on_behalf: bool,
 }
 
-pub fn insert(conn: &mut AnyConnection, row: &NewSubmission<'_>) -> Result<i64, StoreError> {
-    let id = with_conn!(conn, c => diesel::insert_into(submissions::table)
+/// Inserts a submission and returns the stored row (one round trip: INSERT … RETURNING).
+pub fn insert(
+    conn: &mut AnyConnection,
+    row: &NewSubmission<'_>,
+) -> Result<SubmissionRow, StoreError> {
+    let stored = with_conn!(conn, c => diesel::insert_into(submissions::table)
         .values(row)
-        .returning(submissions::id)
+        .returning(SubmissionRow::as_returning())
         .get_result(c))?;
-    Ok(id)
+    Ok(stored)
 }
 
 pub fn find(conn: &mut AnyConnection, id: i64) -> Result<Option<SubmissionRow>, StoreError> {
