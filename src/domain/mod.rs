@@ -4,6 +4,7 @@
 pub mod calendar;
 pub mod due;
 pub mod materialize;
+pub mod notify;
 pub mod period;
 pub mod schedule;
 pub mod status;

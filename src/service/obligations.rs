@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{audit, ensure_valid, nullable, Actor, Page, PageParams, ServiceError, ServiceResult};
 use crate::domain::materialize::{self, Candidate, Materialised, RecipientValidity, Warning};
+use crate::domain::notify::Offset;
 use crate::domain::unit::UnitKind;
 use crate::domain::{Calendar, FieldError, Period, PeriodType, Schedule};
 use crate::store::deadlines::NewDeadline;
@@ -212,14 +213,16 @@ impl Draft {
     }
 }
 
-/// Checks an ISO 8601 duration such as `P14D` or `PT12H`.
-fn check_duration(pointer: String, value: &str, errors: &mut Vec<FieldError>) {
-    if value.parse::<iso8601_duration::Duration>().is_err() {
+/// Checks an ISO 8601 duration such as `P14D` or `PT12H` (whole seconds, at most ten years).
+fn check_duration(pointer: String, value: &str, errors: &mut Vec<FieldError>) -> Option<Offset> {
+    let offset = Offset::parse(value);
+    if offset.is_none() {
         errors.push(FieldError::new(
             pointer,
             format!("`{value}` is not an ISO 8601 duration such as P3D"),
         ));
     }
+    offset
 }
 
 /// Every field error of a draft; resolves the recipient and reporter codes on the way.
@@ -319,7 +322,14 @@ fn check(
     }
     check_duration("/grace".into(), grace, &mut errors);
     for (i, r) in reminders.iter().enumerate() {
-        check_duration(format!("/reminders/{i}"), r, &mut errors);
+        let pointer = format!("/reminders/{i}");
+        if check_duration(pointer.clone(), r, &mut errors) == Some(Offset::default()) {
+            // due_at − 0 is the morning after the last day: such a reminder could never be sent in time.
+            errors.push(FieldError::new(
+                pointer,
+                "a reminder comes before the deadline: use P1D for its last day",
+            ));
+        }
     }
     for (i, step) in escalation.iter().enumerate() {
         check_duration(format!("/escalation/{i}/after"), &step.after, &mut errors);

@@ -219,6 +219,17 @@ backend_test!(obligation_field_errors_store_nothing, |app| async move {
     let mut found = pointers(&problem);
     found.sort();
     assert_eq!(found, ["/escalation/0/to", "/form", "/reminders/1"]);
+    let mut zero = good.clone();
+    zero["reminders"] = json!(["P0D"]);
+    let (status, problem) = app
+        .post(&format!("/api/v1/plans/{plan_id}/obligations"), zero)
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a reminder at due_at could never be sent in time"
+    );
+    assert_eq!(pointers(&problem), ["/reminders/0"]);
     let (status, _) = app
         .post("/api/v1/plans/999/obligations", good.clone())
         .await;
