@@ -87,23 +87,49 @@ pub fn materialise(
     candidates: &[Candidate],
     recipient: RecipientValidity,
 ) -> Result<Materialised, DueError> {
+    walk(
+        schedule, periods, calendar, event_end, candidates, recipient, true,
+    )
+}
+
+/// Only the warnings of [`materialise`], without building the deadlines (cheap for a national obligation).
+pub fn warnings(
+    schedule: &Schedule,
+    periods: &[Period],
+    calendar: &Calendar,
+    event_end: Option<NaiveDate>,
+    candidates: &[Candidate],
+    recipient: RecipientValidity,
+) -> Result<Vec<Warning>, DueError> {
+    walk(
+        schedule, periods, calendar, event_end, candidates, recipient, false,
+    )
+    .map(|m| m.warnings)
+}
+
+fn walk(
+    schedule: &Schedule,
+    periods: &[Period],
+    calendar: &Calendar,
+    event_end: Option<NaiveDate>,
+    candidates: &[Candidate],
+    recipient: RecipientValidity,
+    collect: bool,
+) -> Result<Materialised, DueError> {
     let mut out = Materialised::default();
     for period in periods {
         let day = last_day(schedule, period, calendar, event_end)?;
-        let before = out.deadlines.len();
-        out.deadlines
-            .extend(
-                candidates
-                    .iter()
-                    .filter(|c| c.takes_part(day))
-                    .map(|c| PlannedDeadline {
-                        unit_id: c.unit_id,
-                        period: *period,
-                        last_day: day,
-                        due_at: due_at(day, c.time_zone),
-                    }),
-            );
-        if out.deadlines.len() == before {
+        let mut taking_part = candidates.iter().filter(|c| c.takes_part(day)).peekable();
+        let served = taking_part.peek().is_some();
+        if collect {
+            out.deadlines.extend(taking_part.map(|c| PlannedDeadline {
+                unit_id: c.unit_id,
+                period: *period,
+                last_day: day,
+                due_at: due_at(day, c.time_zone),
+            }));
+        }
+        if !served {
             out.warnings.push(Warning {
                 period: period.to_string(),
                 last_day: day,
@@ -172,6 +198,10 @@ mod tests {
             valid_until: Some(date("2025-02-28")),
         };
         let m = materialise(&schedule, &periods, &vn(), None, &districts, labour_dept).unwrap();
+        assert_eq!(
+            warnings(&schedule, &periods, &vn(), None, &districts, labour_dept).unwrap(),
+            m.warnings
+        );
         // 2022, 2023, 2024 for 30 districts; 2025's last day (1/12/2025) is after the districts ended.
         assert_eq!(m.deadlines.len(), 90);
         let y2024: Vec<_> = m

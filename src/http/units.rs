@@ -48,12 +48,12 @@ pub async fn create(
 #[get("/units")]
 pub async fn list(
     state: web::Data<AppState>,
-    Authenticated(_actor): Authenticated,
+    Authenticated(actor): Authenticated,
     Query(query): Query<UnitQuery>,
     Query(page): Query<PageParams>,
 ) -> Result<HttpResponse, ApiError> {
     let page = state
-        .run(move |conn| service::units::list(conn, &query, &page))
+        .run(move |conn| service::units::list(conn, &actor, &query, &page))
         .await?;
     Ok(HttpResponse::Ok().json(page))
 }
@@ -68,11 +68,11 @@ pub async fn list(
 #[get("/units/{code}")]
 pub async fn get(
     state: web::Data<AppState>,
-    Authenticated(_actor): Authenticated,
+    Authenticated(actor): Authenticated,
     code: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let unit = state
-        .run(move |conn| service::units::get(conn, &code))
+        .run(move |conn| service::units::get(conn, &actor, &code))
         .await?;
     Ok(HttpResponse::Ok().json(unit))
 }

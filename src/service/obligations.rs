@@ -529,7 +529,7 @@ impl Parsed {
 
 fn view(conn: &mut AnyConnection, row: ObligationRow) -> Result<Obligation, StoreError> {
     let parsed = Parsed::load(conn, row)?;
-    let planned = plan_deadlines(conn, &parsed)?;
+    let planned = plan_deadlines(conn, &parsed, false)?;
     let recipient = store::units::codes_by_id(conn, &[parsed.row.recipient_id])?
         .remove(&parsed.row.recipient_id)
         .ok_or_else(|| {
@@ -629,7 +629,11 @@ fn candidate(unit: &UnitRow, joins_on: Option<NaiveDate>) -> Result<Candidate, S
 }
 
 /// The deadlines the obligation should have now, with its warnings.
-fn plan_deadlines(conn: &mut AnyConnection, parsed: &Parsed) -> Result<Materialised, StoreError> {
+fn plan_deadlines(
+    conn: &mut AnyConnection,
+    parsed: &Parsed,
+    collect: bool,
+) -> Result<Materialised, StoreError> {
     let calendar: Calendar =
         super::calendars::load(conn, &parsed.schedule.calendar)?.unwrap_or_default();
     let candidates = candidates(conn, &parsed.reporters)?;
@@ -641,13 +645,29 @@ fn plan_deadlines(conn: &mut AnyConnection, parsed: &Parsed) -> Result<Materiali
         valid_until: recipient.valid_until,
     };
     let window = parsed.window();
+    // Reading an obligation needs only its warnings: skip building (and dropping) every deadline.
+    let run = |s: &Schedule,
+               p: &[Period],
+               c: &Calendar,
+               e: Option<NaiveDate>,
+               cs: &[Candidate],
+               r: RecipientValidity| {
+        if collect {
+            materialize::materialise(s, p, c, e, cs, r)
+        } else {
+            materialize::warnings(s, p, c, e, cs, r).map(|warnings| Materialised {
+                deadlines: Vec::new(),
+                warnings,
+            })
+        }
+    };
     let corrupt = |e: crate::domain::DueError| {
         StoreError::Corrupt(format!("obligation {}: {e}", parsed.row.id))
     };
     if parsed.schedule.period_type != PeriodType::Event {
         let periods =
             materialize::scheduled_periods(&parsed.schedule, (window.starts_on, window.ends_on));
-        return materialize::materialise(
+        return run(
             &parsed.schedule,
             &periods,
             &calendar,
@@ -678,7 +698,7 @@ fn plan_deadlines(conn: &mut AnyConnection, parsed: &Parsed) -> Result<Materiali
                     .collect()
             }
         };
-        let one = materialize::materialise(
+        let one = run(
             &parsed.schedule,
             &[Period::Event(event.id)],
             &calendar,
@@ -706,7 +726,7 @@ pub fn rematerialise(
     let row = store::obligations::find(conn, id)?
         .ok_or_else(|| StoreError::Corrupt(format!("obligation {id} vanished")))?;
     let parsed = Parsed::load(conn, row)?;
-    let planned = plan_deadlines(conn, &parsed)?;
+    let planned = plan_deadlines(conn, &parsed, true)?;
     let mut existing: HashMap<(i64, String), store::deadlines::DeadlineRow> =
         store::deadlines::of_obligation(conn, id, None)?
             .into_iter()

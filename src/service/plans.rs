@@ -274,6 +274,9 @@ pub fn update(
         ensure_valid(errors)?;
         refuse_duplicate(conn, &draft, Some(id))?;
         store::plans::update(conn, id, draft.values(now))?;
+        if (draft.starts_on, draft.ends_on) != (row.starts_on, row.ends_on) {
+            follow_new_period(conn, now, id, draft.starts_on, draft.ends_on)?;
+        }
         let after = load(conn, id)?;
         audit(
             conn,
@@ -286,6 +289,44 @@ pub fn update(
         )?;
         Ok(after)
     })
+}
+
+/// A new plan period moves the windows of the obligations that follow it; an obligation whose own window would
+/// fall outside the new period is a field error (change the obligation first).
+fn follow_new_period(
+    conn: &mut AnyConnection,
+    now: DateTime<Utc>,
+    plan_id: i64,
+    starts_on: NaiveDate,
+    ends_on: NaiveDate,
+) -> ServiceResult<()> {
+    let obligations = store::obligations::list(conn, Some(plan_id), None, i64::MAX)?;
+    for row in &obligations {
+        let schedule: crate::domain::Schedule =
+            store::from_json("obligations.schedule", &row.schedule)?;
+        // Point at the plan field that cuts the obligation's own window off.
+        let days = [schedule.starts_on, schedule.ends_on];
+        let culprit = if days.iter().flatten().any(|d| *d > ends_on) {
+            Some("/ends_on")
+        } else if days.iter().flatten().any(|d| *d < starts_on) {
+            Some("/starts_on")
+        } else {
+            None
+        };
+        if let Some(pointer) = culprit {
+            return Err(ServiceError::invalid(
+                pointer,
+                format!(
+                    "obligation {}'s schedule window would fall outside the new plan period",
+                    row.id
+                ),
+            ));
+        }
+    }
+    for row in obligations {
+        super::obligations::rematerialise(conn, now, row.id, super::obligations::Reach::Open)?;
+    }
+    Ok(())
 }
 
 pub fn get(conn: &mut AnyConnection, id: i64) -> ServiceResult<Plan> {

@@ -4,7 +4,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
-use super::{audit, ensure_valid, nullable, Actor, Page, PageParams, ServiceError, ServiceResult};
+use super::{
+    audit, ensure_valid, nullable, Actor, Page, PageParams, Role, ServiceError, ServiceResult,
+};
 use crate::domain::unit::{self, Contacts, UnitKind, LANGUAGES};
 use crate::domain::{check_date, FieldError};
 use crate::store::units::{UnitFilter, UnitRow, UnitValues};
@@ -23,7 +25,8 @@ pub struct Unit {
     pub time_zone: String,
     /// Language of the emails to this unit (`vi` or `en`).
     pub language: String,
-    pub contacts: Contacts,
+    /// `null` when the token may not read them (reporters see their own unit's, viewers none).
+    pub contacts: Option<Contacts>,
     /// First day the unit exists (inclusive); `null` means since always.
     pub valid_from: Option<NaiveDate>,
     /// Last day the unit exists (inclusive); `null` means still in existence.
@@ -267,7 +270,9 @@ pub fn update(
             parent_id,
             time_zone: patch.time_zone.unwrap_or(row.time_zone),
             language: patch.language.unwrap_or(row.language),
-            contacts: patch.contacts.unwrap_or(before.contacts.clone()),
+            contacts: patch
+                .contacts
+                .unwrap_or_else(|| before.contacts.clone().unwrap_or_default()),
             valid_from: patch.valid_from.unwrap_or(row.valid_from),
             valid_until: patch.valid_until.unwrap_or(row.valid_until),
         };
@@ -291,14 +296,29 @@ pub fn update(
     })
 }
 
-pub fn get(conn: &mut AnyConnection, code: &str) -> ServiceResult<Unit> {
+pub fn get(conn: &mut AnyConnection, actor: &Actor, code: &str) -> ServiceResult<Unit> {
     let row = store::units::find_by_code(conn, code)?
         .ok_or_else(|| ServiceError::not_found("unit", code))?;
-    Ok(view(conn, row)?)
+    let id = row.id;
+    Ok(redacted(view(conn, row)?, actor, id))
+}
+
+/// Officers' addresses are for those who write to them: admins, coordinators, and a unit's own reporters.
+fn redacted(mut unit: Unit, actor: &Actor, unit_id: i64) -> Unit {
+    let allowed = match actor.role {
+        Role::Admin | Role::Coordinator => true,
+        Role::Reporter => actor.unit_id == Some(unit_id),
+        Role::Viewer => false,
+    };
+    if !allowed {
+        unit.contacts = None;
+    }
+    unit
 }
 
 pub fn list(
     conn: &mut AnyConnection,
+    actor: &Actor,
     query: &UnitQuery,
     page: &PageParams,
 ) -> ServiceResult<Page<Unit>> {
@@ -335,7 +355,8 @@ pub fn list(
         |r| r.id,
         |row| {
             let parent = row.parent_id.and_then(|id| codes.get(&id).cloned());
-            render(row, parent)
+            let id = row.id;
+            render(row, parent).map(|unit| redacted(unit, actor, id))
         },
     )?;
     Ok(page)
@@ -359,7 +380,7 @@ fn render(row: UnitRow, parent: Option<String>) -> Result<Unit, StoreError> {
     Ok(Unit {
         kind: UnitKind::parse(&row.kind)
             .ok_or_else(|| StoreError::Corrupt(format!("unit kind `{}`", row.kind)))?,
-        contacts: store::from_json("units.contacts", &row.contacts)?,
+        contacts: Some(store::from_json("units.contacts", &row.contacts)?),
         code: row.code,
         name: row.name,
         parent,

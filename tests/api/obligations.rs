@@ -623,3 +623,55 @@ backend_test!(unit_changes_move_open_deadlines_only, |app| async move {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(pointers(&problem), ["/valid_until"]);
 });
+
+backend_test!(plan_period_changes_move_open_deadlines, |app| async move {
+    app.create_unit(json!({"code": "S", "name": "Sở", "kind": "department"}))
+        .await;
+    app.create_unit(json!({"code": "D", "name": "D", "kind": "district", "parent": "S"}))
+        .await;
+    let plan_id = plan(&app, "4/KH", "S", "2030-01-01", "2032-12-31").await;
+    let follows = obligation(
+        &app,
+        plan_id,
+        json!({"title": "Follows the plan", "recipient": "S", "reporters": {"units": ["D"]},
+               "schedule": {"period_type": "yearly", "due": {"rule": "fixed_date", "month": 12, "day": 1, "phrase": "before"}}}),
+    )
+    .await;
+    assert_eq!(follows["deadlines"], 3);
+    let (status, _) = app
+        .patch(
+            &format!("/api/v1/plans/{plan_id}"),
+            json!({"ends_on": "2031-12-31"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, read) = app
+        .get(&format!("/api/v1/obligations/{}", follows["id"]))
+        .await;
+    assert_eq!(
+        read["deadlines"], 2,
+        "the 2032 deadline went with the plan's last year"
+    );
+    assert_eq!(read["window"]["ends_on"], "2031-12-31");
+
+    obligation(
+        &app,
+        plan_id,
+        json!({"title": "Own window", "recipient": "S", "reporters": {"units": ["D"]},
+               "schedule": yearly_before_1_december("2031-01-01", "2031-12-31")}),
+    )
+    .await;
+    let (status, problem) = app
+        .patch(
+            &format!("/api/v1/plans/{plan_id}"),
+            json!({"ends_on": "2030-12-31"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(pointers(&problem), ["/ends_on"]);
+    let (_, unchanged) = app.get(&format!("/api/v1/plans/{plan_id}")).await;
+    assert_eq!(
+        unchanged["ends_on"], "2031-12-31",
+        "the refused change was rolled back"
+    );
+});

@@ -303,6 +303,21 @@ backend_test!(scopes_keep_units_apart, |app| async move {
         "a reporter's list holds its own unit only"
     );
 
+    // Officers' addresses: a reporter reads its own unit's, not its neighbour's; a viewer none.
+    let (_, own_unit) = as_token(&app, &reporter_a, Method::GET, "/api/v1/units/A", None).await;
+    assert_eq!(
+        own_unit["contacts"]["reporters"],
+        json!(["baocao@a.gov.vn"])
+    );
+    let (_, neighbour) = as_token(&app, &reporter_a, Method::GET, "/api/v1/units/B", None).await;
+    assert_eq!(neighbour["contacts"], Value::Null);
+    let (_, listed) = as_token(&app, &viewer, Method::GET, "/api/v1/units", None).await;
+    assert!(listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|u| u["contacts"].is_null()));
+
     // A viewer reads everything and files nothing; only admins manage tokens and read the audit log.
     let (status, all) = as_token(&app, &viewer, Method::GET, "/api/v1/deadlines", None).await;
     assert_eq!(status, StatusCode::OK);
