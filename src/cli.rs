@@ -249,7 +249,21 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
         .build()?;
     runtime.block_on(async move {
         let listen = settings.listen;
+        let mail_dir = settings.data_dir.join("mail");
+        let transport = crate::mail::transport::Transport::new(
+            settings.smtp_url.as_ref().map(|u| u.expose_secret()),
+            mail_dir.clone(),
+        )
+        .map_err(|e| anyhow::anyhow!(e))?;
+        match &transport {
+            crate::mail::transport::Transport::Files(dir) => {
+                tracing::info!(dir = %dir.display(), "no smtp_url: emails are written as .eml files")
+            }
+            _ => tracing::info!("emails are sent by SMTP"),
+        }
+        let from = settings.mail_from.clone();
         let app = build_application(settings)?;
+        tokio::spawn(crate::jobs::delivery::run(app.pool(), transport, from, std::time::Duration::from_secs(10)));
         tracing::info!(%listen, port = app.port(), %database, "hanbao is listening");
         app.run_until_stopped().await?;
         Ok(())

@@ -295,6 +295,15 @@ impl Settings {
                 ));
             }
         }
+        if raw.mail_from.parse::<lettre::message::Mailbox>().is_err() {
+            return Err(ConfigError::new(
+                "mail_from",
+                format!(
+                    "`{}` is not an address such as `hanbao <hanbao@example.org>`",
+                    raw.mail_from
+                ),
+            ));
+        }
         let smtp_url = non_empty(raw.smtp_url);
         if let Some(url) = &smtp_url {
             let url = url.expose_secret();

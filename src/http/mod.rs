@@ -57,6 +57,7 @@ impl AppState {
 pub struct Application {
     port: u16,
     server: Server,
+    pool: Pool,
 }
 
 impl Application {
@@ -64,6 +65,7 @@ impl Application {
         let listener = TcpListener::bind(state.settings.listen)
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", state.settings.listen))?;
         let port = listener.local_addr()?.port();
+        let pool = state.pool.clone();
         let state = web::Data::new(state);
         let server = HttpServer::new(move || {
             App::new()
@@ -73,11 +75,16 @@ impl Application {
         })
         .listen(listener)?
         .run();
-        Ok(Self { port, server })
+        Ok(Self { port, server, pool })
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The application's connection pool, for the background jobs that run beside it.
+    pub fn pool(&self) -> Pool {
+        self.pool.clone()
     }
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {

@@ -3,6 +3,8 @@
 //! Every email is first a row of `outbox`, written in the transaction of the change that caused it, with a
 //! dedupe key (one email per reason) and a Message-ID. Delivery (SMTP or .eml files) reads the outbox later.
 
+pub mod transport;
+
 use std::sync::OnceLock;
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};

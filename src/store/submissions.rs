@@ -197,3 +197,80 @@ pub fn emails(
     })?;
     Ok(rows)
 }
+
+/// Pending emails whose next attempt is due and whose lease (if any) has run out, oldest first.
+pub fn due_emails(
+    conn: &mut AnyConnection,
+    now: UtcDateTime,
+    limit: i64,
+) -> Result<Vec<EmailRow>, StoreError> {
+    let rows = with_conn!(conn, c => outbox::table
+        .filter(outbox::status.eq("pending"))
+        .filter(outbox::next_attempt_at.le(now))
+        .filter(outbox::lease_until.is_null().or(outbox::lease_until.lt(now)))
+        .order(outbox::next_attempt_at)
+        .limit(limit)
+        .select(EmailRow::as_select())
+        .load(c))?;
+    Ok(rows)
+}
+
+/// Claims one email for sending until `lease_until` (a conditional UPDATE: of several workers racing for the
+/// row, exactly one changes it and goes on). True when this caller got it.
+pub fn claim_email(
+    conn: &mut AnyConnection,
+    id: i64,
+    now: UtcDateTime,
+    lease_until: UtcDateTime,
+) -> Result<bool, StoreError> {
+    let n = with_conn!(conn, c => diesel::update(
+            outbox::table
+                .find(id)
+                .filter(outbox::status.eq("pending"))
+                .filter(outbox::lease_until.is_null().or(outbox::lease_until.lt(now))),
+        )
+        .set((outbox::lease_until.eq(lease_until), outbox::attempts.eq(outbox::attempts + 1)))
+        .execute(c))?;
+    Ok(n == 1)
+}
+
+pub fn mark_sent(conn: &mut AnyConnection, id: i64, now: UtcDateTime) -> Result<(), StoreError> {
+    with_conn!(conn, c => diesel::update(outbox::table.find(id))
+        .set((
+            outbox::status.eq("sent"),
+            outbox::sent_at.eq(now),
+            outbox::lease_until.eq(None::<UtcDateTime>),
+            outbox::last_error.eq(None::<String>),
+        ))
+        .execute(c))?;
+    Ok(())
+}
+
+/// A failed attempt: retried at `retry_at`, or given up (`failed`) when `retry_at` is `None`.
+pub fn mark_failed(
+    conn: &mut AnyConnection,
+    id: i64,
+    error: &str,
+    retry_at: Option<UtcDateTime>,
+) -> Result<(), StoreError> {
+    with_conn!(conn, c => {
+        let target = diesel::update(outbox::table.find(id));
+        match retry_at {
+            Some(at) => target
+                .set((
+                    outbox::next_attempt_at.eq(at),
+                    outbox::lease_until.eq(None::<UtcDateTime>),
+                    outbox::last_error.eq(error),
+                ))
+                .execute(c),
+            None => target
+                .set((
+                    outbox::status.eq("failed"),
+                    outbox::lease_until.eq(None::<UtcDateTime>),
+                    outbox::last_error.eq(error),
+                ))
+                .execute(c),
+        }
+    })?;
+    Ok(())
+}

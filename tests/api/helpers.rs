@@ -115,6 +115,8 @@ fn replace_database(url: &str, name: &str) -> String {
 
 pub struct TestApp {
     pub base: String,
+    /// The server's own pool, to run background jobs (delivery) against the same database.
+    pub pool: hanbao::store::Pool,
     pub client: reqwest::Client,
     pub backend: Backend,
     pub database: DatabaseUrl,
@@ -146,9 +148,11 @@ impl TestApp {
             .unwrap()
             .expect("the application starts");
         let base = format!("http://127.0.0.1:{}", app.port());
+        let pool = app.pool();
         tokio::spawn(app.run_until_stopped());
         Some(Self {
             base,
+            pool,
             client: reqwest::Client::new(),
             backend,
             database,

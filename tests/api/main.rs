@@ -8,6 +8,7 @@ mod helpers;
 mod cli;
 mod errors;
 mod health;
+mod mail;
 mod obligations;
 mod openapi;
 mod plans;

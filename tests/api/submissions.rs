@@ -9,7 +9,7 @@ use crate::helpers::{pointers, send, TestApp};
 
 /// Units A and B under S, a plan coordinated by S with a past (2022–2023) and a future (2030–2031) yearly
 /// obligation for both; returns (past obligation id, future obligation id).
-async fn world(app: &TestApp, form: Option<Value>) -> (i64, i64) {
+pub async fn world(app: &TestApp, form: Option<Value>) -> (i64, i64) {
     app.create_unit(json!({"code": "S", "name": "Sở", "kind": "department",
                            "contacts": {"reporters": ["so@s.gov.vn"], "heads": []}}))
         .await;
@@ -43,7 +43,7 @@ async fn world(app: &TestApp, form: Option<Value>) -> (i64, i64) {
     (ids[0], ids[1])
 }
 
-async fn token(app: &TestApp, role: &str, unit: Option<&str>) -> String {
+pub async fn token(app: &TestApp, role: &str, unit: Option<&str>) -> String {
     let (status, issued) = app
         .post(
             "/api/v1/tokens",
@@ -55,7 +55,7 @@ async fn token(app: &TestApp, role: &str, unit: Option<&str>) -> String {
 }
 
 /// A request with `token` instead of the admin token.
-async fn as_token(
+pub async fn as_token(
     app: &TestApp,
     token: &str,
     method: Method,

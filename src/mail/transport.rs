@@ -1,0 +1,140 @@
+//! Where emails go: an SMTP server (lettre, pooled, rustls), `.eml` files in the data directory (the embedded
+//! default), or memory (tests).
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use lettre::message::{header, Mailbox, MultiPart};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use serde::Deserialize;
+
+use crate::store::submissions::EmailRow;
+
+/// An email as the memory transport keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentEmail {
+    pub message_id: String,
+    pub to: Vec<String>,
+    pub cc: Vec<String>,
+    pub subject: String,
+    pub text: String,
+}
+
+pub enum Transport {
+    Smtp(Box<AsyncSmtpTransport<Tokio1Executor>>),
+    /// One `.eml` file per outbox row, named by its id: a retry rewrites the same file.
+    Files(PathBuf),
+    Memory(Arc<Mutex<Vec<SentEmail>>>),
+}
+
+/// Why a send failed: transient failures are retried, permanent ones are not.
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    #[error("{0}")]
+    Transient(String),
+    #[error("{0}")]
+    Permanent(String),
+}
+
+#[derive(Deserialize)]
+struct Recipients {
+    to: Vec<String>,
+    cc: Vec<String>,
+}
+
+impl Transport {
+    /// SMTP when `smtp_url` is set (`smtp://` with STARTTLS when offered, `smtps://` TLS), else files in `dir`.
+    pub fn new(smtp_url: Option<&str>, dir: PathBuf) -> Result<Self, String> {
+        match smtp_url {
+            Some(url) => AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+                .map(|b| Self::Smtp(Box::new(b.build())))
+                .map_err(|e| format!("smtp_url: {e}")),
+            None => Ok(Self::Files(dir)),
+        }
+    }
+
+    pub fn memory() -> (Self, Arc<Mutex<Vec<SentEmail>>>) {
+        let sent = Arc::new(Mutex::new(Vec::new()));
+        (Self::Memory(sent.clone()), sent)
+    }
+
+    /// Sends one outbox row from `from` (an address such as `hanbao <hanbao@example.org>`).
+    pub async fn send(&self, email: &EmailRow, from: &str) -> Result<(), SendError> {
+        let recipients: Recipients = serde_json::from_str(&email.recipients)
+            .map_err(|e| SendError::Permanent(format!("recipients are not readable: {e}")))?;
+        match self {
+            Self::Memory(sent) => {
+                sent.lock().expect("memory transport lock").push(SentEmail {
+                    message_id: email.message_id.clone(),
+                    to: recipients.to,
+                    cc: recipients.cc,
+                    subject: email.subject.clone(),
+                    text: email.text_body.clone(),
+                });
+                Ok(())
+            }
+            Self::Files(dir) => {
+                let message = build(email, &recipients, from)?;
+                tokio::fs::create_dir_all(dir).await.map_err(|e| {
+                    SendError::Transient(format!("cannot create {}: {e}", dir.display()))
+                })?;
+                let name = format!(
+                    "{:08}-{}.eml",
+                    email.id,
+                    email
+                        .dedupe_key
+                        .replace(|c: char| !c.is_ascii_alphanumeric(), "-")
+                );
+                let partial = dir.join(format!(".{name}.partial"));
+                tokio::fs::write(&partial, message.formatted())
+                    .await
+                    .map_err(|e| {
+                        SendError::Transient(format!("cannot write {}: {e}", partial.display()))
+                    })?;
+                tokio::fs::rename(&partial, dir.join(&name))
+                    .await
+                    .map_err(|e| {
+                        SendError::Transient(format!("cannot rename {}: {e}", partial.display()))
+                    })
+            }
+            Self::Smtp(smtp) => {
+                let message = build(email, &recipients, from)?;
+                smtp.send(message).await.map(|_| ()).map_err(|e| {
+                    if e.is_permanent() {
+                        SendError::Permanent(e.to_string())
+                    } else {
+                        SendError::Transient(e.to_string())
+                    }
+                })
+            }
+        }
+    }
+}
+
+fn mailbox(address: &str) -> Result<Mailbox, SendError> {
+    address
+        .parse()
+        .map_err(|e| SendError::Permanent(format!("`{address}` is not an email address: {e}")))
+}
+
+/// The MIME message: text and HTML alternatives, with the outbox row's Message-ID (so a re-send after a crash is
+/// recognisably the same message).
+fn build(email: &EmailRow, recipients: &Recipients, from: &str) -> Result<Message, SendError> {
+    let mut builder = Message::builder()
+        .from(mailbox(from)?)
+        .subject(email.subject.clone())
+        .message_id(Some(email.message_id.clone()))
+        .header(header::MIME_VERSION_1_0);
+    for to in &recipients.to {
+        builder = builder.to(mailbox(to)?);
+    }
+    for cc in &recipients.cc {
+        builder = builder.cc(mailbox(cc)?);
+    }
+    builder
+        .multipart(MultiPart::alternative_plain_html(
+            email.text_body.clone(),
+            email.html_body.clone(),
+        ))
+        .map_err(|e| SendError::Permanent(format!("cannot build the message: {e}")))
+}

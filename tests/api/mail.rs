@@ -1,0 +1,127 @@
+//! The outbox reaches the mail transport: once per row, with its Message-ID, retried after transient failures.
+
+use chrono::Utc;
+use hanbao::jobs::delivery::{deliver_due, DeliveryReport};
+use hanbao::mail::transport::Transport;
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+use crate::backend_test;
+use crate::submissions::{as_token, token, world};
+
+const FROM: &str = "hanbao <hanbao@example.org>";
+
+backend_test!(receipts_are_delivered_once, |app| async move {
+    let (_, future) = world(&app, None).await;
+    let reporter = token(&app, "reporter", Some("A")).await;
+    let (status, receipt) = as_token(
+        &app,
+        &reporter,
+        Method::POST,
+        "/api/v1/submissions",
+        Some(json!({"obligation_id": future, "period": "2030", "payload": {}})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+
+    let (transport, sent) = Transport::memory();
+    let report = deliver_due(&app.pool, &transport, FROM, Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(
+        report,
+        DeliveryReport {
+            sent: 1,
+            retried: 0,
+            failed: 0
+        }
+    );
+    let (_, outbox) = app.get("/api/v1/outbox?status=sent").await;
+    let row = &outbox["items"][0];
+    assert_eq!(row["dedupe_key"], format!("receipt:{}", receipt["id"]));
+    assert_eq!(row["attempts"], 1);
+    {
+        let sent = sent.lock().unwrap();
+        assert_eq!(sent.len(), 1);
+        assert_eq!(sent[0].to, ["baocao@a.gov.vn"]);
+        assert_eq!(sent[0].message_id, row["message_id"].as_str().unwrap());
+        assert!(sent[0].text.contains("2030"));
+    }
+    // Nothing is sent twice for one reason.
+    let again = deliver_due(&app.pool, &transport, FROM, Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(again, DeliveryReport::default());
+    assert_eq!(sent.lock().unwrap().len(), 1);
+});
+
+backend_test!(
+    eml_files_and_retries_after_transient_failures,
+    |app| async move {
+        let (_, future) = world(&app, None).await;
+        let (status, receipt) = app
+            .post(
+                "/api/v1/submissions",
+                json!({"obligation_id": future, "period": "2030", "unit": "B", "payload": {}}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED);
+        let dir = tempfile::tempdir().unwrap();
+
+        // A mail directory that cannot be created: a transient failure, retried later, nothing lost.
+        let blocked = dir.path().join("not-a-dir");
+        std::fs::write(&blocked, "a file").unwrap();
+        let broken = Transport::Files(blocked.join("mail"));
+        let now = Utc::now();
+        let report = deliver_due(&app.pool, &broken, FROM, now).await.unwrap();
+        assert_eq!(
+            report,
+            DeliveryReport {
+                sent: 0,
+                retried: 1,
+                failed: 0
+            }
+        );
+        let (_, pending) = app.get("/api/v1/outbox?status=pending").await;
+        assert!(pending["items"][0]["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("cannot create"));
+        assert_eq!(
+            deliver_due(&app.pool, &broken, FROM, now).await.unwrap(),
+            DeliveryReport::default(),
+            "backing off"
+        );
+
+        let files = Transport::Files(dir.path().join("mail"));
+        let later = now + chrono::Duration::minutes(1);
+        assert_eq!(
+            deliver_due(&app.pool, &files, FROM, later)
+                .await
+                .unwrap()
+                .sent,
+            1
+        );
+        let names: Vec<String> = std::fs::read_dir(dir.path().join("mail"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names.len(), 1, "{names:?}");
+        assert!(
+            names[0].ends_with(&format!("-receipt-{}.eml", receipt["id"])),
+            "{names:?}"
+        );
+        let eml = std::fs::read_to_string(dir.path().join("mail").join(&names[0])).unwrap();
+        let (_, sent) = app.get("/api/v1/outbox?status=sent").await;
+        assert!(
+            eml.contains(&format!(
+                "Message-ID: {}",
+                sent["items"][0]["message_id"].as_str().unwrap()
+            )),
+            "{eml}"
+        );
+        assert!(eml.contains("To: baocao@b.gov.vn"), "{eml}");
+        assert!(eml.contains("multipart/alternative"), "{eml}");
+        assert_eq!(sent["items"][0]["attempts"], 2);
+    }
+);
