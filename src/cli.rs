@@ -53,6 +53,16 @@ pub enum Command {
     Migrate,
     /// Print the configuration in force (secrets hidden) and exit.
     Config,
+    /// Run one notice tick as if at a given instant: send the reminders and escalations due then, then deliver the
+    /// outbox. Operators use it to preview (--dry-run), tests to travel in time.
+    Tick {
+        /// The instant, RFC 3339 (e.g. 2024-11-29T08:00:00+07:00) [default: now].
+        #[arg(long, value_name = "RFC3339")]
+        at: Option<String>,
+        /// Print what would be sent and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Manage API tokens.
     Token {
         #[command(subcommand)]
@@ -119,6 +129,63 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Config => {
             print_settings(&settings);
+            Ok(())
+        }
+        Command::Tick { at, dry_run } => {
+            let now = match at {
+                Some(text) => chrono::DateTime::parse_from_rfc3339(&text)
+                    .map_err(|e| anyhow::anyhow!("--at `{text}` is not an RFC 3339 instant: {e}"))?
+                    .with_timezone(&chrono::Utc),
+                None => chrono::Utc::now(),
+            };
+            let pool = store::connect(&settings.database, 2)?;
+            let report = {
+                let mut conn = pool.get()?;
+                store::migrate(&mut conn)?;
+                crate::service::notices::tick(&mut conn, now, settings.office_hours(), dry_run)?
+            };
+            for n in &report.notices {
+                println!(
+                    "{} {} {} {}: {} step {} → {}{}",
+                    if dry_run { "would send" } else { "queued" },
+                    n.kind,
+                    n.unit,
+                    n.period,
+                    n.subject,
+                    n.step,
+                    n.to.join(", "),
+                    if n.cc.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" (cc {})", n.cc.join(", "))
+                    }
+                );
+            }
+            println!(
+                "{} deadline(s) looked at, {} notice(s)",
+                report.deadlines_looked_at,
+                report.notices.len()
+            );
+            if !dry_run {
+                let transport = crate::mail::transport::Transport::new(
+                    settings.smtp_url.as_ref().map(|u| u.expose_secret()),
+                    settings.data_dir.join("mail"),
+                )
+                .map_err(|e| anyhow::anyhow!(e))?;
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()?;
+                let delivered = runtime.block_on(crate::jobs::delivery::deliver_due(
+                    &pool,
+                    &transport,
+                    &settings.mail_from,
+                    now,
+                ))?;
+                println!(
+                    "delivered: {} sent, {} to retry, {} failed",
+                    delivered.sent, delivered.retried, delivered.failed
+                );
+            }
             Ok(())
         }
         Command::Token {

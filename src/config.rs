@@ -28,6 +28,7 @@ const KEYS: &[&str] = &[
     "auth_failures_per_minute",
     "time_zone",
     "office_hours_start",
+    "office_hours_end",
     "smtp_url",
     "mail_from",
     "log",
@@ -49,6 +50,7 @@ struct RawConfig {
     auth_failures_per_minute: u32,
     time_zone: String,
     office_hours_start: String,
+    office_hours_end: String,
     smtp_url: String,
     mail_from: String,
     log: String,
@@ -153,6 +155,8 @@ pub struct Settings {
     pub auth_failures_per_minute: u32,
     pub time_zone: Tz,
     pub office_hours_start: NaiveTime,
+    /// End of office hours: escalations due later wait for the next working morning.
+    pub office_hours_end: NaiveTime,
     pub smtp_url: Option<SecretString>,
     pub mail_from: String,
     pub log: String,
@@ -183,6 +187,14 @@ impl ConfigError {
 }
 
 impl Settings {
+    /// The office day in which reminders and escalations go out.
+    pub fn office_hours(&self) -> crate::domain::notify::OfficeHours {
+        crate::domain::notify::OfficeHours {
+            start: self.office_hours_start,
+            end: self.office_hours_end,
+        }
+    }
+
     /// Loads the layers: embedded defaults, `file` (if any), the process environment, then `overrides`.
     pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<Self, ConfigError> {
         Self::load_from(file, overrides, Env::prefixed("HANBAO_"), Env::raw())
@@ -267,6 +279,19 @@ impl Settings {
                     format!("`{}` is not HH:MM", raw.office_hours_start),
                 )
             })?;
+        let office_hours_end =
+            NaiveTime::parse_from_str(&raw.office_hours_end, "%H:%M").map_err(|_| {
+                ConfigError::new(
+                    "office_hours_end",
+                    format!("`{}` is not HH:MM", raw.office_hours_end),
+                )
+            })?;
+        if office_hours_end <= office_hours_start {
+            return Err(ConfigError::new(
+                "office_hours_end",
+                "must be after office_hours_start",
+            ));
+        }
         if raw.pool_size == 0 {
             return Err(ConfigError::new("pool_size", "must be at least 1"));
         }
@@ -324,6 +349,7 @@ impl Settings {
             auth_failures_per_minute: raw.auth_failures_per_minute,
             time_zone,
             office_hours_start,
+            office_hours_end,
             smtp_url,
             mail_from: raw.mail_from,
             log: raw.log,

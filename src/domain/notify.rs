@@ -182,6 +182,30 @@ pub fn due_escalation(
         .map(|(_, i)| i)
 }
 
+/// The next moment after `after` at which a deadline may need a notice: a reminder still to come before
+/// `due_at`, or an escalation step still to come. `None` when nothing is left to send.
+#[allow(clippy::too_many_arguments)]
+pub fn next_notice(
+    due_at: DateTime<Utc>,
+    reminders: &[Offset],
+    grace: Offset,
+    steps: &[Offset],
+    after: DateTime<Utc>,
+    tz: Tz,
+    hours: OfficeHours,
+    calendar: &Calendar,
+) -> Option<DateTime<Utc>> {
+    let reminders = reminders
+        .iter()
+        .map(|o| reminder_moment(due_at, *o, tz, hours, calendar))
+        .filter(|m| *m > after && *m < due_at);
+    let escalations = steps
+        .iter()
+        .map(|s| escalation_moment(due_at, grace, *s, tz, hours, calendar))
+        .filter(|m| *m > after);
+    reminders.chain(escalations).min()
+}
+
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
@@ -322,6 +346,43 @@ mod tests {
             pick("2024-12-11T08:00:00+07:00"),
             Some(2),
             "after downtime only the latest step"
+        );
+    }
+
+    #[test]
+    fn the_next_notice_walks_through_reminders_then_escalations() {
+        let due = at("2024-12-03T00:00:00+07:00");
+        let reminders = [o("P14D"), o("P3D"), o("P1D")];
+        let steps = [o("P0D"), o("P3D")];
+        let next = |after: &str| {
+            next_notice(
+                due,
+                &reminders,
+                o("P0D"),
+                &steps,
+                at(after),
+                HCM,
+                hours(),
+                &vn(),
+            )
+            .map(|t| t.with_timezone(&HCM).to_rfc3339())
+        };
+        assert_eq!(
+            next("2024-11-01T00:00:00+07:00").as_deref(),
+            Some("2024-11-19T08:00:00+07:00")
+        );
+        assert_eq!(
+            next("2024-11-19T08:00:00+07:00").as_deref(),
+            Some("2024-11-29T08:00:00+07:00")
+        );
+        assert_eq!(
+            next("2024-12-02T08:00:00+07:00").as_deref(),
+            Some("2024-12-03T08:00:00+07:00")
+        );
+        assert_eq!(
+            next("2024-12-06T08:00:00+07:00"),
+            None,
+            "nothing after the last step"
         );
     }
 

@@ -18,6 +18,54 @@ use crate::store::{self, AnyConnection, StoreError};
 /// The templates, embedded so the binary runs from any directory.
 const TEMPLATES: &[(&str, &str)] = &[
     (
+        "vi/reminder.subject",
+        include_str!("../../config/templates/vi/reminder.subject"),
+    ),
+    (
+        "vi/reminder.txt",
+        include_str!("../../config/templates/vi/reminder.txt"),
+    ),
+    (
+        "vi/reminder.html",
+        include_str!("../../config/templates/vi/reminder.html"),
+    ),
+    (
+        "vi/escalation.subject",
+        include_str!("../../config/templates/vi/escalation.subject"),
+    ),
+    (
+        "vi/escalation.txt",
+        include_str!("../../config/templates/vi/escalation.txt"),
+    ),
+    (
+        "vi/escalation.html",
+        include_str!("../../config/templates/vi/escalation.html"),
+    ),
+    (
+        "en/reminder.subject",
+        include_str!("../../config/templates/en/reminder.subject"),
+    ),
+    (
+        "en/reminder.txt",
+        include_str!("../../config/templates/en/reminder.txt"),
+    ),
+    (
+        "en/reminder.html",
+        include_str!("../../config/templates/en/reminder.html"),
+    ),
+    (
+        "en/escalation.subject",
+        include_str!("../../config/templates/en/escalation.subject"),
+    ),
+    (
+        "en/escalation.txt",
+        include_str!("../../config/templates/en/escalation.txt"),
+    ),
+    (
+        "en/escalation.html",
+        include_str!("../../config/templates/en/escalation.html"),
+    ),
+    (
         "vi/receipt.subject",
         include_str!("../../config/templates/vi/receipt.subject"),
     ),

@@ -18,7 +18,7 @@ use crate::domain::{Calendar, FieldError, Period, PeriodType, Schedule};
 use crate::store::deadlines::NewDeadline;
 use crate::store::obligations::{ObligationRow, ObligationValues};
 use crate::store::units::UnitRow;
-use crate::store::{self, AnyConnection, StoreError};
+use crate::store::{self, AnyConnection, StoreError, UtcDateTime};
 
 /// Who reports: a list of units, or every unit of some kinds below a parent that exists in the period.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -749,6 +749,8 @@ pub fn rematerialise(
                 due_at: d.due_at.into(),
                 created_at: now.into(),
                 updated_at: now.into(),
+                // The notice tick looks at each new deadline once and then knows its next moment.
+                next_notice_at: Some(UtcDateTime::NEXT_LOOK),
             }),
             Some(old)
                 if is_movable(&old, now, reach)

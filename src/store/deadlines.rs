@@ -7,8 +7,8 @@ use super::schema::{deadlines, obligations, plans, units};
 use super::{AnyConnection, StoreError, UtcDateTime};
 use crate::with_conn;
 
-/// Rows per INSERT: 8 parameters each stays far below PostgreSQL's 65,535 and SQLite's 32,766 bind limits.
-const BATCH: usize = 2000;
+/// Rows per INSERT: 9 parameters each stays far below PostgreSQL's 65,535 and SQLite's 32,766 bind limits.
+const BATCH: usize = 1500;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = deadlines)]
@@ -26,6 +26,7 @@ pub struct DeadlineRow {
     pub waived_reason: Option<String>,
     pub created_at: UtcDateTime,
     pub updated_at: UtcDateTime,
+    pub next_notice_at: Option<UtcDateTime>,
 }
 
 #[derive(Debug, Clone, Insertable)]
@@ -39,6 +40,7 @@ pub struct NewDeadline {
     pub due_at: UtcDateTime,
     pub created_at: UtcDateTime,
     pub updated_at: UtcDateTime,
+    pub next_notice_at: Option<UtcDateTime>,
 }
 
 /// Inserts in batches of [`BATCH`] rows (one multi-row INSERT each, on either backend).
@@ -49,6 +51,31 @@ pub fn insert_many(conn: &mut AnyConnection, rows: &[NewDeadline]) -> Result<usi
             with_conn!(conn, c => diesel::insert_into(deadlines::table).values(chunk).execute(c))?;
     }
     Ok(inserted)
+}
+
+/// Pending deadlines whose next notice moment has come, oldest first (an index range scan).
+pub fn due_for_notice(
+    conn: &mut AnyConnection,
+    now: UtcDateTime,
+    limit: i64,
+) -> Result<Vec<DeadlineRow>, StoreError> {
+    let rows = with_conn!(conn, c => deadlines::table
+        .filter(deadlines::next_notice_at.le(now))
+        .filter(deadlines::state.eq("pending"))
+        .order((deadlines::next_notice_at, deadlines::id))
+        .limit(limit)
+        .select(DeadlineRow::as_select())
+        .load(c))?;
+    Ok(rows)
+}
+
+pub fn set_next_notice(
+    conn: &mut AnyConnection,
+    id: i64,
+    at: Option<UtcDateTime>,
+) -> Result<(), StoreError> {
+    with_conn!(conn, c => diesel::update(deadlines::table.find(id)).set(deadlines::next_notice_at.eq(at)).execute(c))?;
+    Ok(())
 }
 
 /// Refreshes the planner's statistics after a bulk insert, so the first lists afterwards use the indexes
@@ -147,7 +174,13 @@ pub fn reschedule(
                 .filter(deadlines::state.eq("pending"))
                 .filter(deadlines::extended_reason.is_null()),
         )
-        .set((deadlines::last_day.eq(last_day), deadlines::due_at.eq(due_at), deadlines::updated_at.eq(now)))
+        .set((
+            deadlines::last_day.eq(last_day),
+            deadlines::due_at.eq(due_at),
+            deadlines::updated_at.eq(now),
+            // The notice tick works out the new moments on its next pass.
+            deadlines::next_notice_at.eq(Some(UtcDateTime::NEXT_LOOK)),
+        ))
         .execute(c))?;
     Ok(())
 }
@@ -167,6 +200,7 @@ pub fn extend(
             deadlines::due_at.eq(due_at),
             deadlines::extended_reason.eq(reason),
             deadlines::updated_at.eq(now),
+            deadlines::next_notice_at.eq(Some(UtcDateTime::NEXT_LOOK)),
         ))
         .execute(c))?;
     Ok(())
@@ -179,7 +213,12 @@ pub fn waive(
     now: UtcDateTime,
 ) -> Result<(), StoreError> {
     with_conn!(conn, c => diesel::update(deadlines::table.find(id))
-        .set((deadlines::state.eq("waived"), deadlines::waived_reason.eq(reason), deadlines::updated_at.eq(now)))
+        .set((
+            deadlines::state.eq("waived"),
+            deadlines::waived_reason.eq(reason),
+            deadlines::updated_at.eq(now),
+            deadlines::next_notice_at.eq(None::<UtcDateTime>),
+        ))
         .execute(c))?;
     Ok(())
 }

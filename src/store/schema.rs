@@ -135,6 +135,7 @@ diesel::table! {
         waived_reason -> Nullable<Text>,
         created_at -> UtcTimestamp,
         updated_at -> UtcTimestamp,
+        next_notice_at -> Nullable<UtcTimestamp>,
     }
 }
 

@@ -88,7 +88,8 @@ pub fn review(
     Ok(())
 }
 
-/// Sets a deadline's stored state (and its first submission time, when given).
+/// Sets a deadline's stored state (and its first submission time, when given). None of these states gets
+/// reminders or escalations, so the deadline leaves the notice tick's index.
 pub fn set_deadline_state(
     conn: &mut AnyConnection,
     deadline_id: i64,
@@ -100,9 +101,20 @@ pub fn set_deadline_state(
         let target = diesel::update(deadlines::table.find(deadline_id));
         match submitted_at {
             Some(at) => target
-                .set((deadlines::state.eq(state), deadlines::submitted_at.eq(at), deadlines::updated_at.eq(now)))
+                .set((
+                    deadlines::state.eq(state),
+                    deadlines::submitted_at.eq(at),
+                    deadlines::updated_at.eq(now),
+                    deadlines::next_notice_at.eq(None::<UtcDateTime>),
+                ))
                 .execute(c),
-            None => target.set((deadlines::state.eq(state), deadlines::updated_at.eq(now))).execute(c),
+            None => target
+                .set((
+                    deadlines::state.eq(state),
+                    deadlines::updated_at.eq(now),
+                    deadlines::next_notice_at.eq(None::<UtcDateTime>),
+                ))
+                .execute(c),
         }
     })?;
     Ok(())

@@ -26,6 +26,10 @@ pub struct UtcTimestamp;
 pub struct UtcDateTime(pub DateTime<Utc>);
 
 impl UtcDateTime {
+    /// "As soon as anybody looks": the notice tick handles such a deadline at its next run, whatever instant that
+    /// run stands for (`hanbao tick --at` may travel back in time).
+    pub const NEXT_LOOK: UtcDateTime = UtcDateTime(DateTime::UNIX_EPOCH);
+
     /// The SQLite text form: `2024-12-02T17:00:00.000000Z`.
     pub fn to_sqlite_text(&self) -> String {
         self.0.to_rfc3339_opts(SecondsFormat::Micros, true)

@@ -51,7 +51,14 @@ fn migrate_creates_the_sqlite_database_under_the_data_dir() {
         String::from_utf8_lossy(&output.stderr)
     );
     assert!(dir.path().join("data/hanbao.sqlite3").is_file());
-    assert!(String::from_utf8_lossy(&output.stdout).starts_with("2 migration(s) applied"));
+    let migrations = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite"))
+        .unwrap()
+        .count();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.starts_with(&format!("{migrations} migration(s) applied")),
+        "{stdout}"
+    );
     let again = hanbao(dir.path()).arg("migrate").output().unwrap();
     assert!(String::from_utf8_lossy(&again.stdout).starts_with("0 migration(s) applied"));
 }
@@ -125,4 +132,63 @@ fn token_create_prints_the_token_alone_on_the_last_line() {
         .output()
         .unwrap();
     assert!(String::from_utf8_lossy(&bad_role.stderr).contains("--role"));
+}
+
+#[test]
+fn tick_dry_run_previews_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(hanbao(dir.path())
+        .arg("demo")
+        .output()
+        .unwrap()
+        .status
+        .success());
+    // Cao Bằng's and Huế's district plans are due "by 31/1/2025", a Tết holiday: the last day moves to Monday
+    // 3/2, so the P14D reminder goes out on Tuesday 21/1 at 08:00. Older cycles get their latest escalation.
+    let preview = || {
+        let output = hanbao(dir.path())
+            .args(["tick", "--at", "2025-01-21T08:30:00+07:00", "--dry-run"])
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let first = preview();
+    let would: Vec<&str> = first
+        .lines()
+        .filter(|l| l.starts_with("would send reminder"))
+        .collect();
+    assert_eq!(would.len(), 19, "10 Cao Bằng and 9 Huế districts:\n{first}");
+    assert!(would.iter().all(|l| l.contains("step P14D")), "{first}");
+    assert_eq!(preview(), first, "a dry run changes nothing");
+    let total = first
+        .lines()
+        .filter(|l| l.starts_with("would send"))
+        .count();
+    let real = hanbao(dir.path())
+        .args(["tick", "--at", "2025-01-21T08:30:00+07:00"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&real.stdout);
+    let queued = |prefix: &str| stdout.lines().filter(|l| l.starts_with(prefix)).count();
+    assert_eq!(queued("queued reminder"), 19, "{stdout}");
+    assert_eq!(
+        queued("queued"),
+        total,
+        "the dry run announced exactly what was then sent"
+    );
+    assert!(
+        stdout.contains(&format!("delivered: {total} sent")),
+        "{stdout}"
+    );
+    assert_eq!(
+        std::fs::read_dir(dir.path().join("data/mail"))
+            .unwrap()
+            .count(),
+        total
+    );
 }

@@ -9,6 +9,7 @@ mod cli;
 mod errors;
 mod health;
 mod mail;
+mod notices;
 mod obligations;
 mod openapi;
 mod plans;
