@@ -329,7 +329,11 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
             _ => tracing::info!("emails are sent by SMTP"),
         }
         let from = settings.mail_from.clone();
+        let (hours, zone) = (settings.office_hours(), settings.time_zone);
         let app = build_application(settings)?;
+        let _scheduler = crate::jobs::scheduler::start(app.pool(), hours, zone)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot start the scheduler: {e}"))?;
         tokio::spawn(crate::jobs::delivery::run(app.pool(), transport, from, std::time::Duration::from_secs(10)));
         tracing::info!(%listen, port = app.port(), %database, "hanbao is listening");
         app.run_until_stopped().await?;

@@ -1,3 +1,4 @@
-//! Periodic work: delivering the outbox (and, next, the reminder and escalation ticks).
+//! Periodic work: the notice tick (reminders, escalations) and the delivery of the outbox.
 
 pub mod delivery;
+pub mod scheduler;

@@ -184,6 +184,12 @@ fn decide(
     let grace = Offset::parse(&obligation.grace)
         .ok_or_else(|| StoreError::Corrupt("obligations.grace".into()))?;
     let due_at = deadline.due_at.0;
+    // Mail goes out in the unit's office hours on its working days only, catch-up after downtime included.
+    let office = notify::next_office_moment(now, tz, hours, &calendar);
+    if office > now {
+        store::deadlines::set_next_notice(conn, deadline.id, Some(UtcDateTime(office)))?;
+        return Ok(None);
+    }
 
     let mut notice = None;
     if now < due_at {

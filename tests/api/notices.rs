@@ -192,3 +192,21 @@ backend_test!(racing_ticks_send_each_email_once, |app| async move {
     );
     assert_eq!(outbox(&app).await.len(), 2);
 });
+
+backend_test!(catch_up_waits_for_office_hours, |app| async move {
+    setup(&app).await;
+    // Back after a long downtime on Sunday evening 8/12/2030: the overdue deadlines wait for Monday morning.
+    let sunday = tick_at(&app, "2030-12-08T20:00:00+07:00", false).await;
+    assert_eq!(sunday.deadlines_looked_at, 2);
+    assert!(sunday.notices.is_empty(), "{:?}", sent(&sunday));
+    assert!(tick_at(&app, "2030-12-09T07:59:00+07:00", false)
+        .await
+        .notices
+        .is_empty());
+    // Monday 08:00: only the latest due step (P3D, since P7D is Tuesday 10/12), once per unit.
+    let monday = tick_at(&app, "2030-12-09T08:00:00+07:00", false).await;
+    assert_eq!(
+        sent(&monday),
+        [row("A", "escalation", "2"), row("B", "escalation", "2")]
+    );
+});

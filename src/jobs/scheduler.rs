@@ -1,0 +1,45 @@
+//! The schedule of `hanbao serve`: the notice tick every minute (tokio-cron-scheduler). Every instance may run
+//! it: the tick claims each notice through a unique row, so nothing is sent twice.
+
+use chrono::Utc;
+use chrono_tz::Tz;
+use tokio_cron_scheduler::{Job, JobScheduler, JobSchedulerError};
+
+use crate::domain::notify::OfficeHours;
+use crate::service::notices;
+use crate::store::{Pool, StoreError};
+
+/// Starts the scheduler; keep the returned handle alive as long as the jobs should run.
+pub async fn start(
+    pool: Pool,
+    hours: OfficeHours,
+    tz: Tz,
+) -> Result<JobScheduler, JobSchedulerError> {
+    let scheduler = JobScheduler::new().await?;
+    let tick = Job::new_async_tz("0 * * * * *", tz, move |_id, _scheduler| {
+        let pool = pool.clone();
+        Box::pin(async move {
+            let now = Utc::now();
+            let outcome =
+                tokio::task::spawn_blocking(move || -> Result<notices::TickReport, StoreError> {
+                    notices::tick(&mut *pool.get()?, now, hours, false)
+                })
+                .await;
+            match outcome {
+                Ok(Ok(report)) if !report.notices.is_empty() => {
+                    tracing::info!(
+                        notices = report.notices.len(),
+                        looked_at = report.deadlines_looked_at,
+                        "notice tick"
+                    )
+                }
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => tracing::error!("notice tick failed: {e}"),
+                Err(e) => tracing::error!("notice tick panicked: {e}"),
+            }
+        })
+    })?;
+    scheduler.add(tick).await?;
+    scheduler.start().await?;
+    Ok(scheduler)
+}
