@@ -13,5 +13,6 @@ mod notices;
 mod obligations;
 mod openapi;
 mod plans;
+mod smtp;
 mod submissions;
 mod units;
