@@ -7,6 +7,7 @@
 
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
+use std::rc::Rc;
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -93,21 +94,18 @@ impl From<StoreError> for DryRun {
 /// What several deadlines of one tick share: obligations, plans, units, calendars.
 #[derive(Default)]
 struct Cache {
-    obligations: HashMap<i64, (ObligationRow, PlanRow)>,
+    obligations: HashMap<i64, Rc<Rules>>,
     units: HashMap<i64, UnitRow>,
     calendars: HashMap<String, Calendar>,
 }
 
 impl Cache {
-    fn obligation(
-        &mut self,
-        conn: &mut AnyConnection,
-        id: i64,
-    ) -> Result<(ObligationRow, PlanRow), StoreError> {
+    /// The obligation, its plan and its parsed rules, read and parsed once per tick.
+    fn obligation(&mut self, conn: &mut AnyConnection, id: i64) -> Result<Rc<Rules>, StoreError> {
         if let Entry::Vacant(slot) = self.obligations.entry(id) {
-            let pair = store::obligations::find_with_plan(conn, id)?
+            let (row, plan) = store::obligations::find_with_plan(conn, id)?
                 .ok_or_else(|| StoreError::Corrupt(format!("obligation {id} vanished")))?;
-            slot.insert(pair);
+            slot.insert(Rc::new(Rules::parse(row, plan)?));
         }
         Ok(self.obligations[&id].clone())
     }
@@ -127,6 +125,44 @@ impl Cache {
             self.calendars.insert(code.to_owned(), calendar);
         }
         Ok(self.calendars[code].clone())
+    }
+}
+
+/// An obligation with what the tick needs of it, parsed from its JSON columns.
+struct Rules {
+    obligation: ObligationRow,
+    plan: PlanRow,
+    calendar: String,
+    reminder_texts: Vec<String>,
+    reminders: Vec<Offset>,
+    steps: Vec<EscalationStep>,
+    afters: Vec<Offset>,
+    grace: Offset,
+}
+
+impl Rules {
+    fn parse(obligation: ObligationRow, plan: PlanRow) -> Result<Self, StoreError> {
+        let schedule: crate::domain::Schedule =
+            store::from_json("obligations.schedule", &obligation.schedule)?;
+        let reminder_texts: Vec<String> =
+            store::from_json("obligations.reminders", &obligation.reminders)?;
+        let reminders = offsets("obligations.reminders", &reminder_texts)?;
+        let steps: Vec<EscalationStep> =
+            store::from_json("obligations.escalation", &obligation.escalation)?;
+        let after_texts: Vec<String> = steps.iter().map(|s| s.after.clone()).collect();
+        let afters = offsets("obligations.escalation", &after_texts)?;
+        let grace = Offset::parse(&obligation.grace)
+            .ok_or_else(|| StoreError::Corrupt("obligations.grace".into()))?;
+        Ok(Self {
+            obligation,
+            plan,
+            calendar: schedule.calendar,
+            reminder_texts,
+            reminders,
+            steps,
+            afters,
+            grace,
+        })
     }
 }
 
@@ -163,26 +199,25 @@ fn decide(
     cache: &mut Cache,
     deadline: &DeadlineRow,
 ) -> Result<Option<Notice>, StoreError> {
-    let (obligation, plan) = cache.obligation(conn, deadline.obligation_id)?;
+    let rules = cache.obligation(conn, deadline.obligation_id)?;
+    let Rules {
+        obligation,
+        plan,
+        reminder_texts,
+        reminders,
+        steps,
+        afters,
+        grace,
+        ..
+    } = &*rules;
+    let grace = *grace;
     let unit = cache.unit(conn, deadline.unit_id)?;
-    let schedule: crate::domain::Schedule =
-        store::from_json("obligations.schedule", &obligation.schedule)?;
-    let calendar = cache.calendar(conn, &schedule.calendar)?;
+    let recipient = cache.unit(conn, obligation.recipient_id)?;
+    let calendar = cache.calendar(conn, &rules.calendar)?;
     let tz: Tz = unit
         .time_zone
         .parse()
         .map_err(|_| StoreError::Corrupt(format!("unit {} zone", unit.code)))?;
-    let reminder_texts: Vec<String> =
-        store::from_json("obligations.reminders", &obligation.reminders)?;
-    let reminders = offsets("obligations.reminders", &reminder_texts)?;
-    let steps: Vec<EscalationStep> =
-        store::from_json("obligations.escalation", &obligation.escalation)?;
-    let afters = offsets(
-        "obligations.escalation",
-        &steps.iter().map(|s| s.after.clone()).collect::<Vec<_>>(),
-    )?;
-    let grace = Offset::parse(&obligation.grace)
-        .ok_or_else(|| StoreError::Corrupt("obligations.grace".into()))?;
     let due_at = deadline.due_at.0;
     // Mail goes out in the unit's office hours on its working days only, catch-up after downtime included.
     let office = notify::next_office_moment(now, tz, hours, &calendar);
@@ -193,7 +228,7 @@ fn decide(
 
     let mut notice = None;
     if now < due_at {
-        if let Some(i) = notify::due_reminder(due_at, &reminders, now, tz, hours, &calendar) {
+        if let Some(i) = notify::due_reminder(due_at, reminders, now, tz, hours, &calendar) {
             let contacts: Contacts = store::from_json("units.contacts", &unit.contacts)?;
             notice = send(
                 conn,
@@ -201,8 +236,9 @@ fn decide(
                 Draft {
                     deadline,
                     unit: &unit,
-                    obligation: &obligation,
-                    plan: &plan,
+                    recipient: &recipient,
+                    obligation,
+                    plan,
                     tz,
                     kind: "reminder",
                 },
@@ -212,12 +248,10 @@ fn decide(
                 &unit.name,
             )?;
         }
-    } else if let Some(i) =
-        notify::due_escalation(due_at, grace, &afters, now, tz, hours, &calendar)
+    } else if let Some(i) = notify::due_escalation(due_at, grace, afters, now, tz, hours, &calendar)
     {
         let step = &steps[i];
         let own: Contacts = store::from_json("units.contacts", &unit.contacts)?;
-        let recipient = cache.unit(conn, obligation.recipient_id)?;
         let theirs: Contacts = store::from_json("units.contacts", &recipient.contacts)?;
         let addresses = |audiences: &[Audience]| -> Vec<String> {
             let mut out: Vec<String> = Vec::new();
@@ -254,8 +288,9 @@ fn decide(
             Draft {
                 deadline,
                 unit: &unit,
-                obligation: &obligation,
-                plan: &plan,
+                recipient: &recipient,
+                obligation,
+                plan,
                 tz,
                 kind: "escalation",
             },
@@ -265,9 +300,7 @@ fn decide(
             &audience,
         )?;
     }
-    let next = notify::next_notice(
-        due_at, &reminders, grace, &afters, now, tz, hours, &calendar,
-    );
+    let next = notify::next_notice(due_at, reminders, grace, afters, now, tz, hours, &calendar);
     store::deadlines::set_next_notice(conn, deadline.id, next.map(UtcDateTime))?;
     Ok(notice)
 }
@@ -276,6 +309,7 @@ fn decide(
 struct Draft<'a> {
     deadline: &'a DeadlineRow,
     unit: &'a UnitRow,
+    recipient: &'a UnitRow,
     obligation: &'a ObligationRow,
     plan: &'a PlanRow,
     tz: Tz,
@@ -296,9 +330,7 @@ fn send(
     if !store::notices::claim(conn, d.kind, &slot, now.into())? {
         return Ok(None);
     }
-    let recipient_name = store::units::find(conn, d.obligation.recipient_id)?
-        .map(|u| u.name)
-        .unwrap_or_default();
+    let recipient_name = &d.recipient.name;
     let lang = d.unit.language.as_str();
     let context = json!({
         "unit": d.unit.name, "audience": audience, "recipient": recipient_name,
