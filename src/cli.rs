@@ -142,17 +142,17 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             let report = {
                 let mut conn = pool.get()?;
                 store::migrate(&mut conn)?;
-                crate::service::notices::tick(&mut conn, now, settings.office_hours(), dry_run)?
+                crate::service::notices::tick(&mut conn, now, &settings.timing(), dry_run)?
             };
             for n in &report.notices {
+                let reason = match n.kind {
+                    "digest" => format!("digest for {} (slot {})", n.unit, n.step),
+                    kind => format!("{kind} {} {} step {}", n.unit, n.period, n.step),
+                };
                 println!(
-                    "{} {} {} {}: {} step {} → {}{}",
+                    "{} {reason}: {} → {}{}",
                     if dry_run { "would send" } else { "queued" },
-                    n.kind,
-                    n.unit,
-                    n.period,
                     n.subject,
-                    n.step,
                     n.to.join(", "),
                     if n.cc.is_empty() {
                         String::new()
@@ -279,6 +279,11 @@ fn print_settings(s: &Settings) {
         "office_hours_start = {}",
         s.office_hours_start.format("%H:%M")
     );
+    println!(
+        "office_hours_end   = {}",
+        s.office_hours_end.format("%H:%M")
+    );
+    println!("digest_cron        = {}", s.digest_cron.pattern());
     println!("smtp_url           = {}", hidden(s.smtp_url.is_some()));
     println!("mail_from          = {}", s.mail_from);
     println!("log                = {}", s.log);
@@ -329,9 +334,9 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
             _ => tracing::info!("emails are sent by SMTP"),
         }
         let from = settings.mail_from.clone();
-        let (hours, zone) = (settings.office_hours(), settings.time_zone);
+        let (timing, zone) = (settings.timing(), settings.time_zone);
         let app = build_application(settings)?;
-        let _scheduler = crate::jobs::scheduler::start(app.pool(), hours, zone)
+        let _scheduler = crate::jobs::scheduler::start(app.pool(), timing, zone)
             .await
             .map_err(|e| anyhow::anyhow!("cannot start the scheduler: {e}"))?;
         tokio::spawn(crate::jobs::delivery::run(app.pool(), transport, from, std::time::Duration::from_secs(10)));

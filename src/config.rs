@@ -7,6 +7,7 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use crate::domain::notify::{DigestCron, Timing};
 use chrono::NaiveTime;
 use chrono_tz::Tz;
 use figment::providers::{Env, Format, Serialized, Toml};
@@ -29,6 +30,7 @@ const KEYS: &[&str] = &[
     "time_zone",
     "office_hours_start",
     "office_hours_end",
+    "digest_cron",
     "smtp_url",
     "mail_from",
     "log",
@@ -51,6 +53,7 @@ struct RawConfig {
     time_zone: String,
     office_hours_start: String,
     office_hours_end: String,
+    digest_cron: String,
     smtp_url: String,
     mail_from: String,
     log: String,
@@ -157,6 +160,8 @@ pub struct Settings {
     pub office_hours_start: NaiveTime,
     /// End of office hours: escalations due later wait for the next working morning.
     pub office_hours_end: NaiveTime,
+    /// When each recipient unit's digest goes out, read in the unit's time zone.
+    pub digest_cron: DigestCron,
     pub smtp_url: Option<SecretString>,
     pub mail_from: String,
     pub log: String,
@@ -192,6 +197,14 @@ impl Settings {
         crate::domain::notify::OfficeHours {
             start: self.office_hours_start,
             end: self.office_hours_end,
+        }
+    }
+
+    /// The clock of periodic mail: office hours and digest slots.
+    pub fn timing(&self) -> Timing {
+        Timing {
+            hours: self.office_hours(),
+            digest: self.digest_cron.clone(),
         }
     }
 
@@ -329,6 +342,8 @@ impl Settings {
                 ),
             ));
         }
+        let digest_cron =
+            DigestCron::parse(&raw.digest_cron).map_err(|m| ConfigError::new("digest_cron", m))?;
         let smtp_url = non_empty(raw.smtp_url);
         if let Some(url) = &smtp_url {
             let url = url.expose_secret();
@@ -350,6 +365,7 @@ impl Settings {
             time_zone,
             office_hours_start,
             office_hours_end,
+            digest_cron,
             smtp_url,
             mail_from: raw.mail_from,
             log: raw.log,

@@ -206,6 +206,75 @@ pub fn next_notice(
     reminders.chain(escalations).min()
 }
 
+/// An instant no notice of a deadline can come before, whatever the unit's zone and office hours: stored as a
+/// new deadline's first `next_notice_at`, so the tick reads it only when its first reminder is near (a national
+/// plan makes a million deadlines at once; reading each on the next tick would be a wasted pass).
+pub fn earliest_notice(
+    due_at: DateTime<Utc>,
+    reminders: &[Offset],
+    calendar: &Calendar,
+) -> DateTime<Utc> {
+    // Zones lie within ±14 h of UTC, so a local date is at most a day from the UTC date; a month subtracted from
+    // neighbouring dates lands at most a day further apart. Three days cover both, then back to a working day.
+    let slack = Days::new(3);
+    let day_before = |t: DateTime<Utc>| t - chrono::Duration::days(1);
+    reminders
+        .iter()
+        .map(|o| {
+            let date = o.before(due_at, Tz::UTC).date_naive() - slack;
+            let day = calendar.previous_working_day(date);
+            day_before(Utc.from_utc_datetime(&day.and_time(NaiveTime::MIN)))
+        })
+        .chain(std::iter::once(day_before(due_at)))
+        .min()
+        .unwrap_or(due_at)
+}
+
+/// When digests go out: a cron pattern (`0 8 * * MON`) read in each recipient unit's own time zone.
+#[derive(Debug, Clone)]
+pub struct DigestCron {
+    cron: croner::Cron,
+}
+
+impl DigestCron {
+    /// Parses a 5-field (minute hour day month weekday) or 6-field (with seconds first) cron pattern.
+    pub fn parse(pattern: &str) -> Result<Self, String> {
+        let cron: croner::Cron = pattern.parse().map_err(|e| format!("`{pattern}`: {e}"))?;
+        // A pattern that never fires (31 February) would only be noticed when nothing arrives.
+        let probe = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
+        cron.find_next_occurrence(&probe, true)
+            .map_err(|e| format!("`{pattern}` never fires: {e}"))?;
+        Ok(Self { cron })
+    }
+
+    pub fn pattern(&self) -> &str {
+        self.cron.pattern.as_str()
+    }
+
+    /// The latest slot at or before `now`, read in `tz`.
+    pub fn latest(&self, now: DateTime<Utc>, tz: Tz) -> Option<DateTime<Utc>> {
+        self.cron
+            .find_previous_occurrence(&now.with_timezone(&tz), true)
+            .ok()
+            .map(|t| t.with_timezone(&Utc))
+    }
+
+    /// The slot before `slot`, read in `tz`.
+    pub fn previous(&self, slot: DateTime<Utc>, tz: Tz) -> Option<DateTime<Utc>> {
+        self.cron
+            .find_previous_occurrence(&slot.with_timezone(&tz), false)
+            .ok()
+            .map(|t| t.with_timezone(&Utc))
+    }
+}
+
+/// Everything periodic mail needs to know about the clock: office hours and the digest slots.
+#[derive(Debug, Clone)]
+pub struct Timing {
+    pub hours: OfficeHours,
+    pub digest: DigestCron,
+}
+
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
@@ -399,6 +468,39 @@ mod tests {
         assert_eq!(next_office_moment(inside, HCM, hours(), &vn()), inside);
     }
 
+    #[test]
+    fn digest_slots_are_read_in_the_unit_zone() {
+        let cron = DigestCron::parse("0 8 * * MON").unwrap();
+        let slot = |now: &str, tz: Tz| {
+            cron.latest(at(now), tz)
+                .unwrap()
+                .with_timezone(&tz)
+                .to_rfc3339()
+        };
+        // Wednesday 20/11/2024: the latest Monday 08:00 is the 18th, in Hà Nội and in Paris alike.
+        assert_eq!(
+            slot("2024-11-20T12:00:00+07:00", HCM),
+            "2024-11-18T08:00:00+07:00"
+        );
+        assert_eq!(
+            slot("2024-11-20T12:00:00+07:00", chrono_tz::Europe::Paris),
+            "2024-11-18T08:00:00+01:00"
+        );
+        assert_eq!(
+            slot("2024-11-18T08:00:00+07:00", HCM),
+            "2024-11-18T08:00:00+07:00",
+            "inclusive"
+        );
+        assert_eq!(
+            slot("2024-11-18T07:59:59+07:00", HCM),
+            "2024-11-11T08:00:00+07:00"
+        );
+        let previous = cron.previous(at("2024-11-18T08:00:00+07:00"), HCM).unwrap();
+        assert_eq!(previous, at("2024-11-11T08:00:00+07:00"));
+        assert!(DigestCron::parse("0 8 31 2 *").is_err(), "never fires");
+        assert!(DigestCron::parse("every monday").is_err());
+    }
+
     proptest! {
         /// A reminder goes out at office start on a working day, before the deadline's last day ends. (A zero
         /// offset would fall on the morning after: obligations refuse it.)
@@ -423,6 +525,28 @@ mod tests {
             prop_assert!(moment >= nominal);
             prop_assert!(vn().is_working_day(local.date_naive()));
             prop_assert!(local.time() >= hours().start && local.time() < hours().end);
+        }
+
+        /// The first `next_notice_at` of a deadline is never after any of its reminders or escalations, in any
+        /// zone: otherwise a reminder would go out late.
+        #[test]
+        fn the_earliest_notice_is_a_true_lower_bound(
+            day in 0u64..1200,
+            offsets in proptest::collection::vec((0u32..3, 0u32..40), 0..4),
+            zone in 0usize..5,
+        ) {
+            let tz = [HCM, chrono_tz::Pacific::Kiritimati, chrono_tz::Pacific::Pago_Pago,
+                      chrono_tz::America::New_York, chrono_tz::Europe::Paris][zone];
+            let due = crate::domain::due_at(date("2023-01-01") + Days::new(day), tz);
+            let reminders: Vec<Offset> = offsets
+                .iter()
+                .map(|(months, days)| Offset { months: *months, days: *days + 1, seconds: 0 })
+                .collect();
+            let bound = earliest_notice(due, &reminders, &vn());
+            for r in &reminders {
+                prop_assert!(bound <= reminder_moment(due, *r, tz, hours(), &vn()));
+            }
+            prop_assert!(bound <= escalation_moment(due, Offset::default(), Offset::default(), tz, hours(), &vn()));
         }
     }
 }

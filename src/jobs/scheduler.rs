@@ -1,28 +1,26 @@
-//! The schedule of `hanbao serve`: the notice tick every minute (tokio-cron-scheduler). Every instance may run
-//! it: the tick claims each notice through a unique row, so nothing is sent twice.
+//! The schedule of `hanbao serve`: the notice tick every minute (tokio-cron-scheduler), which also sends the
+//! digests whose slot has come: each recipient unit's digest cron is read in that unit's own time zone, which one
+//! scheduler job in one zone could not do. Every instance may run it: the
+//! tick claims each notice and each digest slot through a unique row, so nothing is sent twice.
 
 use chrono::Utc;
 use chrono_tz::Tz;
 use tokio_cron_scheduler::{Job, JobScheduler, JobSchedulerError};
 
-use crate::domain::notify::OfficeHours;
+use crate::domain::notify::Timing;
 use crate::service::notices;
 use crate::store::{Pool, StoreError};
 
 /// Starts the scheduler; keep the returned handle alive as long as the jobs should run.
-pub async fn start(
-    pool: Pool,
-    hours: OfficeHours,
-    tz: Tz,
-) -> Result<JobScheduler, JobSchedulerError> {
+pub async fn start(pool: Pool, timing: Timing, tz: Tz) -> Result<JobScheduler, JobSchedulerError> {
     let scheduler = JobScheduler::new().await?;
     let tick = Job::new_async_tz("0 * * * * *", tz, move |_id, _scheduler| {
-        let pool = pool.clone();
+        let (pool, timing) = (pool.clone(), timing.clone());
         Box::pin(async move {
             let now = Utc::now();
             let outcome =
                 tokio::task::spawn_blocking(move || -> Result<notices::TickReport, StoreError> {
-                    notices::tick(&mut *pool.get()?, now, hours, false)
+                    notices::tick(&mut *pool.get()?, now, &timing, false)
                 })
                 .await;
             match outcome {

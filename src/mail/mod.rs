@@ -15,104 +15,24 @@ use serde::Serialize;
 use crate::store::submissions::NewEmail;
 use crate::store::{self, AnyConnection, StoreError};
 
+/// Embeds the subject, text and HTML parts of each named template in each language.
+macro_rules! templates {
+    ($($lang:literal: [$($name:literal),*]),* $(,)?) => {
+        &[$($(
+            (concat!($lang, "/", $name, ".subject"),
+             include_str!(concat!("../../config/templates/", $lang, "/", $name, ".subject"))),
+            (concat!($lang, "/", $name, ".txt"),
+             include_str!(concat!("../../config/templates/", $lang, "/", $name, ".txt"))),
+            (concat!($lang, "/", $name, ".html"),
+             include_str!(concat!("../../config/templates/", $lang, "/", $name, ".html"))),
+        )*)*]
+    };
+}
+
 /// The templates, embedded so the binary runs from any directory.
-const TEMPLATES: &[(&str, &str)] = &[
-    (
-        "vi/reminder.subject",
-        include_str!("../../config/templates/vi/reminder.subject"),
-    ),
-    (
-        "vi/reminder.txt",
-        include_str!("../../config/templates/vi/reminder.txt"),
-    ),
-    (
-        "vi/reminder.html",
-        include_str!("../../config/templates/vi/reminder.html"),
-    ),
-    (
-        "vi/escalation.subject",
-        include_str!("../../config/templates/vi/escalation.subject"),
-    ),
-    (
-        "vi/escalation.txt",
-        include_str!("../../config/templates/vi/escalation.txt"),
-    ),
-    (
-        "vi/escalation.html",
-        include_str!("../../config/templates/vi/escalation.html"),
-    ),
-    (
-        "en/reminder.subject",
-        include_str!("../../config/templates/en/reminder.subject"),
-    ),
-    (
-        "en/reminder.txt",
-        include_str!("../../config/templates/en/reminder.txt"),
-    ),
-    (
-        "en/reminder.html",
-        include_str!("../../config/templates/en/reminder.html"),
-    ),
-    (
-        "en/escalation.subject",
-        include_str!("../../config/templates/en/escalation.subject"),
-    ),
-    (
-        "en/escalation.txt",
-        include_str!("../../config/templates/en/escalation.txt"),
-    ),
-    (
-        "en/escalation.html",
-        include_str!("../../config/templates/en/escalation.html"),
-    ),
-    (
-        "vi/receipt.subject",
-        include_str!("../../config/templates/vi/receipt.subject"),
-    ),
-    (
-        "vi/receipt.txt",
-        include_str!("../../config/templates/vi/receipt.txt"),
-    ),
-    (
-        "vi/receipt.html",
-        include_str!("../../config/templates/vi/receipt.html"),
-    ),
-    (
-        "vi/returned.subject",
-        include_str!("../../config/templates/vi/returned.subject"),
-    ),
-    (
-        "vi/returned.txt",
-        include_str!("../../config/templates/vi/returned.txt"),
-    ),
-    (
-        "vi/returned.html",
-        include_str!("../../config/templates/vi/returned.html"),
-    ),
-    (
-        "en/receipt.subject",
-        include_str!("../../config/templates/en/receipt.subject"),
-    ),
-    (
-        "en/receipt.txt",
-        include_str!("../../config/templates/en/receipt.txt"),
-    ),
-    (
-        "en/receipt.html",
-        include_str!("../../config/templates/en/receipt.html"),
-    ),
-    (
-        "en/returned.subject",
-        include_str!("../../config/templates/en/returned.subject"),
-    ),
-    (
-        "en/returned.txt",
-        include_str!("../../config/templates/en/returned.txt"),
-    ),
-    (
-        "en/returned.html",
-        include_str!("../../config/templates/en/returned.html"),
-    ),
+const TEMPLATES: &[(&str, &str)] = templates![
+    "vi": ["reminder", "escalation", "digest", "receipt", "returned"],
+    "en": ["reminder", "escalation", "digest", "receipt", "returned"],
 ];
 
 fn environment() -> &'static Environment<'static> {
@@ -246,6 +166,45 @@ mod tests {
         );
         assert_eq!(duration_words("vi", 3600), "1 giờ");
         assert_eq!(duration_words("en", 1), "1 minute");
+    }
+
+    #[test]
+    fn digests_render_in_both_languages_with_counts_of_the_rest() {
+        let line = serde_json::json!({
+            "unit": "UBND <B>", "unit_code": "B", "obligation": "Báo cáo năm", "period": "2030",
+            "last_day_words": "2 December 2030", "due_at": "2030-12-03 00:00", "overdue_words": "6 days",
+            "received_at": "2030-11-20 10:00", "version": 2, "on_time": false,
+        });
+        let context = serde_json::json!({
+            "unit": "Sở", "slot_words": "25 November 2030", "now": "2030-11-25 08:00", "since": "2030-11-18 08:00",
+            "soon_days": 14, "overdue_count": 51, "overdue_more": 50, "overdue": [line],
+            "soon_count": 0, "soon_more": 0, "soon": [], "returned_count": 0, "returned_more": 0, "returned": [],
+            "received_count": 1, "received_more": 0,
+            "received": [line],
+        });
+        let en = render("en", "digest", &context).unwrap();
+        assert_eq!(
+            en.subject,
+            "[hanbao] Reporting digest, 25 November 2030: 51 overdue, 0 due soon, 1 received"
+        );
+        assert!(en.text.contains(
+            "OVERDUE (51)\n- UBND <B>: Báo cáo năm, period 2030 — due by the end of 2 December 2030, overdue by 6 days\n- … and 50 more.\n"
+        ), "{}", en.text);
+        assert!(
+            en.text.contains("DUE IN THE NEXT 14 DAYS (0)\n- None.\n\n"),
+            "{}",
+            en.text
+        );
+        assert!(
+            en.text
+                .contains("version 2, received 2030-11-20 10:00 (late)\n"),
+            "{}",
+            en.text
+        );
+        assert!(en.html.contains("UBND &lt;B&gt;"));
+        let vi = render("vi", "digest", &context).unwrap();
+        assert!(vi.subject.contains("51 quá hạn, 0 sắp đến hạn, 1 đã nhận"));
+        assert!(vi.text.contains("- … và 50 báo cáo khác.\n"), "{}", vi.text);
     }
 
     #[test]

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod calendars;
 pub mod deadlines;
 pub mod demo;
+pub mod digests;
 pub mod notices;
 pub mod obligations;
 pub mod outbox;

@@ -3,7 +3,8 @@
 //! A tick reads the deadlines whose `next_notice_at` has come (an index range), sends for each the latest due
 //! reminder or escalation step that nobody has claimed yet (a `job_claims` row, so several instances never
 //! send twice), writes the email as an outbox row in the same transaction, and stores the deadline's next
-//! moment. After downtime only the latest due notice goes out, never a burst.
+//! moment. After downtime only the latest due notice goes out, never a burst. Then it sends the digests whose
+//! slot has come ([`super::digests`]).
 
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
@@ -15,7 +16,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::obligations::{Audience, EscalationStep};
-use crate::domain::notify::{self, OfficeHours, Offset};
+use crate::domain::notify::{self, OfficeHours, Offset, Timing};
 use crate::domain::unit::Contacts;
 use crate::domain::Calendar;
 use crate::mail;
@@ -31,12 +32,13 @@ const BATCH: i64 = 500;
 /// One email the tick decided to send.
 #[derive(Debug, Clone, Serialize)]
 pub struct Notice {
-    pub deadline_id: i64,
+    /// The deadline a reminder or escalation is about; none for a digest.
+    pub deadline_id: Option<i64>,
     pub unit: String,
     pub period: String,
-    /// `reminder` or `escalation`.
+    /// `reminder`, `escalation` or `digest`.
     pub kind: &'static str,
-    /// The reminder offset (`P3D`) or the escalation step's `after`.
+    /// The reminder offset (`P3D`), the escalation step's number, or the digest's slot.
     pub step: String,
     pub to: Vec<String>,
     pub cc: Vec<String>,
@@ -50,19 +52,22 @@ pub struct TickReport {
     pub notices: Vec<Notice>,
 }
 
-/// Runs one tick as if at `now`. A dry run decides everything and then rolls it all back.
+/// Runs one tick as if at `now`: reminders and escalations, then digests. A dry run decides everything and then
+/// rolls it all back.
 pub fn tick(
     conn: &mut AnyConnection,
     now: DateTime<Utc>,
-    hours: OfficeHours,
+    timing: &Timing,
     dry_run: bool,
 ) -> Result<TickReport, StoreError> {
+    let hours = timing.hours;
     let mut report = TickReport::default();
     let mut cache = Cache::default();
     if dry_run {
         // One transaction for the whole tick, never committed: the report is all that remains.
         let outcome = store::transaction(conn, |conn| -> Result<(), DryRun> {
             while batch(conn, now, hours, &mut cache, &mut report)? > 0 {}
+            super::digests::run(conn, now, &timing.digest, &mut report.notices)?;
             Err(DryRun::Done)
         });
         return match outcome {
@@ -75,6 +80,7 @@ pub fn tick(
             batch(conn, now, hours, &mut cache, &mut report)
         })?;
         if handled == 0 {
+            super::digests::run(conn, now, &timing.digest, &mut report.notices)?;
             return Ok(report);
         }
     }
@@ -344,7 +350,7 @@ fn send(
     let email = mail::render(lang, d.kind, &context)?;
     mail::queue(conn, now, &format!("{}:{slot}", d.kind), &to, &cc, &email)?;
     Ok(Some(Notice {
-        deadline_id: d.deadline.id,
+        deadline_id: Some(d.deadline.id),
         unit: d.unit.code.clone(),
         period: d.deadline.period.clone(),
         kind: d.kind,

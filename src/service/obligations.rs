@@ -12,13 +12,13 @@ use serde::{Deserialize, Serialize};
 
 use super::{audit, ensure_valid, nullable, Actor, Page, PageParams, ServiceError, ServiceResult};
 use crate::domain::materialize::{self, Candidate, Materialised, RecipientValidity, Warning};
-use crate::domain::notify::Offset;
+use crate::domain::notify::{self, Offset};
 use crate::domain::unit::UnitKind;
 use crate::domain::{Calendar, FieldError, Period, PeriodType, Schedule};
 use crate::store::deadlines::NewDeadline;
 use crate::store::obligations::{ObligationRow, ObligationValues};
 use crate::store::units::UnitRow;
-use crate::store::{self, AnyConnection, StoreError, UtcDateTime};
+use crate::store::{self, AnyConnection, StoreError};
 
 /// Who reports: a list of units, or every unit of some kinds below a parent that exists in the period.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -727,6 +727,11 @@ pub fn rematerialise(
         .ok_or_else(|| StoreError::Corrupt(format!("obligation {id} vanished")))?;
     let parsed = Parsed::load(conn, row)?;
     let planned = plan_deadlines(conn, &parsed, true)?;
+    // The first moment the notice tick needs to look at each new deadline (see notify::earliest_notice).
+    let reminders: Vec<String> = store::from_json("obligations.reminders", &parsed.row.reminders)?;
+    let reminders: Vec<Offset> = reminders.iter().filter_map(|r| Offset::parse(r)).collect();
+    let calendar: Calendar =
+        super::calendars::load(conn, &parsed.schedule.calendar)?.unwrap_or_default();
     let mut existing: HashMap<(i64, String), store::deadlines::DeadlineRow> =
         store::deadlines::of_obligation(conn, id, None)?
             .into_iter()
@@ -749,8 +754,9 @@ pub fn rematerialise(
                 due_at: d.due_at.into(),
                 created_at: now.into(),
                 updated_at: now.into(),
-                // The notice tick looks at each new deadline once and then knows its next moment.
-                next_notice_at: Some(UtcDateTime::NEXT_LOOK),
+                next_notice_at: Some(
+                    notify::earliest_notice(d.due_at, &reminders, &calendar).into(),
+                ),
             }),
             Some(old)
                 if is_movable(&old, now, reach)

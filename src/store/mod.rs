@@ -7,6 +7,7 @@
 pub mod audit;
 pub mod calendars;
 pub mod deadlines;
+pub mod digests;
 pub mod notices;
 pub mod obligations;
 pub mod plans;

@@ -7,6 +7,16 @@ use super::schema::job_claims;
 use super::{AnyConnection, StoreError, UtcDateTime};
 use crate::with_conn;
 
+/// Whether somebody has claimed (job, slot).
+pub fn is_claimed(conn: &mut AnyConnection, job: &str, slot: &str) -> Result<bool, StoreError> {
+    let existing: i64 = with_conn!(conn, c => job_claims::table
+        .filter(job_claims::job.eq(job))
+        .filter(job_claims::slot.eq(slot))
+        .count()
+        .get_result(c))?;
+    Ok(existing > 0)
+}
+
 /// Claims (job, slot); false when somebody already has. Runs in a savepoint, so losing a race on PostgreSQL
 /// does not abort the caller's transaction.
 pub fn claim(
@@ -15,12 +25,7 @@ pub fn claim(
     slot: &str,
     now: UtcDateTime,
 ) -> Result<bool, StoreError> {
-    let existing: i64 = with_conn!(conn, c => job_claims::table
-        .filter(job_claims::job.eq(job))
-        .filter(job_claims::slot.eq(slot))
-        .count()
-        .get_result(c))?;
-    if existing > 0 {
+    if is_claimed(conn, job, slot)? {
         return Ok(false);
     }
     let inserted = super::transaction(conn, |conn| -> Result<(), StoreError> {

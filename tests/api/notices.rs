@@ -1,7 +1,7 @@
 //! The notice tick walks a deadline through its life: reminders before, escalations after, each once.
 
 use chrono::{DateTime, Utc};
-use hanbao::domain::notify::OfficeHours;
+use hanbao::domain::notify::{DigestCron, OfficeHours, Timing};
 use hanbao::service::notices::{tick, TickReport};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -9,22 +9,37 @@ use serde_json::{json, Value};
 use crate::backend_test;
 use crate::helpers::TestApp;
 
-fn hours() -> OfficeHours {
-    OfficeHours {
-        start: "08:00:00".parse().unwrap(),
-        end: "17:00:00".parse().unwrap(),
+/// Office hours 08:00–17:00; digests on 1 January only, so that they stay out of the reminder tests.
+fn timing() -> Timing {
+    timing_with_digests("0 8 1 1 *")
+}
+
+fn timing_with_digests(cron: &str) -> Timing {
+    Timing {
+        hours: OfficeHours {
+            start: "08:00:00".parse().unwrap(),
+            end: "17:00:00".parse().unwrap(),
+        },
+        digest: DigestCron::parse(cron).unwrap(),
     }
 }
 
-async fn tick_at(app: &TestApp, at: &str, dry_run: bool) -> TickReport {
-    let now: DateTime<Utc> = DateTime::parse_from_rfc3339(at)
+fn instant(at: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(at)
         .unwrap()
-        .with_timezone(&Utc);
-    let pool = app.pool.clone();
-    tokio::task::spawn_blocking(move || tick(&mut pool.get().unwrap(), now, hours(), dry_run))
+        .with_timezone(&Utc)
+}
+
+async fn tick_with(app: &TestApp, timing: Timing, at: &str, dry_run: bool) -> TickReport {
+    let (now, pool) = (instant(at), app.pool.clone());
+    tokio::task::spawn_blocking(move || tick(&mut pool.get().unwrap(), now, &timing, dry_run))
         .await
         .unwrap()
         .unwrap()
+}
+
+async fn tick_at(app: &TestApp, at: &str, dry_run: bool) -> TickReport {
+    tick_with(app, timing(), at, dry_run).await
 }
 
 /// (unit, kind, step) of each notice, sorted.
@@ -209,4 +224,141 @@ backend_test!(catch_up_waits_for_office_hours, |app| async move {
         sent(&monday),
         [row("A", "escalation", "2"), row("B", "escalation", "2")]
     );
+});
+
+/// A digest sent by a tick: (recipient unit, to, subject, text body).
+type Digest = (String, Vec<String>, String, String);
+
+/// Ticks with Monday-08:00 digests; returns the digests it sent.
+async fn digest_tick(app: &TestApp, at: &str) -> Vec<Digest> {
+    let report = tick_with(app, timing_with_digests("0 8 * * MON"), at, false).await;
+    let pool = app.pool.clone();
+    let rows = tokio::task::spawn_blocking(move || {
+        hanbao::store::submissions::emails(&mut pool.get().unwrap(), None, None, 1000).unwrap()
+    })
+    .await
+    .unwrap();
+    report
+        .notices
+        .iter()
+        .filter(|n| n.kind == "digest")
+        .map(|n| {
+            let row = rows
+                .iter()
+                .find(|r| r.subject == n.subject)
+                .expect("queued");
+            (
+                n.unit.clone(),
+                n.to.clone(),
+                n.subject.clone(),
+                row.text_body.clone(),
+            )
+        })
+        .collect()
+}
+
+/// Moves a submission's arrival into the travelled-to time (the server stamps the real clock).
+fn received_at(app: &TestApp, at: &str) {
+    let t = instant(at);
+    let value = match app.backend {
+        crate::helpers::Backend::Sqlite => t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+        crate::helpers::Backend::Postgres => t.to_rfc3339(),
+    };
+    app.execute_sql(&format!("UPDATE submissions SET received_at = '{value}'"));
+}
+
+backend_test!(the_weekly_digest_goes_once_per_slot, |app| async move {
+    let obligation = setup(&app).await;
+    // Sunday, then Monday before 08:00: last Monday's slot is more than a day old, nothing goes.
+    assert!(digest_tick(&app, "2030-11-17T09:00:00+07:00")
+        .await
+        .is_empty());
+    assert!(digest_tick(&app, "2030-11-18T07:59:00+07:00")
+        .await
+        .is_empty());
+    // Monday 18/11 08:00: the deadlines (due 3/12) are more than 14 days away and nothing came in: nothing to say.
+    assert!(digest_tick(&app, "2030-11-18T08:00:00+07:00")
+        .await
+        .is_empty());
+
+    // B reports on Wednesday 20/11.
+    let (status, _) = app
+        .post(
+            "/api/v1/submissions",
+            json!({"obligation_id": obligation, "period": "2030", "unit": "B", "payload": {}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    received_at(&app, "2030-11-20T10:00:00+07:00");
+
+    // Monday 25/11 08:00: A is due within 14 days, B's report arrived since the last digest.
+    let monday = digest_tick(&app, "2030-11-25T08:00:00+07:00").await;
+    assert_eq!(monday.len(), 1, "{monday:?}");
+    let (unit, to, subject, text) = &monday[0];
+    assert_eq!(unit, "S");
+    assert_eq!(to, &["vanthu@so.gov.vn", "giamdoc@so.gov.vn"]);
+    assert_eq!(
+        subject,
+        "[hanbao] Tổng hợp báo cáo ngày 25 tháng 11 năm 2030: 0 quá hạn, 1 sắp đến hạn, 1 đã nhận"
+    );
+    let section = |title: &str| -> String {
+        let start = text
+            .find(title)
+            .unwrap_or_else(|| panic!("{title} in {text}"));
+        text[start..].split("\n\n").next().unwrap().to_owned()
+    };
+    assert!(section("ĐẾN HẠN")
+        .contains("- UBND A: Báo cáo năm, kỳ 2030 — hạn hết ngày 02 tháng 12 năm 2030"));
+    assert!(!section("ĐẾN HẠN").contains("UBND B"), "B has reported");
+    assert!(section("ĐÃ NHẬN")
+        .contains("- UBND B: Báo cáo năm, kỳ 2030 — lần 1, nhận lúc 2030-11-20 10:00"));
+    assert!(section("QUÁ HẠN").contains("Không có báo cáo nào quá hạn"));
+    assert!(
+        digest_tick(&app, "2030-11-25T08:05:00+07:00")
+            .await
+            .is_empty(),
+        "repeated ticks send nothing new"
+    );
+
+    // Two instances racing on the next slot: one digest.
+    let digests = timing_with_digests("0 8 * * MON");
+    let (one, two) = tokio::join!(
+        tick_with(&app, digests.clone(), "2030-12-02T08:00:00+07:00", false),
+        tick_with(&app, digests, "2030-12-02T08:00:00+07:00", false)
+    );
+    let count = |r: &TickReport| r.notices.iter().filter(|n| n.kind == "digest").count();
+    assert_eq!(count(&one) + count(&two), 1);
+
+    // Monday 9/12: A is overdue; nothing new came in since the last digest.
+    let overdue = digest_tick(&app, "2030-12-09T08:00:00+07:00").await;
+    assert_eq!(overdue.len(), 1);
+    assert!(
+        overdue[0]
+            .2
+            .contains(": 1 quá hạn, 0 sắp đến hạn, 0 đã nhận"),
+        "{}",
+        overdue[0].2
+    );
+    assert!(overdue[0].3.contains("- UBND A: Báo cáo năm, kỳ 2030 — hạn hết ngày 02 tháng 12 năm 2030, đã quá hạn 6 ngày 8 giờ"));
+
+    // Down over Monday 16/12, back on Tuesday morning: the missed slot goes out late, once.
+    let late = digest_tick(&app, "2030-12-17T07:30:00+07:00").await;
+    assert_eq!(late.len(), 1);
+    assert!(late[0].2.contains("ngày 16 tháng 12 năm 2030"));
+    // Down from before Monday 23/12 until Wednesday: that slot is skipped; the next Monday's comes.
+    assert!(digest_tick(&app, "2030-12-25T09:00:00+07:00")
+        .await
+        .is_empty());
+    assert_eq!(
+        digest_tick(&app, "2030-12-30T08:00:00+07:00").await.len(),
+        1
+    );
+
+    let keys: Vec<Value> = outbox(&app)
+        .await
+        .into_iter()
+        .map(|m| m["dedupe_key"].clone())
+        .filter(|k| k.as_str().unwrap().starts_with("digest:"))
+        .collect();
+    assert_eq!(keys.len(), 5, "{keys:?}");
 });

@@ -1,0 +1,170 @@
+//! The digest: for each unit that receives reports, at each slot of the digest cron read in that unit's own time
+//! zone, one email listing the deadlines overdue, those due in the next 14 days, the reports returned for revision
+//! and not yet filed again, and the reports received since its previous digest.
+//!
+//! Each (unit, slot) is claimed through a `job_claims` row, like every notice, so any number of instances send it
+//! once. After downtime only the latest slot is sent, and only within a day of it: a digest is a weekly summary, a
+//! week-old one is noise, and the next one covers everything received since the last digest that went out. A
+//! unit made after a slot waits for the next one (a fresh installation does not open with last Monday's digest),
+//! and a digest with nothing to say is not sent.
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use serde::Serialize;
+
+use super::notices::Notice;
+use crate::domain::notify::DigestCron;
+use crate::domain::unit::Contacts;
+use crate::mail;
+use crate::store::digests::{OpenLine, ReceivedLine, JOB};
+use crate::store::units::UnitRow;
+use crate::store::{self, AnyConnection, StoreError, UtcDateTime};
+
+/// How far ahead "due soon" looks.
+const SOON_DAYS: i64 = 14;
+/// How late a missed slot may still be sent (after downtime).
+const CATCH_UP_HOURS: i64 = 24;
+/// Lines per section; the rest is counted ("and 120 more").
+const LINES: i64 = 50;
+
+/// Sends the digests due at `now` (each in its own transaction, nested in the caller's when it has one).
+pub(super) fn run(
+    conn: &mut AnyConnection,
+    now: DateTime<Utc>,
+    cron: &DigestCron,
+    notices: &mut Vec<Notice>,
+) -> Result<(), StoreError> {
+    for unit in store::digests::recipients(conn)? {
+        if let Some(notice) = store::transaction(conn, |conn| one(conn, now, cron, &unit))? {
+            notices.push(notice);
+        }
+    }
+    Ok(())
+}
+
+/// A section line, in the recipient's language and zone.
+#[derive(Debug, Serialize)]
+struct Line {
+    unit: String,
+    unit_code: String,
+    obligation: String,
+    period: String,
+    last_day_words: String,
+    due_at: String,
+    overdue_words: String,
+    received_at: String,
+    version: i32,
+    on_time: bool,
+}
+
+fn one(
+    conn: &mut AnyConnection,
+    now: DateTime<Utc>,
+    cron: &DigestCron,
+    unit: &UnitRow,
+) -> Result<Option<Notice>, StoreError> {
+    let tz: Tz = unit
+        .time_zone
+        .parse()
+        .map_err(|_| StoreError::Corrupt(format!("unit {} zone", unit.code)))?;
+    let Some(slot) = cron.latest(now, tz) else {
+        return Ok(None);
+    };
+    if slot < unit.created_at.0 || now - slot > chrono::Duration::hours(CATCH_UP_HOURS) {
+        return Ok(None);
+    }
+    let key = format!("{}:{}", unit.id, UtcDateTime(slot));
+    if store::notices::is_claimed(conn, JOB, &key)? {
+        return Ok(None);
+    }
+    // Read before claiming: afterwards the latest digest is this one.
+    let since = match store::digests::last_made(conn, unit.id)? {
+        Some(at) => at.0,
+        None => cron
+            .previous(slot, tz)
+            .unwrap_or(slot - chrono::Duration::days(7)),
+    };
+    if !store::notices::claim(conn, JOB, &key, now.into())? {
+        return Ok(None);
+    }
+    let soon = now + chrono::Duration::days(SOON_DAYS);
+    let in_state = |conn: &mut AnyConnection, state, from, before| {
+        store::digests::in_state(conn, unit.id, state, from, before, LINES)
+    };
+    let (overdue_count, overdue) = in_state(conn, "pending", None, Some(now.into()))?;
+    let (soon_count, due_soon) = in_state(conn, "pending", Some(now.into()), Some(soon.into()))?;
+    let (returned_count, returned) = in_state(conn, "returned", None, None)?;
+    let (received_count, received) =
+        store::digests::received(conn, unit.id, since.into(), now.into(), LINES)?;
+    if overdue_count + soon_count + returned_count + received_count == 0 {
+        return Ok(None);
+    }
+    let contacts: Contacts = store::from_json("units.contacts", &unit.contacts)?;
+    let mut to = contacts.reporters;
+    for head in contacts.heads {
+        if !to.contains(&head) {
+            to.push(head);
+        }
+    }
+
+    let lang = unit.language.as_str();
+    let local = |t: DateTime<Utc>| t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string();
+    let open = |l: OpenLine| Line {
+        unit: l.unit_name,
+        unit_code: l.unit_code,
+        obligation: l.obligation,
+        period: l.period,
+        last_day_words: mail::date_words(lang, l.last_day),
+        due_at: local(l.due_at.0),
+        overdue_words: mail::duration_words(lang, (now - l.due_at.0).num_seconds()),
+        received_at: String::new(),
+        version: 0,
+        on_time: true,
+    };
+    let got = |l: ReceivedLine| Line {
+        unit: l.unit_name,
+        unit_code: l.unit_code,
+        obligation: l.obligation,
+        period: l.period,
+        last_day_words: String::new(),
+        due_at: String::new(),
+        overdue_words: String::new(),
+        received_at: local(l.received_at.0),
+        version: l.version,
+        on_time: l.on_time,
+    };
+    let more = |count: i64, shown: usize| count - shown as i64;
+    let context = serde_json::json!({
+        "unit": unit.name,
+        "slot_words": mail::date_words(lang, slot.with_timezone(&tz).date_naive()),
+        "now": local(now),
+        "since": local(since),
+        "soon_days": SOON_DAYS,
+        "overdue_count": overdue_count,
+        "overdue_more": more(overdue_count, overdue.len()),
+        "overdue": overdue.into_iter().map(open).collect::<Vec<_>>(),
+        "soon_count": soon_count,
+        "soon_more": more(soon_count, due_soon.len()),
+        "soon": due_soon.into_iter().map(open).collect::<Vec<_>>(),
+        "returned_count": returned_count,
+        "returned_more": more(returned_count, returned.len()),
+        "returned": returned.into_iter().map(open).collect::<Vec<_>>(),
+        "received_count": received_count,
+        "received_more": more(received_count, received.len()),
+        "received": received.into_iter().map(got).collect::<Vec<_>>(),
+    });
+    let email = mail::render(lang, "digest", &context)?;
+    if !mail::queue(conn, now, &format!("{JOB}:{key}"), &to, &[], &email)? {
+        return Ok(None);
+    }
+    Ok(Some(Notice {
+        deadline_id: None,
+        unit: unit.code.clone(),
+        period: slot.with_timezone(&tz).format("%Y-%m-%d").to_string(),
+        kind: "digest",
+        step: slot.with_timezone(&tz).to_rfc3339(),
+        to,
+        cc: Vec::new(),
+        subject: email.subject,
+    }))
+}
