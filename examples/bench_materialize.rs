@@ -5,30 +5,22 @@
 //!
 //! `--postgres` defaults to $HANBAO_TEST_POSTGRES_URL; a fresh database is created there and dropped after.
 
+mod common;
+
 use std::time::Instant;
 
 use chrono::Utc;
-use diesel::connection::SimpleConnection;
-use diesel::{Connection, PgConnection, QueryableByName, RunQueryDsl};
+use diesel::{QueryableByName, RunQueryDsl};
 use hanbao::config::DatabaseUrl;
 use hanbao::domain::unit::UnitKind;
 use hanbao::service::obligations::NewObligation;
-use hanbao::service::units::NewUnit;
 use hanbao::service::{self, Actor, PageParams};
 use hanbao::store::{self, AnyConnection};
 use serde_json::json;
 
 fn main() -> anyhow::Result<()> {
-    let args: Vec<String> = std::env::args().collect();
-    let arg = |name: &str| {
-        args.iter()
-            .position(|a| a == name)
-            .and_then(|i| args.get(i + 1))
-            .cloned()
-    };
-    let communes: usize = arg("--communes").map_or(Ok(3321), |v| v.parse())?;
-    let years: i32 = arg("--years").map_or(Ok(5), |v| v.parse())?;
-    let postgres = arg("--postgres").or_else(|| std::env::var("HANBAO_TEST_POSTGRES_URL").ok());
+    let communes: usize = common::number("--communes", 3321)?;
+    let years: i32 = common::number("--years", 5)?;
 
     let dir = tempfile::tempdir()?;
     run(
@@ -37,21 +29,15 @@ fn main() -> anyhow::Result<()> {
         communes,
         years,
     )?;
-    match postgres {
-        Some(admin) => {
-            let name = format!("hanbao_bench_{}", std::process::id());
-            PgConnection::establish(&admin)?.batch_execute(&format!("CREATE DATABASE {name}"))?;
-            let url = format!(
-                "{}/{name}",
-                admin
-                    .rsplit_once('/')
-                    .map_or(admin.as_str(), |(base, _)| base)
-            );
-            let result = run("postgres", DatabaseUrl::Postgres(url), communes, years);
-            PgConnection::establish(&admin)?
-                .batch_execute(&format!("DROP DATABASE {name} WITH (FORCE)"))?;
-            result?;
-        }
+    match common::postgres_admin_url() {
+        Some(admin) => common::with_fresh_postgres(&admin, "materialize", |url| {
+            run(
+                "postgres",
+                DatabaseUrl::Postgres(url.to_owned()),
+                communes,
+                years,
+            )
+        })?,
         None => println!("postgres: skipped (pass --postgres URL or set HANBAO_TEST_POSTGRES_URL)"),
     }
     Ok(())
@@ -62,28 +48,30 @@ fn run(backend: &str, url: DatabaseUrl, communes: usize, years: i32) -> anyhow::
     let mut conn = pool.get()?;
     store::migrate(&mut conn)?;
     let now = Utc::now();
-    service::calendars::ensure_builtin(&mut conn, now)?;
+    service::calendars::ensure_builtin(&mut conn, now, None)?;
     let actor = Actor::operator("bench");
 
     let started = Instant::now();
     store::transaction(&mut conn, |conn| -> anyhow::Result<()> {
-        unit(conn, &actor, "VN", UnitKind::Province, None)?;
+        common::unit(conn, &actor, "VN", UnitKind::Province, None, None)?;
         for p in 0..34 {
-            unit(
+            common::unit(
                 conn,
                 &actor,
                 &format!("P{p:02}"),
                 UnitKind::Province,
                 Some("VN"),
+                None,
             )?;
         }
         for c in 0..communes {
-            unit(
+            common::unit(
                 conn,
                 &actor,
                 &format!("P{:02}-C{c:04}", c % 34),
                 UnitKind::Commune,
                 Some(&format!("P{:02}", c % 34)),
+                None,
             )?;
         }
         Ok(())
@@ -158,29 +146,6 @@ fn run(backend: &str, url: DatabaseUrl, communes: usize, years: i32) -> anyhow::
         started.elapsed().as_secs_f64() * 1000.0 / pages as f64
     );
     explain(&mut conn, backend)?;
-    Ok(())
-}
-
-fn unit(
-    conn: &mut AnyConnection,
-    actor: &Actor,
-    code: &str,
-    kind: UnitKind,
-    parent: Option<&str>,
-) -> anyhow::Result<()> {
-    let input = NewUnit {
-        code: code.into(),
-        name: code.into(),
-        kind,
-        parent: parent.map(Into::into),
-        time_zone: None,
-        language: None,
-        contacts: None,
-        valid_from: None,
-        valid_until: None,
-    };
-    service::units::create(conn, actor, Utc::now(), chrono_tz::Asia::Ho_Chi_Minh, input)
-        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
     Ok(())
 }
 

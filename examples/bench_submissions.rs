@@ -7,12 +7,12 @@
 //! `--postgres` defaults to $HANBAO_TEST_POSTGRES_URL; a fresh database is created there and dropped after.
 //! pgbench must be on the PATH (Debian: postgresql-contrib or postgresql-client).
 
+mod common;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use diesel::connection::SimpleConnection;
-use diesel::{Connection, PgConnection};
 use hanbao::config::{DatabaseUrl, Overrides, Settings};
 use hanbao::domain::unit::UnitKind;
 use hanbao::service::{self, Actor};
@@ -21,33 +21,15 @@ use serde_json::json;
 
 const ADMIN: &str = "bench-admin-token-0123456789";
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let args: Vec<String> = std::env::args().collect();
-    let arg = |name: &str| {
-        args.iter()
-            .position(|a| a == name)
-            .and_then(|i| args.get(i + 1))
-            .cloned()
-    };
-    let clients: usize = arg("--clients").map_or(Ok(32), |v| v.parse())?;
-    let seconds: u64 = arg("--seconds").map_or(Ok(10), |v| v.parse())?;
-    let units: usize = arg("--units").map_or(Ok(1000), |v| v.parse())?;
-    let admin = arg("--postgres")
-        .or_else(|| std::env::var("HANBAO_TEST_POSTGRES_URL").ok())
+fn main() -> anyhow::Result<()> {
+    let clients: usize = common::number("--clients", 32)?;
+    let seconds: u64 = common::number("--seconds", 10)?;
+    let units: usize = common::number("--units", 1000)?;
+    let admin = common::postgres_admin_url()
         .ok_or_else(|| anyhow::anyhow!("pass --postgres URL or set HANBAO_TEST_POSTGRES_URL"))?;
-    let name = format!("hanbao_bench_submit_{}", std::process::id());
-    PgConnection::establish(&admin)?.batch_execute(&format!("CREATE DATABASE {name}"))?;
-    let url = format!(
-        "{}/{name}",
-        admin
-            .rsplit_once('/')
-            .map_or(admin.as_str(), |(base, _)| base)
-    );
-    let result = run(&url, clients, seconds, units).await;
-    PgConnection::establish(&admin)?
-        .batch_execute(&format!("DROP DATABASE {name} WITH (FORCE)"))?;
-    result
+    common::with_fresh_postgres(&admin, "submit", |url| {
+        tokio::runtime::Runtime::new()?.block_on(run(url, clients, seconds, units))
+    })
 }
 
 async fn run(url: &str, clients: usize, seconds: u64, units: usize) -> anyhow::Result<()> {

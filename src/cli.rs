@@ -31,6 +31,9 @@ pub struct Cli {
     /// A TOML file overriding the built-in configuration (keys as in config/default.toml).
     #[arg(long, global = true, env = "HANBAO_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// A directory laid out like config/ whose default.toml, templates/ and calendars/ override the built-in ones.
+    #[arg(long, global = true, env = "HANBAO_CONFIG_DIR", value_name = "DIR")]
+    pub config_dir: Option<PathBuf>,
     /// Directory for the SQLite file, the generated admin token and .eml mail [default: data].
     #[arg(long, global = true, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
@@ -107,19 +110,28 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         _ => None,
     };
     let overrides = Overrides {
+        config_dir: cli.config_dir.clone(),
         data_dir: cli.data_dir.clone(),
         database_url: cli.database_url.clone(),
         listen,
     };
     let settings = Settings::load(cli.config.as_deref(), &overrides)?;
     init_tracing(&settings.log);
+    if let Some(dir) = &settings.config_dir {
+        let replaced = crate::mail::use_templates_from(dir).map_err(|e| anyhow::anyhow!(e))?;
+        tracing::info!(dir = %dir.display(), templates_replaced = replaced, "configuration directory");
+    }
     match cli.command {
         Command::Serve { .. } => serve(settings),
         Command::Migrate => {
             let pool = store::connect(&settings.database, 1)?;
             let mut conn = pool.get()?;
             let applied = store::migrate(&mut conn)?;
-            crate::service::calendars::ensure_builtin(&mut conn, chrono::Utc::now())?;
+            crate::service::calendars::ensure_builtin(
+                &mut conn,
+                chrono::Utc::now(),
+                settings.config_dir.as_deref(),
+            )?;
             println!(
                 "{} migration(s) applied to {:?}",
                 applied.len(),
@@ -167,15 +179,12 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 report.notices.len()
             );
             if !dry_run {
-                let transport = crate::mail::transport::Transport::new(
-                    settings.smtp_url.as_ref().map(|u| u.expose_secret()),
-                    settings.data_dir.join("mail"),
-                )
-                .map_err(|e| anyhow::anyhow!(e))?;
+                let transport = crate::mail::transport::Transport::configured(&settings)
+                    .map_err(|e| anyhow::anyhow!(e))?;
                 let runtime = tokio::runtime::Builder::new_current_thread()
                     .enable_all()
                     .build()?;
-                let delivered = runtime.block_on(crate::jobs::delivery::deliver_due(
+                let delivered = runtime.block_on(crate::jobs::delivery::deliver_all(
                     &pool,
                     &transport,
                     &settings.mail_from,
@@ -229,7 +238,11 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             let mut conn = pool.get()?;
             store::migrate(&mut conn)?;
             let now = chrono::Utc::now();
-            crate::service::calendars::ensure_builtin(&mut conn, now)?;
+            crate::service::calendars::ensure_builtin(
+                &mut conn,
+                now,
+                settings.config_dir.as_deref(),
+            )?;
             let report =
                 crate::service::demo::load(&mut conn, now).map_err(|e| anyhow::anyhow!("{e}"))?;
             println!(
@@ -267,6 +280,12 @@ fn init_tracing(filter: &str) {
 
 fn print_settings(s: &Settings) {
     let hidden = |set: bool| if set { "(set, hidden)" } else { "(not set)" };
+    println!(
+        "config_dir         = {}",
+        s.config_dir
+            .as_ref()
+            .map_or_else(|| "(built in)".to_owned(), |d| d.display().to_string())
+    );
     println!("data_dir           = {}", s.data_dir.display());
     println!("database_url       = {:?}", s.database);
     println!("pool_size          = {}", s.pool_size);
@@ -285,6 +304,7 @@ fn print_settings(s: &Settings) {
     );
     println!("digest_cron        = {}", s.digest_cron.pattern());
     println!("smtp_url           = {}", hidden(s.smtp_url.is_some()));
+    println!("smtp_connections   = {}", s.smtp_connections);
     println!("mail_from          = {}", s.mail_from);
     println!("log                = {}", s.log);
 }
@@ -299,7 +319,11 @@ pub fn build_application(settings: Settings) -> anyhow::Result<Application> {
         if !applied.is_empty() {
             tracing::info!(count = applied.len(), "applied migrations");
         }
-        crate::service::calendars::ensure_builtin(&mut conn, chrono::Utc::now())?;
+        crate::service::calendars::ensure_builtin(
+            &mut conn,
+            chrono::Utc::now(),
+            settings.config_dir.as_deref(),
+        )?;
     }
     let token = match &settings.admin_token {
         Some(token) => token.expose_secret().to_owned(),
@@ -321,11 +345,7 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
         .build()?;
     runtime.block_on(async move {
         let listen = settings.listen;
-        let mail_dir = settings.data_dir.join("mail");
-        let transport = crate::mail::transport::Transport::new(
-            settings.smtp_url.as_ref().map(|u| u.expose_secret()),
-            mail_dir.clone(),
-        )
+        let transport = crate::mail::transport::Transport::configured(&settings)
         .map_err(|e| anyhow::anyhow!(e))?;
         match &transport {
             crate::mail::transport::Transport::Files(dir) => {

@@ -20,6 +20,7 @@ pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
 
 /// Every key; `HANBAO_<KEY>` environment variables outside this list are left alone (HANBAO_TEST_*, say).
 const KEYS: &[&str] = &[
+    "config_dir",
     "data_dir",
     "database_url",
     "pool_size",
@@ -32,6 +33,7 @@ const KEYS: &[&str] = &[
     "office_hours_end",
     "digest_cron",
     "smtp_url",
+    "smtp_connections",
     "mail_from",
     "log",
 ];
@@ -43,6 +45,7 @@ const ENV_ALIASES: &[(&str, &str)] = &[("DATABASE_URL", "database_url")];
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawConfig {
+    config_dir: PathBuf,
     data_dir: PathBuf,
     database_url: String,
     pool_size: u32,
@@ -55,6 +58,7 @@ struct RawConfig {
     office_hours_end: String,
     digest_cron: String,
     smtp_url: String,
+    smtp_connections: usize,
     mail_from: String,
     log: String,
 }
@@ -62,6 +66,8 @@ struct RawConfig {
 /// Values given on the command line; `None` leaves the lower layers in force.
 #[derive(Debug, Default, Serialize)]
 pub struct Overrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub config_dir: Option<PathBuf>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub data_dir: Option<PathBuf>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -147,6 +153,10 @@ pub fn redact_password(url: &str) -> String {
 /// The checked configuration the program runs with.
 #[derive(Debug, Clone)]
 pub struct Settings {
+    /// A directory laid out like the repository's `config/` whose files override the embedded ones:
+    /// `default.toml` (under `--config` and the environment), `templates/<lang>/<name>.<part>`,
+    /// `calendars/<code>.toml`.
+    pub config_dir: Option<PathBuf>,
     pub data_dir: PathBuf,
     pub database: DatabaseUrl,
     pub pool_size: u32,
@@ -163,6 +173,8 @@ pub struct Settings {
     /// When each recipient unit's digest goes out, read in the unit's time zone.
     pub digest_cron: DigestCron,
     pub smtp_url: Option<SecretString>,
+    /// SMTP connections kept open, and so emails in flight at once.
+    pub smtp_connections: usize,
     pub mail_from: String,
     pub log: String,
 }
@@ -219,7 +231,40 @@ impl Settings {
         prefixed: Env,
         raw: Env,
     ) -> Result<Self, ConfigError> {
-        let mut figment = Figment::from(Toml::string(DEFAULT_TOML));
+        let layered = |dir_defaults: Option<&Path>| -> Result<Figment, ConfigError> {
+            let mut figment = Figment::from(Toml::string(DEFAULT_TOML));
+            if let Some(defaults) = dir_defaults {
+                figment = figment.merge(Toml::file(defaults));
+            }
+            Self::upper_layers(figment, file, overrides, prefixed.clone(), raw.clone())
+        };
+        // The configuration directory may hold a default.toml of its own, under every other layer: find the
+        // directory first (it cannot be set from that file), then layer again with it.
+        let mut figment = layered(None)?;
+        let dir: PathBuf = figment.extract_inner("config_dir").unwrap_or_default();
+        if !dir.as_os_str().is_empty() {
+            if !dir.is_dir() {
+                return Err(ConfigError::new(
+                    "config_dir",
+                    format!("{} is not a directory", dir.display()),
+                ));
+            }
+            let defaults = dir.join("default.toml");
+            if defaults.is_file() {
+                figment = layered(Some(&defaults))?;
+            }
+        }
+        Self::extract(figment)
+    }
+
+    /// The layers above the defaults: `file`, the environment, then `overrides`.
+    fn upper_layers(
+        mut figment: Figment,
+        file: Option<&Path>,
+        overrides: &Overrides,
+        prefixed: Env,
+        raw: Env,
+    ) -> Result<Figment, ConfigError> {
         if let Some(file) = file {
             if !file.is_file() {
                 return Err(ConfigError {
@@ -239,10 +284,13 @@ impl Settings {
                 .map(|(_, key)| (*key).into())
                 .unwrap_or_else(|| k.into())
         });
-        figment = figment
+        Ok(figment
             .merge(prefixed)
             .merge(raw)
-            .merge(Serialized::defaults(overrides));
+            .merge(Serialized::defaults(overrides)))
+    }
+
+    fn extract(figment: Figment) -> Result<Self, ConfigError> {
         let raw: RawConfig = figment.extract().map_err(|e| {
             let key = e.path.join(".");
             let message = match &e.kind {
@@ -354,7 +402,14 @@ impl Settings {
                 ));
             }
         }
+        if !(1..=256).contains(&raw.smtp_connections) {
+            return Err(ConfigError::new(
+                "smtp_connections",
+                "must be between 1 and 256",
+            ));
+        }
         Ok(Self {
+            config_dir: (!raw.config_dir.as_os_str().is_empty()).then_some(raw.config_dir),
             data_dir: raw.data_dir,
             database,
             pool_size: raw.pool_size,
@@ -367,6 +422,7 @@ impl Settings {
             office_hours_end,
             digest_cron,
             smtp_url,
+            smtp_connections: raw.smtp_connections,
             mail_from: raw.mail_from,
             log: raw.log,
         })
@@ -406,6 +462,47 @@ mod tests {
         assert_eq!(s.listen.to_string(), "127.0.0.1:8080");
         assert_eq!(s.time_zone, chrono_tz::Asia::Ho_Chi_Minh);
         assert!(s.admin_token.is_none());
+    }
+
+    #[test]
+    fn the_config_dir_default_toml_sits_under_the_file_and_the_flags() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("default.toml"),
+            "listen = \"127.0.0.1:7000\"\ndigest_cron = \"0 7 * * FRI\"\nmail_from = \"so@example.org\"\n",
+        )
+        .unwrap();
+        let overrides = Overrides {
+            config_dir: Some(dir.path().to_path_buf()),
+            ..Overrides::default()
+        };
+        let s = load_env(&[("HANBAO_MAIL_FROM", "file@example.org")], &overrides).unwrap();
+        assert_eq!(s.config_dir.as_deref(), Some(dir.path()));
+        assert_eq!(
+            s.listen.to_string(),
+            "127.0.0.1:7000",
+            "the directory's file over the built-in one"
+        );
+        assert_eq!(s.digest_cron.pattern(), "0 7 * * FRI");
+        assert_eq!(
+            s.mail_from, "file@example.org",
+            "--config over the directory's file"
+        );
+
+        let missing = Overrides {
+            config_dir: Some(dir.path().join("nope")),
+            ..Overrides::default()
+        };
+        assert_eq!(load_env(&[], &missing).unwrap_err().key, "config_dir");
+        let e = load_env(
+            &[("HANBAO_DIGEST_CRON", "0 8 31 2 *")],
+            &Overrides::default(),
+        )
+        .unwrap_err();
+        assert_eq!(
+            (e.key.as_str(), e.env.as_str()),
+            ("digest_cron", "HANBAO_DIGEST_CRON")
+        );
     }
 
     #[test]

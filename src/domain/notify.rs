@@ -234,6 +234,7 @@ pub fn earliest_notice(
 #[derive(Debug, Clone)]
 pub struct DigestCron {
     cron: croner::Cron,
+    pattern: String,
 }
 
 impl DigestCron {
@@ -244,11 +245,15 @@ impl DigestCron {
         let probe = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
         cron.find_next_occurrence(&probe, true)
             .map_err(|e| format!("`{pattern}` never fires: {e}"))?;
-        Ok(Self { cron })
+        Ok(Self {
+            cron,
+            pattern: pattern.trim().to_owned(),
+        })
     }
 
+    /// The pattern as configured.
     pub fn pattern(&self) -> &str {
-        self.cron.pattern.as_str()
+        &self.pattern
     }
 
     /// The latest slot at or before `now`, read in `tz`.

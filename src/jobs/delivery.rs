@@ -4,13 +4,14 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use futures_util::StreamExt;
 
 use crate::mail::transport::{SendError, Transport};
 use crate::store::{self, Pool, StoreError, UtcDateTime};
 
 /// How long a claimed row is left to its worker before another may retry it (a crash mid-send).
 const LEASE: chrono::Duration = chrono::Duration::minutes(5);
-/// Rows per round.
+/// Rows claimed per round.
 const BATCH: i64 = 200;
 
 /// What one round did.
@@ -37,7 +38,9 @@ async fn db<T: Send + 'static>(
         .map_err(|e| StoreError::Corrupt(format!("blocking task failed: {e}")))?
 }
 
-/// Sends every email due at `now` (one batch).
+/// Sends one batch of the emails due at `now`: claims up to [`BATCH`] rows with a lease, sends
+/// several at a time (`smtp_connections`: one SMTP connection carries only a few dozen messages a second, see
+/// docs/performance.md), and records the outcomes as they come in.
 pub async fn deliver_due(
     pool: &Pool,
     transport: &Transport,
@@ -46,42 +49,69 @@ pub async fn deliver_due(
 ) -> Result<DeliveryReport, StoreError> {
     let mut report = DeliveryReport::default();
     let at = UtcDateTime(now);
-    let due = db(pool, move |c| store::submissions::due_emails(c, at, BATCH)).await?;
-    for email in due {
-        let id = email.id;
-        let lease = UtcDateTime(now + LEASE);
-        if !db(pool, move |c| {
-            store::submissions::claim_email(c, id, at, lease)
+    let lease = UtcDateTime(now + LEASE);
+    let claimed = db(pool, move |c| {
+        store::submissions::claim_due_emails(c, at, lease, BATCH)
+    })
+    .await?;
+    let mut outcomes = futures_util::stream::iter(claimed)
+        .map(|email| async move {
+            let outcome = transport.send(&email, from).await;
+            (email.id, email.attempts, outcome)
         })
-        .await?
-        {
-            continue; // another worker has it
+        .buffer_unordered(transport.concurrency())
+        .ready_chunks(transport.concurrency());
+    while let Some(chunk) = outcomes.next().await {
+        let mut sent = Vec::new();
+        for (id, attempts, outcome) in chunk {
+            match outcome {
+                Ok(()) => sent.push(id),
+                Err(SendError::Transient(why)) => {
+                    // `attempts` already counts this one.
+                    let retry = UtcDateTime(now + backoff(attempts));
+                    tracing::warn!(id, %why, retry_at = %retry, "email not sent, will retry");
+                    db(pool, move |c| {
+                        store::submissions::mark_failed(c, id, &why, Some(retry))
+                    })
+                    .await?;
+                    report.retried += 1;
+                }
+                Err(SendError::Permanent(why)) => {
+                    tracing::error!(id, %why, "email refused permanently");
+                    db(pool, move |c| {
+                        store::submissions::mark_failed(c, id, &why, None)
+                    })
+                    .await?;
+                    report.failed += 1;
+                }
+            }
         }
-        match transport.send(&email, from).await {
-            Ok(()) => {
-                db(pool, move |c| store::submissions::mark_sent(c, id, at)).await?;
-                report.sent += 1;
-            }
-            Err(SendError::Transient(why)) => {
-                let retry = UtcDateTime(now + backoff(email.attempts + 1));
-                tracing::warn!(id, %why, retry_at = %retry, "email not sent, will retry");
-                db(pool, move |c| {
-                    store::submissions::mark_failed(c, id, &why, Some(retry))
-                })
-                .await?;
-                report.retried += 1;
-            }
-            Err(SendError::Permanent(why)) => {
-                tracing::error!(id, %why, "email refused permanently");
-                db(pool, move |c| {
-                    store::submissions::mark_failed(c, id, &why, None)
-                })
-                .await?;
-                report.failed += 1;
-            }
+        if !sent.is_empty() {
+            report.sent += sent.len();
+            db(pool, move |c| store::submissions::mark_sent(c, &sent, at)).await?;
         }
     }
     Ok(report)
+}
+
+/// Sends batches until nothing is due at `now` any more (each email is tried at most once: a failed one waits
+/// for its backoff).
+pub async fn deliver_all(
+    pool: &Pool,
+    transport: &Transport,
+    from: &str,
+    now: DateTime<Utc>,
+) -> Result<DeliveryReport, StoreError> {
+    let mut total = DeliveryReport::default();
+    loop {
+        let round = deliver_due(pool, transport, from, now).await?;
+        if round == DeliveryReport::default() {
+            return Ok(total);
+        }
+        total.sent += round.sent;
+        total.retried += round.retried;
+        total.failed += round.failed;
+    }
 }
 
 /// Delivers forever, every `every`; errors are logged and the loop goes on.
@@ -90,7 +120,7 @@ pub async fn run(pool: Pool, transport: Transport, from: String, every: Duration
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         interval.tick().await;
-        match deliver_due(&pool, &transport, &from, Utc::now()).await {
+        match deliver_all(&pool, &transport, &from, Utc::now()).await {
             Ok(r) if r != DeliveryReport::default() => tracing::info!(?r, "outbox delivery"),
             Ok(_) => {}
             Err(e) => tracing::error!("outbox delivery failed: {e}"),

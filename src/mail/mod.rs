@@ -35,18 +35,62 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "en": ["reminder", "escalation", "digest", "receipt", "returned"],
 ];
 
+static ENV: OnceLock<Environment<'static>> = OnceLock::new();
+
 fn environment() -> &'static Environment<'static> {
-    static ENV: OnceLock<Environment<'static>> = OnceLock::new();
-    ENV.get_or_init(|| {
-        // minijinja escapes HTML in templates whose name ends in .html, and nothing in the others.
-        let mut env = Environment::new();
-        env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
-        for (name, source) in TEMPLATES {
-            env.add_template(name, source)
-                .expect("built-in templates parse");
+    ENV.get_or_init(|| build_environment(&[]).expect("built-in templates parse"))
+}
+
+/// The templates with `overrides` (name, source) in place of the built-in ones of the same name.
+fn build_environment(overrides: &[(&str, &'static str)]) -> Result<Environment<'static>, String> {
+    // minijinja escapes HTML in templates whose name ends in .html, and nothing in the others.
+    let mut env = Environment::new();
+    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+    for (name, builtin) in TEMPLATES {
+        let source = overrides
+            .iter()
+            .find(|(n, _)| n == name)
+            .map_or(*builtin, |(_, s)| *s);
+        env.add_template(name, source)
+            .map_err(|e| format!("template {name}: {e:#}"))?;
+    }
+    Ok(env)
+}
+
+/// Uses the templates of `<dir>/templates/<lang>/<name>.<part>` instead of the built-in ones of the same name
+/// (`HANBAO_CONFIG_DIR`); call once, at start, before anything is rendered. A file that does not parse, or
+/// whose name is not one of hanbao's templates (a typo would otherwise be silently ignored), is an error.
+/// Returns how many templates were replaced.
+pub fn use_templates_from(dir: &std::path::Path) -> Result<usize, String> {
+    let root = dir.join("templates");
+    if !root.is_dir() {
+        return Ok(0);
+    }
+    let mut overrides: Vec<(&str, &'static str)> = Vec::new();
+    for lang in std::fs::read_dir(&root).map_err(|e| format!("{}: {e}", root.display()))? {
+        let lang = lang.map_err(|e| format!("{}: {e}", root.display()))?.path();
+        for file in std::fs::read_dir(&lang).map_err(|e| format!("{}: {e}", lang.display()))? {
+            let path = file.map_err(|e| format!("{}: {e}", lang.display()))?.path();
+            let name = path
+                .strip_prefix(&root)
+                .map(|p| p.to_string_lossy().replace('\\', "/"))
+                .unwrap_or_default();
+            let Some((known, _)) = TEMPLATES.iter().find(|(n, _)| *n == name) else {
+                return Err(format!(
+                    "{} is not one of hanbao's templates (<vi|en>/<reminder|escalation|digest|receipt|returned>.<subject|txt|html>)",
+                    path.display()
+                ));
+            };
+            let source =
+                std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            // Read once at start and kept for the life of the process.
+            overrides.push((known, Box::leak(source.into_boxed_str())));
         }
-        env
-    })
+    }
+    let env = build_environment(&overrides)?;
+    ENV.set(env)
+        .map_err(|_| "templates were already in use when the overrides were loaded".to_owned())?;
+    Ok(overrides.len())
 }
 
 /// A rendered email.
@@ -77,6 +121,16 @@ pub fn render<C: Serialize>(
     })
 }
 
+/// An email decided and rendered, not yet queued.
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    /// One email per reason: a second one with the same key is never queued.
+    pub dedupe_key: String,
+    pub to: Vec<String>,
+    pub cc: Vec<String>,
+    pub email: Rendered,
+}
+
 /// Queues an email in the current transaction. Returns false (and queues nothing) when there is no recipient.
 pub fn queue(
     conn: &mut AnyConnection,
@@ -86,33 +140,83 @@ pub fn queue(
     cc: &[String],
     email: &Rendered,
 ) -> Result<bool, StoreError> {
-    if to.is_empty() && cc.is_empty() {
-        tracing::warn!(
-            dedupe_key,
-            "email not queued: the unit has no contact address"
-        );
+    let Some(envelope) = Envelope::new(dedupe_key, to, cc) else {
         return Ok(false);
+    };
+    store::submissions::insert_email(conn, &envelope.row(dedupe_key, email, now))?;
+    Ok(true)
+}
+
+/// Queues many emails in the current transaction, in multi-row INSERTs (the notice tick's batches). Emails
+/// without a recipient are left out, like [`queue`] does; returns how many were queued.
+pub fn queue_many(
+    conn: &mut AnyConnection,
+    now: DateTime<Utc>,
+    emails: &[Outgoing],
+) -> Result<usize, StoreError> {
+    let envelopes: Vec<(&Outgoing, Envelope)> = emails
+        .iter()
+        .filter_map(|o| Envelope::new(&o.dedupe_key, &o.to, &o.cc).map(|e| (o, e)))
+        .collect();
+    let rows: Vec<NewEmail<'_>> = envelopes
+        .iter()
+        .map(|(o, e)| e.row(&o.dedupe_key, &o.email, now))
+        .collect();
+    let queued = store::submissions::insert_emails(conn, &rows)?;
+    if queued < rows.len() {
+        tracing::warn!(
+            skipped = rows.len() - queued,
+            "emails not queued: their dedupe key was queued before"
+        );
     }
-    let message_id = format!(
-        "<{}.{}@hanbao>",
-        dedupe_key.replace(|c: char| !c.is_ascii_alphanumeric(), "-"),
-        Alphanumeric.sample_string(&mut rand::rng(), 12)
-    );
-    let recipients = store::to_json(&serde_json::json!({ "to": to, "cc": cc }));
-    store::submissions::insert_email(
-        conn,
-        &NewEmail {
+    Ok(queued)
+}
+
+/// What the outbox row needs besides the rendered email: a Message-ID and the recipients as JSON.
+struct Envelope {
+    message_id: String,
+    recipients: String,
+}
+
+impl Envelope {
+    /// None when there is nobody to write to (the unit has no contact address).
+    fn new(dedupe_key: &str, to: &[String], cc: &[String]) -> Option<Self> {
+        if to.is_empty() && cc.is_empty() {
+            tracing::warn!(
+                dedupe_key,
+                "email not queued: the unit has no contact address"
+            );
+            return None;
+        }
+        let message_id = format!(
+            "<{}.{}@hanbao>",
+            dedupe_key.replace(|c: char| !c.is_ascii_alphanumeric(), "-"),
+            Alphanumeric.sample_string(&mut rand::rng(), 12)
+        );
+        let recipients = store::to_json(&serde_json::json!({ "to": to, "cc": cc }));
+        Some(Self {
+            message_id,
+            recipients,
+        })
+    }
+
+    fn row<'a>(
+        &'a self,
+        dedupe_key: &'a str,
+        email: &'a Rendered,
+        now: DateTime<Utc>,
+    ) -> NewEmail<'a> {
+        NewEmail {
             dedupe_key,
-            message_id: &message_id,
-            recipients: &recipients,
+            message_id: &self.message_id,
+            recipients: &self.recipients,
             subject: &email.subject,
             text_body: &email.text,
             html_body: &email.html,
             next_attempt_at: now.into(),
             created_at: now.into(),
-        },
-    )?;
-    Ok(true)
+        }
+    }
 }
 
 /// A date in words: "ngày 02 tháng 12 năm 2024" / "2 December 2024".

@@ -5,10 +5,14 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use lettre::message::{header, Mailbox, MultiPart};
+use lettre::transport::smtp::PoolConfig;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde::Deserialize;
 
 use crate::store::submissions::EmailRow;
+
+/// Emails in flight at once through the file and memory transports.
+const LOCAL_CONCURRENCY: usize = 16;
 
 /// An email as the memory transport keeps it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,7 +25,11 @@ pub struct SentEmail {
 }
 
 pub enum Transport {
-    Smtp(Box<AsyncSmtpTransport<Tokio1Executor>>),
+    /// An SMTP server, with up to `connections` connections open (and as many emails in flight).
+    Smtp {
+        client: Box<AsyncSmtpTransport<Tokio1Executor>>,
+        connections: usize,
+    },
     /// One `.eml` file per outbox row, named by its id: a retry rewrites the same file.
     Files(PathBuf),
     Memory(Arc<Mutex<Vec<SentEmail>>>),
@@ -43,13 +51,40 @@ struct Recipients {
 }
 
 impl Transport {
-    /// SMTP when `smtp_url` is set (`smtp://` with STARTTLS when offered, `smtps://` TLS), else files in `dir`.
-    pub fn new(smtp_url: Option<&str>, dir: PathBuf) -> Result<Self, String> {
+    /// SMTP when `smtp_url` is set (`smtp://` with STARTTLS when offered, `smtps://` TLS) with up to
+    /// `connections` open connections, else files in `dir`.
+    pub fn new(smtp_url: Option<&str>, connections: usize, dir: PathBuf) -> Result<Self, String> {
+        let connections = connections.max(1);
         match smtp_url {
             Some(url) => AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
-                .map(|b| Self::Smtp(Box::new(b.build())))
+                .map(|b| {
+                    let pool = PoolConfig::new().max_size(connections as u32);
+                    Self::Smtp {
+                        client: Box::new(b.pool_config(pool).build()),
+                        connections,
+                    }
+                })
                 .map_err(|e| format!("smtp_url: {e}")),
             None => Ok(Self::Files(dir)),
+        }
+    }
+
+    /// The transport the configuration names: `smtp_url` with `smtp_connections`, or files under
+    /// `<data_dir>/mail`.
+    pub fn configured(settings: &crate::config::Settings) -> Result<Self, String> {
+        use secrecy::ExposeSecret;
+        Self::new(
+            settings.smtp_url.as_ref().map(|u| u.expose_secret()),
+            settings.smtp_connections,
+            settings.data_dir.join("mail"),
+        )
+    }
+
+    /// How many emails delivery may have in flight at once.
+    pub fn concurrency(&self) -> usize {
+        match self {
+            Self::Smtp { connections, .. } => *connections,
+            Self::Files(_) | Self::Memory(_) => LOCAL_CONCURRENCY,
         }
     }
 
@@ -97,9 +132,9 @@ impl Transport {
                         SendError::Transient(format!("cannot rename {}: {e}", partial.display()))
                     })
             }
-            Self::Smtp(smtp) => {
+            Self::Smtp { client, .. } => {
                 let message = build(email, &recipients, from)?;
-                smtp.send(message).await.map(|_| ()).map_err(|e| {
+                client.send(message).await.map(|_| ()).map_err(|e| {
                     if e.is_permanent() {
                         SendError::Permanent(e.to_string())
                     } else {

@@ -1,5 +1,8 @@
 //! Working-day calendars: the built-in Vietnamese one, reading, and day edits that recompute open deadlines.
 
+use std::collections::HashSet;
+use std::path::Path;
+
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -15,18 +18,33 @@ const BUILTIN: &[(&str, &str, &str)] = &[(
     include_str!("../../config/calendars/vn.toml"),
 )];
 
-/// Loads the built-in calendars into an empty database (once; later edits through the API are kept).
-pub fn ensure_builtin(conn: &mut AnyConnection, now: DateTime<Utc>) -> Result<(), StoreError> {
-    for (code, name, toml) in BUILTIN {
-        store::transaction(conn, |conn| {
-            if store::calendars::find(conn, code)?.is_some() {
-                return Ok(());
-            }
-            let calendar = Calendar::from_toml(toml)
-                .map_err(|e| StoreError::Corrupt(format!("built-in calendar {code}: {e}")))?;
-            let id = store::calendars::insert(conn, code, name, now.into())?;
+/// Loads the working-day calendars: the ones built into the binary, each replaced by
+/// `<dir>/calendars/<code>.toml` when that file exists, plus any other calendar file there (`HANBAO_CONFIG_DIR`).
+/// A calendar the database lacks is created. One it has gains the years it lacks (next year's holidays, published
+/// after installation, arrive with a new release or a file), and its open deadlines are recomputed; a year the
+/// database already holds is never changed here, since edits through the API would be lost.
+pub fn ensure_builtin(
+    conn: &mut AnyConnection,
+    now: DateTime<Utc>,
+    dir: Option<&Path>,
+) -> Result<(), StoreError> {
+    for (code, name, text) in sources(dir)? {
+        let calendar = Calendar::from_toml(&text)
+            .map_err(|e| StoreError::Corrupt(format!("calendar `{code}`: {e}")))?;
+        store::transaction(conn, |conn| -> Result<(), StoreError> {
+            let (id, known): (i64, HashSet<i32>) = match store::calendars::find(conn, &code)? {
+                Some(row) => {
+                    let years = store::calendars::years(conn, row.id)?;
+                    (row.id, years.into_iter().map(|y| y.year).collect())
+                }
+                None => (
+                    store::calendars::insert(conn, &code, &name, now.into())?,
+                    HashSet::new(),
+                ),
+            };
             let days: Vec<DayRow> = calendar
                 .days()
+                .filter(|(day, _)| !known.contains(&day.year()))
                 .map(|(day, kind)| DayRow {
                     calendar_id: id,
                     day,
@@ -34,19 +52,62 @@ pub fn ensure_builtin(conn: &mut AnyConnection, now: DateTime<Utc>) -> Result<()
                     name: None,
                 })
                 .collect();
-            store::calendars::insert_days(conn, &days)?;
             let years: Vec<YearRow> = calendar
                 .years()
+                .filter(|(year, _)| !known.contains(year))
                 .map(|(year, complete)| YearRow {
                     calendar_id: id,
                     year,
                     complete,
                 })
                 .collect();
-            store::calendars::insert_years(conn, &years)
+            if years.is_empty() {
+                return Ok(());
+            }
+            store::calendars::insert_days(conn, &days)?;
+            store::calendars::insert_years(conn, &years)?;
+            if !known.is_empty() {
+                let added: Vec<i32> = years.iter().map(|y| y.year).collect();
+                let moved = obligations::recompute_for_calendar(conn, now, &code)?;
+                tracing::info!(calendar = %code, ?added, deadlines_rescheduled = moved, "calendar years added");
+            }
+            Ok(())
         })?;
     }
     Ok(())
+}
+
+/// (code, name, TOML) of every calendar to load: the built-in ones, replaced or joined by files in `dir`.
+fn sources(dir: Option<&Path>) -> Result<Vec<(String, String, String)>, StoreError> {
+    let mut sources: Vec<(String, String, String)> = BUILTIN
+        .iter()
+        .map(|(code, name, text)| ((*code).into(), (*name).into(), (*text).into()))
+        .collect();
+    let Some(folder) = dir.map(|d| d.join("calendars")).filter(|d| d.is_dir()) else {
+        return Ok(sources);
+    };
+    let unreadable = |path: &Path, e: std::io::Error| {
+        StoreError::Corrupt(format!("cannot read {}: {e}", path.display()))
+    };
+    let mut files: Vec<_> = std::fs::read_dir(&folder)
+        .map_err(|e| unreadable(&folder, e))?
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "toml"))
+        .collect();
+    files.sort();
+    for path in files {
+        let code = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let text = std::fs::read_to_string(&path).map_err(|e| unreadable(&path, e))?;
+        match sources.iter_mut().find(|(c, _, _)| *c == code) {
+            Some(builtin) => builtin.2 = text,
+            None => sources.push((code.clone(), code, text)),
+        }
+    }
+    Ok(sources)
 }
 
 fn kind_name(kind: DayKind) -> &'static str {

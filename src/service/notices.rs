@@ -7,7 +7,7 @@
 //! slot has come ([`super::digests`]).
 
 use std::collections::hash_map::Entry;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
 
 use chrono::{DateTime, Utc};
@@ -116,6 +116,21 @@ impl Cache {
         Ok(self.obligations[&id].clone())
     }
 
+    /// Reads the units not cached yet in one query (a batch's deadlines belong to many units).
+    fn prefetch_units(
+        &mut self,
+        conn: &mut AnyConnection,
+        ids: impl Iterator<Item = i64>,
+    ) -> Result<(), StoreError> {
+        let mut missing: Vec<i64> = ids.filter(|id| !self.units.contains_key(id)).collect();
+        missing.sort_unstable();
+        missing.dedup();
+        for unit in store::units::find_many(conn, &missing)? {
+            self.units.insert(unit.id, unit);
+        }
+        Ok(())
+    }
+
     fn unit(&mut self, conn: &mut AnyConnection, id: i64) -> Result<UnitRow, StoreError> {
         if let Entry::Vacant(slot) = self.units.entry(id) {
             let unit = store::units::find(conn, id)?
@@ -181,11 +196,35 @@ fn batch(
     report: &mut TickReport,
 ) -> Result<usize, StoreError> {
     let due = store::deadlines::due_for_notice(conn, now.into(), BATCH)?;
+    cache.prefetch_units(conn, due.iter().map(|d| d.unit_id))?;
+    let mut drafts: Vec<Draft> = Vec::new();
+    // Grouped by the new moment, in a fixed order, so that racing instances take row locks in the same order.
+    let mut moves: BTreeMap<Option<UtcDateTime>, Vec<i64>> = BTreeMap::new();
     for deadline in &due {
-        if let Some(notice) = decide(conn, now, hours, cache, deadline)? {
-            report.notices.push(notice);
-        }
+        let (draft, next) = decide(conn, now, hours, cache, deadline)?;
+        drafts.extend(draft);
+        moves
+            .entry(next.map(UtcDateTime))
+            .or_default()
+            .push(deadline.id);
         report.deadlines_looked_at += 1;
+    }
+    // One INSERT claims the whole batch; only what this caller claimed is queued.
+    let claims: Vec<(&str, String)> = drafts
+        .iter()
+        .map(|d| (d.notice.kind, d.slot.clone()))
+        .collect();
+    let won = store::notices::claim_many(conn, &claims, now.into())?;
+    let mut outgoing = Vec::new();
+    for draft in drafts {
+        if won.contains(&(draft.notice.kind.to_owned(), draft.slot)) {
+            outgoing.push(draft.email);
+            report.notices.push(draft.notice);
+        }
+    }
+    mail::queue_many(conn, now, &outgoing)?;
+    for (at, ids) in moves {
+        store::deadlines::set_next_notice_many(conn, &ids, at)?;
     }
     Ok(due.len())
 }
@@ -197,14 +236,14 @@ fn offsets(column: &str, texts: &[String]) -> Result<Vec<Offset>, StoreError> {
         .collect()
 }
 
-/// Sends what is due for one deadline (if anybody has not already) and moves its next moment on.
+/// What is due for one deadline now (rendered, not yet claimed), and its next moment.
 fn decide(
     conn: &mut AnyConnection,
     now: DateTime<Utc>,
     hours: OfficeHours,
     cache: &mut Cache,
     deadline: &DeadlineRow,
-) -> Result<Option<Notice>, StoreError> {
+) -> Result<(Option<Draft>, Option<DateTime<Utc>>), StoreError> {
     let rules = cache.obligation(conn, deadline.obligation_id)?;
     let Rules {
         obligation,
@@ -228,18 +267,16 @@ fn decide(
     // Mail goes out in the unit's office hours on its working days only, catch-up after downtime included.
     let office = notify::next_office_moment(now, tz, hours, &calendar);
     if office > now {
-        store::deadlines::set_next_notice(conn, deadline.id, Some(UtcDateTime(office)))?;
-        return Ok(None);
+        return Ok((None, Some(office)));
     }
 
     let mut notice = None;
     if now < due_at {
         if let Some(i) = notify::due_reminder(due_at, reminders, now, tz, hours, &calendar) {
             let contacts: Contacts = store::from_json("units.contacts", &unit.contacts)?;
-            notice = send(
-                conn,
+            notice = Some(draft(
                 now,
-                Draft {
+                About {
                     deadline,
                     unit: &unit,
                     recipient: &recipient,
@@ -252,7 +289,7 @@ fn decide(
                 contacts.reporters,
                 Vec::new(),
                 &unit.name,
-            )?;
+            )?);
         }
     } else if let Some(i) = notify::due_escalation(due_at, grace, afters, now, tz, hours, &calendar)
     {
@@ -288,10 +325,9 @@ fn decide(
         } else {
             unit.name.clone()
         };
-        notice = send(
-            conn,
+        notice = Some(draft(
             now,
-            Draft {
+            About {
                 deadline,
                 unit: &unit,
                 recipient: &recipient,
@@ -304,15 +340,14 @@ fn decide(
             to,
             cc,
             &audience,
-        )?;
+        )?);
     }
     let next = notify::next_notice(due_at, reminders, grace, afters, now, tz, hours, &calendar);
-    store::deadlines::set_next_notice(conn, deadline.id, next.map(UtcDateTime))?;
-    Ok(notice)
+    Ok((notice, next))
 }
 
 /// The parts of one notice that do not depend on its kind.
-struct Draft<'a> {
+struct About<'a> {
     deadline: &'a DeadlineRow,
     unit: &'a UnitRow,
     recipient: &'a UnitRow,
@@ -322,20 +357,23 @@ struct Draft<'a> {
     kind: &'static str,
 }
 
-/// Claims (kind, deadline:step) and, when this caller got it, queues the email.
-fn send(
-    conn: &mut AnyConnection,
+/// A notice decided and rendered, to be sent if this caller claims `(notice.kind, slot)`.
+struct Draft {
+    slot: String,
+    notice: Notice,
+    email: mail::Outgoing,
+}
+
+/// Renders the notice `kind` of step `step` for one deadline.
+fn draft(
     now: DateTime<Utc>,
-    d: Draft<'_>,
+    d: About<'_>,
     step: &str,
     to: Vec<String>,
     cc: Vec<String>,
     audience: &str,
-) -> Result<Option<Notice>, StoreError> {
+) -> Result<Draft, StoreError> {
     let slot = format!("{}:{step}", d.deadline.id);
-    if !store::notices::claim(conn, d.kind, &slot, now.into())? {
-        return Ok(None);
-    }
     let recipient_name = &d.recipient.name;
     let lang = d.unit.language.as_str();
     let context = json!({
@@ -348,15 +386,23 @@ fn send(
         "step": step,
     });
     let email = mail::render(lang, d.kind, &context)?;
-    mail::queue(conn, now, &format!("{}:{slot}", d.kind), &to, &cc, &email)?;
-    Ok(Some(Notice {
-        deadline_id: Some(d.deadline.id),
-        unit: d.unit.code.clone(),
-        period: d.deadline.period.clone(),
-        kind: d.kind,
-        step: step.to_owned(),
-        to,
-        cc,
-        subject: email.subject,
-    }))
+    Ok(Draft {
+        notice: Notice {
+            deadline_id: Some(d.deadline.id),
+            unit: d.unit.code.clone(),
+            period: d.deadline.period.clone(),
+            kind: d.kind,
+            step: step.to_owned(),
+            to: to.clone(),
+            cc: cc.clone(),
+            subject: email.subject.clone(),
+        },
+        email: mail::Outgoing {
+            dedupe_key: format!("{}:{slot}", d.kind),
+            to,
+            cc,
+            email,
+        },
+        slot,
+    })
 }

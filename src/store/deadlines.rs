@@ -78,6 +78,20 @@ pub fn set_next_notice(
     Ok(())
 }
 
+/// Sets the next notice moment of many deadlines at once.
+pub fn set_next_notice_many(
+    conn: &mut AnyConnection,
+    ids: &[i64],
+    at: Option<UtcDateTime>,
+) -> Result<(), StoreError> {
+    for chunk in ids.chunks(BATCH) {
+        with_conn!(conn, c => diesel::update(deadlines::table.filter(deadlines::id.eq_any(chunk)))
+            .set(deadlines::next_notice_at.eq(at))
+            .execute(c))?;
+    }
+    Ok(())
+}
+
 /// Refreshes the planner's statistics after a bulk insert, so the first lists afterwards use the indexes
 /// instead of plans made for the empty table.
 pub fn analyze(conn: &mut AnyConnection) -> Result<(), StoreError> {

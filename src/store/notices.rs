@@ -1,6 +1,8 @@
 //! Claims: one row per unit of periodic work (a reminder, an escalation step, a digest slot). Whoever inserts
 //! the row does the work; everyone else sees it exists — so any number of instances never send twice.
 
+use std::collections::HashSet;
+
 use diesel::prelude::*;
 
 use super::schema::job_claims;
@@ -40,3 +42,38 @@ pub fn claim(
         Err(e) => Err(e),
     }
 }
+
+/// Claims many (job, slot) pairs in one INSERT … ON CONFLICT DO NOTHING and returns those this caller got. No
+/// savepoint is needed: a conflict is not an error. Rows go in sorted order, so that instances racing for the
+/// same slots on PostgreSQL wait for each other instead of deadlocking.
+pub fn claim_many(
+    conn: &mut AnyConnection,
+    claims: &[(&str, String)],
+    now: UtcDateTime,
+) -> Result<HashSet<(String, String)>, StoreError> {
+    let mut sorted: Vec<&(&str, String)> = claims.iter().collect();
+    sorted.sort();
+    let mut won = HashSet::new();
+    for chunk in sorted.chunks(CLAIMS_PER_INSERT) {
+        let rows: Vec<_> = chunk
+            .iter()
+            .map(|(job, slot)| {
+                (
+                    job_claims::job.eq(*job),
+                    job_claims::slot.eq(slot.as_str()),
+                    job_claims::claimed_at.eq(now),
+                )
+            })
+            .collect();
+        let got: Vec<(String, String)> = with_conn!(conn, c => diesel::insert_into(job_claims::table)
+            .values(&rows)
+            .on_conflict_do_nothing()
+            .returning((job_claims::job, job_claims::slot))
+            .get_results(c))?;
+        won.extend(got);
+    }
+    Ok(won)
+}
+
+/// Rows per claim INSERT (3 parameters each).
+const CLAIMS_PER_INSERT: usize = 1000;

@@ -191,6 +191,28 @@ pub fn insert_email(conn: &mut AnyConnection, email: &NewEmail<'_>) -> Result<()
     Ok(())
 }
 
+/// Inserts many emails in multi-row INSERTs; a dedupe key already queued is skipped. Returns how many went in.
+pub fn insert_emails(
+    conn: &mut AnyConnection,
+    emails: &[NewEmail<'_>],
+) -> Result<usize, StoreError> {
+    let mut inserted = 0;
+    // 8 parameters a row.
+    for chunk in emails.chunks(1000) {
+        // diesel has no multi-row ON CONFLICT for SQLite; INSERT OR IGNORE is the same thing there.
+        inserted += match conn {
+            AnyConnection::Pg(c) => diesel::insert_into(outbox::table)
+                .values(chunk)
+                .on_conflict_do_nothing()
+                .execute(c)?,
+            AnyConnection::Sqlite(c) => diesel::insert_or_ignore_into(outbox::table)
+                .values(chunk)
+                .execute(c)?,
+        };
+    }
+    Ok(inserted)
+}
+
 pub fn emails(
     conn: &mut AnyConnection,
     status: Option<&str>,
@@ -210,44 +232,46 @@ pub fn emails(
     Ok(rows)
 }
 
-/// Pending emails whose next attempt is due and whose lease (if any) has run out, oldest first.
-pub fn due_emails(
+/// Claims up to `limit` due emails (pending, next attempt due, no lease running), oldest first, for sending until
+/// `lease_until`, and counts the attempt. The UPDATE repeats the conditions, so of several workers racing for a
+/// row exactly one gets it back (PostgreSQL re-checks them on the locked row; SQLite writes one at a time).
+pub fn claim_due_emails(
     conn: &mut AnyConnection,
     now: UtcDateTime,
+    lease_until: UtcDateTime,
     limit: i64,
 ) -> Result<Vec<EmailRow>, StoreError> {
-    let rows = with_conn!(conn, c => outbox::table
+    let ids: Vec<i64> = with_conn!(conn, c => outbox::table
         .filter(outbox::status.eq("pending"))
         .filter(outbox::next_attempt_at.le(now))
         .filter(outbox::lease_until.is_null().or(outbox::lease_until.lt(now)))
-        .order(outbox::next_attempt_at)
+        .order((outbox::next_attempt_at, outbox::id))
         .limit(limit)
-        .select(EmailRow::as_select())
+        .select(outbox::id)
         .load(c))?;
-    Ok(rows)
-}
-
-/// Claims one email for sending until `lease_until` (a conditional UPDATE: of several workers racing for the
-/// row, exactly one changes it and goes on). True when this caller got it.
-pub fn claim_email(
-    conn: &mut AnyConnection,
-    id: i64,
-    now: UtcDateTime,
-    lease_until: UtcDateTime,
-) -> Result<bool, StoreError> {
-    let n = with_conn!(conn, c => diesel::update(
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut rows: Vec<EmailRow> = with_conn!(conn, c => diesel::update(
             outbox::table
-                .find(id)
+                .filter(outbox::id.eq_any(&ids))
                 .filter(outbox::status.eq("pending"))
                 .filter(outbox::lease_until.is_null().or(outbox::lease_until.lt(now))),
         )
         .set((outbox::lease_until.eq(lease_until), outbox::attempts.eq(outbox::attempts + 1)))
-        .execute(c))?;
-    Ok(n == 1)
+        .returning(EmailRow::as_returning())
+        .get_results(c))?;
+    rows.sort_by_key(|r| r.id);
+    Ok(rows)
 }
 
-pub fn mark_sent(conn: &mut AnyConnection, id: i64, now: UtcDateTime) -> Result<(), StoreError> {
-    with_conn!(conn, c => diesel::update(outbox::table.find(id))
+/// Marks emails sent.
+pub fn mark_sent(
+    conn: &mut AnyConnection,
+    ids: &[i64],
+    now: UtcDateTime,
+) -> Result<(), StoreError> {
+    with_conn!(conn, c => diesel::update(outbox::table.filter(outbox::id.eq_any(ids)))
         .set((
             outbox::status.eq("sent"),
             outbox::sent_at.eq(now),

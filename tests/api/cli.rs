@@ -192,3 +192,49 @@ fn tick_dry_run_previews_and_changes_nothing() {
         total
     );
 }
+
+#[test]
+fn a_config_dir_replaces_templates_and_refuses_unknown_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config");
+    std::fs::create_dir_all(config.join("templates/vi")).unwrap();
+    std::fs::write(
+        config.join("templates/vi/reminder.subject"),
+        "NHẮC HẠN: {{ unit }} — {{ obligation }} ({{ period }})\n",
+    )
+    .unwrap();
+    assert!(hanbao(dir.path())
+        .arg("demo")
+        .output()
+        .unwrap()
+        .status
+        .success());
+    let output = hanbao(dir.path())
+        .args(["tick", "--at", "2025-01-21T08:30:00+07:00", "--dry-run"])
+        .env("HANBAO_CONFIG_DIR", &config)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let reminders: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.starts_with("would send reminder"))
+        .collect();
+    assert!(!reminders.is_empty(), "{stdout}");
+    assert!(
+        reminders.iter().all(|l| l.contains(": NHẮC HẠN: ")),
+        "{stdout}"
+    );
+
+    // A misspelt file would otherwise be ignored without a word.
+    std::fs::write(config.join("templates/vi/remider.txt"), "x").unwrap();
+    let output = hanbao(dir.path())
+        .args(["--config-dir", config.to_str().unwrap(), "config"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("remider.txt"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}

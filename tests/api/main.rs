@@ -13,6 +13,7 @@ mod notices;
 mod obligations;
 mod openapi;
 mod plans;
+mod sink;
 mod smtp;
 mod submissions;
 mod units;

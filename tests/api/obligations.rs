@@ -675,3 +675,77 @@ backend_test!(plan_period_changes_move_open_deadlines, |app| async move {
         "the refused change was rolled back"
     );
 });
+
+backend_test!(
+    calendar_files_add_new_years_and_keep_stored_ones,
+    |app| async move {
+        app.create_unit(json!({"code": "SO", "name": "Sở", "kind": "department"}))
+            .await;
+        app.create_unit(json!({"code": "A", "name": "A", "kind": "district", "parent": "SO"}))
+            .await;
+        let plan_id = plan(&app, "1/KH", "SO", "2030-01-01", "2030-03-31").await;
+        obligation(
+            &app,
+            plan_id,
+            json!({"title": "Monthly", "recipient": "SO", "reporters": {"units": ["A"]},
+                   "schedule": {"period_type": "monthly", "due": {"rule": "after_period_end", "days": 10}}}),
+        )
+        .await;
+        assert_eq!(
+            deadlines_of(&app, "unit=A&period=203001").await[0].1,
+            "2030-02-11"
+        );
+
+        // HANBAO_CONFIG_DIR/calendars: the shipped vn.toml with 2030 published (11/2 off) and a change to 2023,
+        // plus a calendar of its own.
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("calendars")).unwrap();
+        let shipped = include_str!("../../config/calendars/vn.toml");
+        let edited = shipped.replacen(
+            "off = [\"2023-01-02\",",
+            "off = [\"2023-03-01\", \"2023-01-02\",",
+            1,
+        );
+        assert_ne!(edited, shipped);
+        std::fs::write(
+            dir.path().join("calendars/vn.toml"),
+            format!("{edited}\n[years.2030]\ncomplete = true\noff = [\"2030-02-11\"]\nwork = []\n"),
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("calendars/office.toml"),
+            "[years.2030]\ncomplete = false\noff = [\"2030-01-02\"]\nwork = []\n",
+        )
+        .unwrap();
+        let (pool, path) = (app.pool.clone(), dir.path().to_path_buf());
+        tokio::task::spawn_blocking(move || {
+            hanbao::service::calendars::ensure_builtin(
+                &mut pool.get().unwrap(),
+                chrono::Utc::now(),
+                Some(&path),
+            )
+        })
+        .await
+        .unwrap()
+        .unwrap();
+
+        let (_, year) = app.get("/api/v1/calendars/vn/days?year=2030").await;
+        assert_eq!(
+            year["years"],
+            json!([{"year": 2030, "calendar_complete": true}])
+        );
+        assert_eq!(
+            deadlines_of(&app, "unit=A&period=203001").await[0].1,
+            "2030-02-12",
+            "open deadlines follow the new year's holidays"
+        );
+        let (_, stored) = app.get("/api/v1/calendars/vn/days?year=2023").await;
+        assert!(
+            !stored["days"].to_string().contains("2023-03-01"),
+            "a stored year is not changed by a file: {stored}"
+        );
+        let (status, office) = app.get("/api/v1/calendars/office/days?year=2030").await;
+        assert_eq!(status, StatusCode::OK, "{office}");
+        assert_eq!(office["days"][0]["date"], "2030-01-02");
+    }
+);

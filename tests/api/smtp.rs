@@ -1,106 +1,15 @@
-//! Delivery through a real SMTP conversation: an in-process sink on loopback that can accept, refuse for now
-//! (4xx) or refuse for good (5xx), and be stopped and restarted.
+//! Delivery through a real SMTP conversation with the in-process sink of `sink.rs`.
 
-use std::sync::{Arc, Mutex};
-
+use crate::backend_test;
+use crate::sink::{Mood, Sink};
+use crate::submissions::world;
 use chrono::Utc;
 use hanbao::jobs::delivery::{deliver_due, DeliveryReport};
 use hanbao::mail::transport::Transport;
 use reqwest::StatusCode;
 use serde_json::json;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::net::TcpListener;
-
-use crate::backend_test;
-use crate::submissions::world;
 
 const FROM: &str = "hanbao <hanbao@example.org>";
-
-/// How the sink answers `MAIL FROM`.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Mood {
-    Accept,
-    Busy,   // 451: try again later
-    Refuse, // 550: never
-}
-
-/// A minimal SMTP server for tests: records each message's DATA.
-struct Sink {
-    port: u16,
-    received: Arc<Mutex<Vec<String>>>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Sink {
-    async fn start(port: u16, mood: Mood) -> Self {
-        // A restart on the same port may race the old listener's shutdown: retry for a moment.
-        let mut attempt = 0;
-        let listener = loop {
-            match TcpListener::bind(("127.0.0.1", port)).await {
-                Ok(listener) => break listener,
-                Err(_) if attempt < 50 => {
-                    attempt += 1;
-                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                }
-                Err(e) => panic!("cannot bind the SMTP sink on port {port}: {e}"),
-            }
-        };
-        let port = listener.local_addr().unwrap().port();
-        let received = Arc::new(Mutex::new(Vec::new()));
-        let store = received.clone();
-        let task = tokio::spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
-                let store = store.clone();
-                tokio::spawn(async move {
-                    let (read, mut write) = stream.into_split();
-                    let mut lines = BufReader::new(read).lines();
-                    write.write_all(b"220 sink ESMTP\r\n").await.ok();
-                    while let Ok(Some(line)) = lines.next_line().await {
-                        let verb = line.split_whitespace().next().unwrap_or("").to_uppercase();
-                        let reply: &[u8] = match verb.as_str() {
-                            "EHLO" | "HELO" => b"250-sink\r\n250 8BITMIME\r\n",
-                            "MAIL" if mood == Mood::Busy => b"451 4.3.0 try again later\r\n",
-                            "MAIL" if mood == Mood::Refuse => b"550 5.7.1 relaying denied\r\n",
-                            "MAIL" | "RCPT" | "RSET" | "NOOP" => b"250 OK\r\n",
-                            "DATA" => {
-                                write.write_all(b"354 go ahead\r\n").await.ok();
-                                let mut data = String::new();
-                                while let Ok(Some(l)) = lines.next_line().await {
-                                    if l == "." {
-                                        break;
-                                    }
-                                    data.push_str(&l);
-                                    data.push('\n');
-                                }
-                                store.lock().unwrap().push(data);
-                                b"250 OK queued\r\n"
-                            }
-                            "QUIT" => {
-                                write.write_all(b"221 bye\r\n").await.ok();
-                                break;
-                            }
-                            _ => b"502 not implemented\r\n",
-                        };
-                        if write.write_all(reply).await.is_err() {
-                            break;
-                        }
-                    }
-                });
-            }
-        });
-        Self {
-            port,
-            received,
-            task,
-        }
-    }
-
-    async fn stop(self) -> u16 {
-        self.task.abort();
-        let _ = self.task.await;
-        self.port
-    }
-}
 
 async fn one_receipt(app: &crate::helpers::TestApp) {
     let (_, future) = world(app, None).await;
@@ -119,6 +28,7 @@ backend_test!(smtp_delivery_survives_a_server_restart, |app| async move {
     let busy = Sink::start(0, Mood::Busy).await;
     let transport = Transport::new(
         Some(&format!("smtp://127.0.0.1:{}", busy.port)),
+        32,
         std::env::temp_dir(),
     )
     .unwrap();
@@ -145,6 +55,7 @@ backend_test!(smtp_delivery_survives_a_server_restart, |app| async move {
     let sink = Sink::start(port, Mood::Accept).await;
     let transport = Transport::new(
         Some(&format!("smtp://127.0.0.1:{port}")),
+        32,
         std::env::temp_dir(),
     )
     .unwrap();
@@ -183,6 +94,7 @@ backend_test!(
         let sink = Sink::start(0, Mood::Refuse).await;
         let transport = Transport::new(
             Some(&format!("smtp://127.0.0.1:{}", sink.port)),
+            32,
             std::env::temp_dir(),
         )
         .unwrap();
