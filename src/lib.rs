@@ -10,5 +10,6 @@ pub mod domain;
 pub mod http;
 pub mod jobs;
 pub mod mail;
+pub mod metrics;
 pub mod service;
 pub mod store;

@@ -1,4 +1,4 @@
-//! Liveness and readiness probes for load balancers and orchestrators.
+//! Liveness and readiness probes for load balancers and orchestrators, and Prometheus metrics.
 
 use actix_web::{get, web, HttpResponse};
 use serde::Serialize;
@@ -54,4 +54,48 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
         None => HttpResponse::Ok().json(health),
         Some(_) => HttpResponse::ServiceUnavailable().json(health),
     }
+}
+
+/// Prometheus metrics in the text exposition format: requests, latency and errors per route, notices, ticks and
+/// email deliveries, and the outbox by status (read from the database at each scrape). Not behind a token, like
+/// the probes: expose it to your monitoring network only.
+#[utoipa::path(tag = "health", responses(
+    (status = 200, content_type = "text/plain", body = String, description = "Prometheus text format 0.0.4"),
+    (status = 503, description = "the database does not answer")
+))]
+#[get("/metrics")]
+pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    let pool = state.pool.clone();
+    let counts = web::block(move || store::submissions::email_counts(&mut *pool.get()?)).await;
+    let counts = match counts {
+        Ok(Ok(counts)) => counts,
+        Ok(Err(e)) => {
+            tracing::warn!("metrics: the outbox could not be read: {e}");
+            return HttpResponse::ServiceUnavailable().finish();
+        }
+        Err(e) => {
+            tracing::warn!("metrics: {e}");
+            return HttpResponse::ServiceUnavailable().finish();
+        }
+    };
+    let by_status: Vec<(&str, i64)> = ["pending", "sent", "failed"]
+        .iter()
+        .map(|status| {
+            let n = counts
+                .iter()
+                .find(|(s, _)| s == status)
+                .map_or(0, |(_, n)| *n);
+            (*status, n)
+        })
+        .collect();
+    let mut body = crate::metrics::get().render();
+    body.push_str(&crate::metrics::gauge(
+        "hanbao_outbox_emails",
+        "Emails in the outbox, by status",
+        "status",
+        &by_status,
+    ));
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(body)
 }

@@ -53,6 +53,29 @@ impl AppState {
     }
 }
 
+/// Counts each request and its latency by route pattern (never the raw path: ids would make a series each).
+async fn count_request(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody>,
+) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    let started = std::time::Instant::now();
+    let method = req.method().to_string();
+    let route = req
+        .match_pattern()
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let response = next.call(req).await?;
+    let metrics = crate::metrics::get();
+    metrics
+        .http_requests
+        .with_label_values(&[method.as_str(), route.as_str(), response.status().as_str()])
+        .inc();
+    metrics
+        .http_seconds
+        .with_label_values(&[route.as_str()])
+        .observe(started.elapsed().as_secs_f64());
+    Ok(response)
+}
+
 /// The running server and the port it bound (port 0 in the settings picks a free one, as tests do).
 pub struct Application {
     port: u16,
@@ -69,6 +92,7 @@ impl Application {
         let state = web::Data::new(state);
         let server = HttpServer::new(move || {
             App::new()
+                .wrap(actix_web::middleware::from_fn(count_request))
                 .wrap(TracingLogger::default())
                 .app_data(state.clone())
                 .configure(routes)
@@ -97,6 +121,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.app_data(web::PathConfig::default().error_handler(|e, _| path_error(e).into()))
         .service(health::healthz)
         .service(health::readyz)
+        .service(health::metrics)
         .service(
             web::scope("/api/v1")
                 .service(openapi::document)

@@ -13,7 +13,7 @@ use super::{audit, calendars, deadlines, health, obligations, plans, submissions
         description = "Reporting deadlines of plans (hạn báo cáo): units, plans, obligations, deadlines, submissions.\n\nErrors are RFC 9457 `application/problem+json` documents; field errors carry JSON pointers.",
     ),
     paths(
-        health::healthz, health::readyz, document,
+        health::healthz, health::readyz, health::metrics, document,
         units::create, units::list, units::get, units::update, units::succeed,
         plans::create, plans::list, plans::get, plans::update,
         obligations::create, obligations::list, obligations::get, obligations::update,
@@ -48,7 +48,7 @@ impl Modify for ApiPrefix {
         openapi.paths.paths = paths
             .into_iter()
             .map(|(path, item)| match path.as_str() {
-                "/healthz" | "/readyz" => (path, item),
+                "/healthz" | "/readyz" | "/metrics" => (path, item),
                 _ => (format!("/api/v1{path}"), item),
             })
             .collect();

@@ -121,7 +121,17 @@ pub async fn run(pool: Pool, transport: Transport, from: String, every: Duration
     loop {
         interval.tick().await;
         match deliver_all(&pool, &transport, &from, Utc::now()).await {
-            Ok(r) if r != DeliveryReport::default() => tracing::info!(?r, "outbox delivery"),
+            Ok(r) if r != DeliveryReport::default() => {
+                let emails = &crate::metrics::get().emails;
+                emails.with_label_values(&["sent"]).inc_by(r.sent as u64);
+                emails
+                    .with_label_values(&["retried"])
+                    .inc_by(r.retried as u64);
+                emails
+                    .with_label_values(&["failed"])
+                    .inc_by(r.failed as u64);
+                tracing::info!(?r, "outbox delivery")
+            }
             Ok(_) => {}
             Err(e) => tracing::error!("outbox delivery failed: {e}"),
         }

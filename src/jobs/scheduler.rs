@@ -18,11 +18,24 @@ pub async fn start(pool: Pool, timing: Timing, tz: Tz) -> Result<JobScheduler, J
         let (pool, timing) = (pool.clone(), timing.clone());
         Box::pin(async move {
             let now = Utc::now();
+            let metrics = crate::metrics::get();
+            let timer = metrics.tick_seconds.start_timer();
             let outcome =
                 tokio::task::spawn_blocking(move || -> Result<notices::TickReport, StoreError> {
                     notices::tick(&mut *pool.get()?, now, &timing, false)
                 })
                 .await;
+            timer.observe_duration();
+            let ok = matches!(outcome, Ok(Ok(_)));
+            metrics
+                .ticks
+                .with_label_values(&[if ok { "ok" } else { "failed" }])
+                .inc();
+            if let Ok(Ok(report)) = &outcome {
+                for notice in &report.notices {
+                    metrics.notices.with_label_values(&[notice.kind]).inc();
+                }
+            }
             match outcome {
                 Ok(Ok(report)) if !report.notices.is_empty() => {
                     tracing::info!(

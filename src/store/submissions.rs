@@ -310,3 +310,12 @@ pub fn mark_failed(
     })?;
     Ok(())
 }
+
+/// How many outbox rows are in each status (the `/metrics` gauges).
+pub fn email_counts(conn: &mut AnyConnection) -> Result<Vec<(String, i64)>, StoreError> {
+    let rows = with_conn!(conn, c => outbox::table
+        .group_by(outbox::status)
+        .select((outbox::status, diesel::dsl::count_star()))
+        .load::<(String, i64)>(c))?;
+    Ok(rows)
+}

@@ -17,3 +17,54 @@ backend_test!(probes_answer_without_a_token, |app| async move {
     };
     assert_eq!(body["database"], expected);
 });
+
+backend_test!(
+    metrics_count_requests_by_route_and_read_the_outbox,
+    |app| async move {
+        let (status, _) = app.get("/api/v1/units/NO-SUCH-UNIT").await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        let (_, future) = crate::submissions::world(&app, None).await;
+        let (status, _) = app
+        .post(
+            "/api/v1/submissions",
+            serde_json::json!({"obligation_id": future, "period": "2030", "unit": "A", "payload": {}}),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED);
+
+        let response = app.client.get(app.url("/metrics")).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        assert!(response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain; version=0.0.4"));
+        let text = response.text().await.unwrap();
+        let value = |series: &str| -> f64 {
+            text.lines()
+                .find_map(|l| l.strip_prefix(series))
+                .unwrap_or_else(|| panic!("{series} missing from\n{text}"))
+                .trim()
+                .parse()
+                .unwrap()
+        };
+        // The route pattern, never the raw path (one series per unit code would grow without end).
+        assert!(
+            value(
+                r#"hanbao_http_requests_total{method="GET",route="/api/v1/units/{code}",status="404"}"#
+            ) >= 1.0
+        );
+        assert!(!text.contains("NO-SUCH-UNIT"));
+        assert!(
+            value(
+                r#"hanbao_http_requests_total{method="POST",route="/api/v1/submissions",status="201"}"#
+            ) >= 1.0
+        );
+        assert!(
+            value(r#"hanbao_http_request_duration_seconds_count{route="/api/v1/submissions"}"#)
+                >= 1.0
+        );
+        // The receipt waits in this database's outbox.
+        assert_eq!(value(r#"hanbao_outbox_emails{status="pending"}"#), 1.0);
+        assert_eq!(value(r#"hanbao_outbox_emails{status="failed"}"#), 0.0);
+    }
+);

@@ -37,6 +37,7 @@ async fn openapi_document_covers_every_route() {
         "GET /api/v1/units",
         "GET /api/v1/units/{code}",
         "GET /healthz",
+        "GET /metrics",
         "GET /readyz",
         "PATCH /api/v1/obligations/{id}",
         "PATCH /api/v1/plans/{id}",
