@@ -244,7 +244,7 @@ BEGIN;
 SELECT o.*, p.* FROM obligations o JOIN plans p ON p.id = o.plan_id WHERE o.id = 1 LIMIT 1;
 SELECT * FROM units WHERE id = :u LIMIT 1;
 UPDATE deadlines SET updated_at = now() WHERE id = :d RETURNING *;
-SELECT * FROM submissions WHERE deadline_id = :d ORDER BY version;
+SELECT count(*) FROM submissions WHERE deadline_id = :d;
 INSERT INTO submissions (deadline_id, unit_id, version, payload, note, received_at, on_time, filed_by, on_behalf) VALUES (:d, :u, (SELECT coalesce(max(version), 0) + 1 FROM submissions WHERE deadline_id = :d), '{{"activities": 1}}', NULL, now(), true, 'token', false) RETURNING *;
 UPDATE deadlines SET state = 'submitted', submitted_at = coalesce(submitted_at, now()), updated_at = now() WHERE id = :d;
 INSERT INTO outbox (dedupe_key, message_id, recipients, subject, text_body, html_body, next_attempt_at, created_at) VALUES ('bench:' || md5(random()::text || clock_timestamp()::text), '<x@hanbao>', '{{"to":["a@b.vn"],"cc":[]}}', 'subject', repeat('t', 600), repeat('h', 800), now(), now());

@@ -179,11 +179,13 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 report.notices.len()
             );
             if !dry_run {
-                let transport = crate::mail::transport::Transport::configured(&settings)
-                    .map_err(|e| anyhow::anyhow!(e))?;
                 let runtime = tokio::runtime::Builder::new_current_thread()
                     .enable_all()
                     .build()?;
+                // lettre's SMTP pool starts a task when it is built: it needs the runtime already.
+                let _in_runtime = runtime.enter();
+                let transport = crate::mail::transport::Transport::configured(&settings)
+                    .map_err(|e| anyhow::anyhow!(e))?;
                 let delivered = runtime.block_on(crate::jobs::delivery::deliver_all(
                     &pool,
                     &transport,

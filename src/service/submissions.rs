@@ -349,7 +349,7 @@ fn record(
     payload: &Value,
     note: Option<&str>,
 ) -> ServiceResult<Receipt> {
-    let versions = store::submissions::of_deadline(conn, t.deadline.id)?;
+    let versions = store::submissions::count_of_deadline(conn, t.deadline.id)?;
     let first_at = t.deadline.submitted_at.map_or(now, |at| at.0);
     let on_time = first_at < t.deadline.due_at.0;
     let payload_text = store::to_json(payload);
@@ -360,7 +360,9 @@ fn record(
         &NewSubmission {
             deadline_id: t.deadline.id,
             unit_id: t.unit.id,
-            version: versions.len() as i32 + 1,
+            version: i32::try_from(versions + 1).map_err(|_| {
+                StoreError::Corrupt(format!("deadline {} has too many versions", t.deadline.id))
+            })?,
             payload: &payload_text,
             note,
             received_at: now.into(),

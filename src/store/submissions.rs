@@ -69,6 +69,16 @@ pub fn of_deadline(
     Ok(rows)
 }
 
+/// How many versions a deadline has (the next one's number is this plus one); an index-only count, where
+/// reading the versions would read every payload.
+pub fn count_of_deadline(conn: &mut AnyConnection, deadline_id: i64) -> Result<i64, StoreError> {
+    let n = with_conn!(conn, c => submissions::table
+        .filter(submissions::deadline_id.eq(deadline_id))
+        .count()
+        .get_result(c))?;
+    Ok(n)
+}
+
 pub fn review(
     conn: &mut AnyConnection,
     id: i64,

@@ -238,3 +238,70 @@ fn a_config_dir_replaces_templates_and_refuses_unknown_ones() {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+/// `hanbao tick --at` against a real SMTP conversation: the reminders due then arrive at the server, each once,
+/// and mail that the server refused while it was busy goes out when a later tick finds it accepting.
+#[test]
+fn tick_at_delivers_by_smtp_once() {
+    use crate::sink::{Mood, Sink};
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    assert!(hanbao(dir.path())
+        .arg("demo")
+        .output()
+        .unwrap()
+        .status
+        .success());
+    let tick = |at: &str, port: u16| {
+        let output = hanbao(dir.path())
+            .args(["tick", "--at", at])
+            .env("HANBAO_SMTP_URL", format!("smtp://127.0.0.1:{port}"))
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+
+    // The server is busy at the P14D moment: everything stays queued for a retry.
+    let busy = runtime.block_on(Sink::start(0, Mood::Busy));
+    let first = tick("2025-01-21T08:30:00+07:00", busy.port);
+    let queued = first.lines().filter(|l| l.starts_with("queued")).count();
+    assert!(queued >= 19, "{first}");
+    assert!(
+        first.contains(&format!("delivered: 0 sent, {queued} to retry")),
+        "{first}"
+    );
+    let port = runtime.block_on(busy.stop());
+
+    // Back and accepting, after the backoff: the same emails arrive, and nothing new is decided.
+    let sink = runtime.block_on(Sink::start(port, Mood::Accept));
+    let later = tick("2025-01-21T09:30:00+07:00", sink.port);
+    assert!(!later.lines().any(|l| l.starts_with("queued")), "{later}");
+    assert!(
+        later.contains(&format!("delivered: {queued} sent")),
+        "{later}"
+    );
+    let received = sink.received.lock().unwrap().clone();
+    assert_eq!(received.len(), queued);
+    assert!(
+        received
+            .iter()
+            .any(|m| m.contains("To: baocao.cb-") && m.contains("Subject: ")),
+        "{}",
+        received[0]
+    );
+    let again = tick("2025-01-21T10:30:00+07:00", sink.port);
+    assert!(
+        again.contains("delivered: 0 sent, 0 to retry, 0 failed"),
+        "{again}"
+    );
+    assert_eq!(
+        sink.received.lock().unwrap().len(),
+        queued,
+        "each email once"
+    );
+}
