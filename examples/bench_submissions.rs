@@ -2,7 +2,7 @@
 //! `pgbench` running the same SQL statements as one submission, so the ratio shows how close the service gets to
 //! the database's own limit. Prints figures; asserts nothing.
 //!
-//!     cargo run --release --example bench_submissions -- [--clients 32] [--seconds 10] [--units 1000] [--postgres URL]
+//!     cargo run --release --example bench_submissions -- [--clients 32] [--seconds 10] [--units 1000] [--pool N] [--postgres URL]
 //!
 //! `--postgres` defaults to $HANBAO_TEST_POSTGRES_URL; a fresh database is created there and dropped after.
 //! pgbench must be on the PATH (Debian: postgresql-contrib or postgresql-client).
@@ -39,7 +39,8 @@ async fn run(url: &str, clients: usize, seconds: u64, units: usize) -> anyhow::R
     settings.listen = "127.0.0.1:0".parse()?;
     settings.data_dir = dir.path().to_path_buf();
     settings.admin_token = Some(ADMIN.to_owned().into());
-    settings.pool_size = 2 * clients as u32;
+    // --pool: database connections of the service (default: the configured pool_size).
+    settings.pool_size = common::number("--pool", settings.pool_size)?;
     settings.log = "warn".into();
     let seed_settings = settings.clone();
     let app =
