@@ -295,6 +295,14 @@ fn print_settings(s: &Settings) {
     println!("admin_token        = {}", hidden(s.admin_token.is_some()));
     println!("body_limit         = {}", s.body_limit);
     println!("auth_failures/min  = {}", s.auth_failures_per_minute);
+    println!(
+        "trusted_proxies    = {}",
+        s.trusted_proxies
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
     println!("time_zone          = {}", s.time_zone);
     println!(
         "office_hours_start = {}",

@@ -28,6 +28,7 @@ const KEYS: &[&str] = &[
     "admin_token",
     "body_limit",
     "auth_failures_per_minute",
+    "trusted_proxies",
     "time_zone",
     "office_hours_start",
     "office_hours_end",
@@ -53,6 +54,7 @@ struct RawConfig {
     admin_token: String,
     body_limit: usize,
     auth_failures_per_minute: u32,
+    trusted_proxies: String,
     time_zone: String,
     office_hours_start: String,
     office_hours_end: String,
@@ -166,6 +168,8 @@ pub struct Settings {
     pub body_limit: usize,
     /// Failed authentications one client address may make per minute before it gets 429.
     pub auth_failures_per_minute: u32,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (addresses or CIDR networks).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     pub time_zone: Tz,
     pub office_hours_start: NaiveTime,
     /// End of office hours: escalations due later wait for the next working morning.
@@ -362,6 +366,24 @@ impl Settings {
                 "must be at least 1",
             ));
         }
+        let trusted_proxies = raw
+            .trusted_proxies
+            .split(',')
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(|t| {
+                t.parse::<ipnet::IpNet>()
+                    .or_else(|_| t.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| {
+                        ConfigError::new(
+                            "trusted_proxies",
+                            format!(
+                                "`{t}` is not an IP address or a CIDR network such as 10.0.0.0/8"
+                            ),
+                        )
+                    })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         if raw.body_limit < 1024 {
             return Err(ConfigError::new(
                 "body_limit",
@@ -417,6 +439,7 @@ impl Settings {
             admin_token,
             body_limit: raw.body_limit,
             auth_failures_per_minute: raw.auth_failures_per_minute,
+            trusted_proxies,
             time_zone,
             office_hours_start,
             office_hours_end,
@@ -494,6 +517,19 @@ mod tests {
             ..Overrides::default()
         };
         assert_eq!(load_env(&[], &missing).unwrap_err().key, "config_dir");
+        let e = load_env(
+            &[("HANBAO_TRUSTED_PROXIES", "10.0.0.0/8, nginx")],
+            &Overrides::default(),
+        )
+        .unwrap_err();
+        assert_eq!(e.key, "trusted_proxies");
+        assert!(e.message.contains("`nginx`"), "{}", e.message);
+        let ok = load_env(
+            &[("HANBAO_TRUSTED_PROXIES", "127.0.0.1, 10.0.0.0/8")],
+            &Overrides::default(),
+        )
+        .unwrap();
+        assert_eq!(ok.trusted_proxies.len(), 2);
         let e = load_env(
             &[("HANBAO_DIGEST_CRON", "0 8 31 2 *")],
             &Overrides::default(),

@@ -70,10 +70,20 @@ impl FromRequest for Authenticated {
     fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let token = bearer(req);
-        let ip = req.peer_addr().map(|a| a.ip());
+        let req_peer = req.peer_addr().map(|a| a.ip());
+        let forwarded = req
+            .headers()
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
         Box::pin(async move {
             let state = state
                 .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("application state missing")))?;
+            let ip = client_ip(
+                req_peer,
+                forwarded.as_deref(),
+                &state.settings.trusted_proxies,
+            );
             let now = Instant::now();
             if let Some(retry_after) = ip.and_then(|ip| state.failed_auth.blocked(ip, now)) {
                 return Err(ApiError::TooManyRequests { retry_after });
@@ -104,6 +114,34 @@ impl FromRequest for Authenticated {
     }
 }
 
+/// The client's address: the connection's, unless that is a trusted proxy, in which case the nearest address of
+/// `X-Forwarded-For` (read from the right, as each proxy appends the address it saw) that is not itself a trusted
+/// proxy. Addresses a client wrote into the header itself sit left of that one and are never believed.
+fn client_ip(
+    peer: Option<IpAddr>,
+    forwarded_for: Option<&str>,
+    trusted: &[ipnet::IpNet],
+) -> Option<IpAddr> {
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
+    let peer = peer?;
+    if !is_trusted(&peer) {
+        return Some(peer);
+    }
+    let mut hops = forwarded_for
+        .unwrap_or("")
+        .rsplit(',')
+        .map(str::trim)
+        .map_while(|hop| hop.parse::<IpAddr>().ok());
+    let mut last = peer;
+    for hop in hops.by_ref() {
+        if !is_trusted(&hop) {
+            return Some(hop);
+        }
+        last = hop;
+    }
+    Some(last)
+}
+
 fn bearer(req: &HttpRequest) -> Option<String> {
     req.headers()
         .get(header::AUTHORIZATION)
@@ -120,6 +158,42 @@ fn bearer(req: &HttpRequest) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_client_behind_a_trusted_proxy_is_the_nearest_untrusted_hop() {
+        let trusted: Vec<ipnet::IpNet> = vec![
+            "10.0.0.0/8".parse().unwrap(),
+            "127.0.0.1/32".parse().unwrap(),
+        ];
+        let ip = |s: &str| Some(s.parse::<IpAddr>().unwrap());
+        // Straight from a client: its address, whatever header it sends.
+        assert_eq!(
+            client_ip(ip("203.0.113.7"), Some("1.2.3.4"), &trusted),
+            ip("203.0.113.7")
+        );
+        // Through nginx on the same host and a load balancer: the address the load balancer saw.
+        assert_eq!(
+            client_ip(
+                ip("127.0.0.1"),
+                Some("6.6.6.6, 198.51.100.9, 10.1.2.3"),
+                &trusted
+            ),
+            ip("198.51.100.9"),
+            "the forged leftmost entry is not believed"
+        );
+        // A proxy that sent no header: the proxy itself.
+        assert_eq!(client_ip(ip("10.1.2.3"), None, &trusted), ip("10.1.2.3"));
+        // Nothing trusted: the header is ignored.
+        assert_eq!(
+            client_ip(ip("10.1.2.3"), Some("198.51.100.9"), &[]),
+            ip("10.1.2.3")
+        );
+        // Garbage in the header stops the walk at the last good hop.
+        assert_eq!(
+            client_ip(ip("10.1.2.3"), Some("198.51.100.9, junk"), &trusted),
+            ip("10.1.2.3")
+        );
+    }
 
     #[test]
     fn limiter_blocks_after_the_limit_until_the_window_ends() {
