@@ -174,9 +174,17 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 );
             }
             println!(
-                "{} deadline(s) looked at, {} notice(s)",
+                "{} deadline(s) looked at, {} notice(s){}",
                 report.deadlines_looked_at,
-                report.notices.len()
+                report.notices.len(),
+                if report.skipped > 0 {
+                    format!(
+                        ", {} skipped (unusable data or template: see the log)",
+                        report.skipped
+                    )
+                } else {
+                    String::new()
+                }
             );
             if !dry_run {
                 let runtime = tokio::runtime::Builder::new_current_thread()

@@ -78,7 +78,7 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
             return HttpResponse::ServiceUnavailable().finish();
         }
     };
-    let by_status: Vec<(&str, i64)> = ["pending", "sent", "failed"]
+    let by_status: Vec<(&str, i64)> = ["pending", "failed"]
         .iter()
         .map(|status| {
             let n = counts
@@ -91,7 +91,7 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     let mut body = crate::metrics::get().render();
     body.push_str(&crate::metrics::gauge(
         "hanbao_outbox_emails",
-        "Emails in the outbox, by status",
+        "Emails in the outbox waiting to be sent (pending) or refused for good (failed)",
         "status",
         &by_status,
     ));

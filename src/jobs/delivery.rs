@@ -10,9 +10,7 @@ use crate::mail::transport::{SendError, Transport};
 use crate::store::{self, Pool, StoreError, UtcDateTime};
 
 /// How long a claimed row is left to its worker before another may retry it (a crash mid-send).
-const LEASE: chrono::Duration = chrono::Duration::minutes(5);
-/// Rows claimed per round.
-const BATCH: i64 = 200;
+const LEASE: chrono::Duration = chrono::Duration::minutes(15);
 
 /// What one round did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -38,20 +36,27 @@ async fn db<T: Send + 'static>(
         .map_err(|e| StoreError::Corrupt(format!("blocking task failed: {e}")))?
 }
 
-/// Sends one batch of the emails due at `now`: claims up to [`BATCH`] rows with a lease, sends
-/// several at a time (`smtp_connections`: one SMTP connection carries only a few dozen messages a second, see
-/// docs/performance.md), and records the outcomes as they come in.
+/// Sends one round of the emails due at `now`: claims two waves' worth of rows with a lease, sends several at a
+/// time (`smtp_connections`: one SMTP connection carries only a few dozen messages a second, see
+/// docs/performance.md), and records the outcomes as they come in. Two waves of sends, even at the SMTP
+/// timeout, end well inside the lease, so no other worker can take a row this one is still sending.
+///
+/// `now` decides what is due and when a failed email is retried (`tick --at` travels in time); leases run on the
+/// later of `now` and the real clock, so that a `tick --at` in the past never hands out a lease that has already
+/// run out while `hanbao serve` is delivering too.
 pub async fn deliver_due(
     pool: &Pool,
     transport: &Transport,
     from: &str,
     now: DateTime<Utc>,
 ) -> Result<DeliveryReport, StoreError> {
+    let clock = now.max(Utc::now());
     let mut report = DeliveryReport::default();
     let at = UtcDateTime(now);
-    let lease = UtcDateTime(now + LEASE);
+    let (lease_clock, lease) = (UtcDateTime(clock), UtcDateTime(clock + LEASE));
+    let rows = i64::try_from(2 * transport.concurrency()).unwrap_or(i64::MAX);
     let claimed = db(pool, move |c| {
-        store::submissions::claim_due_emails(c, at, lease, BATCH)
+        store::submissions::claim_due_emails(c, at, lease_clock, lease, rows)
     })
     .await?;
     let mut outcomes = futures_util::stream::iter(claimed)
@@ -103,8 +108,11 @@ pub async fn deliver_all(
     now: DateTime<Utc>,
 ) -> Result<DeliveryReport, StoreError> {
     let mut total = DeliveryReport::default();
+    let started = std::time::Instant::now();
     loop {
-        let round = deliver_due(pool, transport, from, now).await?;
+        // A long drain moves its instant on with the real time it took: backoffs count from the failure.
+        let elapsed = chrono::Duration::from_std(started.elapsed()).unwrap_or_default();
+        let round = deliver_due(pool, transport, from, now + elapsed).await?;
         if round == DeliveryReport::default() {
             return Ok(total);
         }

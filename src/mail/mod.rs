@@ -67,10 +67,31 @@ pub fn use_templates_from(dir: &std::path::Path) -> Result<usize, String> {
         return Ok(0);
     }
     let mut overrides: Vec<(&str, &'static str)> = Vec::new();
-    for lang in std::fs::read_dir(&root).map_err(|e| format!("{}: {e}", root.display()))? {
-        let lang = lang.map_err(|e| format!("{}: {e}", root.display()))?.path();
-        for file in std::fs::read_dir(&lang).map_err(|e| format!("{}: {e}", lang.display()))? {
-            let path = file.map_err(|e| format!("{}: {e}", lang.display()))?.path();
+    // Hidden entries (.gitkeep, editor swap files, a Kubernetes ConfigMap's ..data) and files that are not
+    // template parts (backups such as reminder.txt~) are passed over; a template part with an unknown name is not.
+    let visible = |path: &std::path::Path| {
+        path.file_name()
+            .is_some_and(|n| !n.to_string_lossy().starts_with('.'))
+    };
+    let part = |path: &std::path::Path| {
+        path.extension()
+            .is_some_and(|e| e == "subject" || e == "txt" || e == "html")
+    };
+    let entries = |dir: &std::path::Path| -> Result<Vec<std::path::PathBuf>, String> {
+        let mut paths = Vec::new();
+        for entry in std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))? {
+            paths.push(entry.map_err(|e| format!("{}: {e}", dir.display()))?.path());
+        }
+        Ok(paths)
+    };
+    for lang in entries(&root)? {
+        if !visible(&lang) || !lang.is_dir() {
+            continue;
+        }
+        for path in entries(&lang)? {
+            if !visible(&path) || !path.is_file() || !part(&path) {
+                continue;
+            }
             let name = path
                 .strip_prefix(&root)
                 .map(|p| p.to_string_lossy().replace('\\', "/"))

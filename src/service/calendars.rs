@@ -21,8 +21,9 @@ const BUILTIN: &[(&str, &str, &str)] = &[(
 /// Loads the working-day calendars: the ones built into the binary, each replaced by
 /// `<dir>/calendars/<code>.toml` when that file exists, plus any other calendar file there (`HANBAO_CONFIG_DIR`).
 /// A calendar the database lacks is created. One it has gains the years it lacks (next year's holidays, published
-/// after installation, arrive with a new release or a file), and its open deadlines are recomputed; a year the
-/// database already holds is never changed here, since edits through the API would be lost.
+/// after installation, arrive with a new release or a file); a year it holds as incomplete gains the days it
+/// lacks and becomes complete when the file says so, except days somebody set or removed through the API; a
+/// year it holds as complete is never changed here. Open deadlines follow any change.
 pub fn ensure_builtin(
     conn: &mut AnyConnection,
     now: DateTime<Utc>,
@@ -32,19 +33,47 @@ pub fn ensure_builtin(
         let calendar = Calendar::from_toml(&text)
             .map_err(|e| StoreError::Corrupt(format!("calendar `{code}`: {e}")))?;
         store::transaction(conn, |conn| -> Result<(), StoreError> {
-            let (id, known): (i64, HashSet<i32>) = match store::calendars::find(conn, &code)? {
-                Some(row) => {
-                    let years = store::calendars::years(conn, row.id)?;
-                    (row.id, years.into_iter().map(|y| y.year).collect())
-                }
+            let (id, stored): (i64, Vec<YearRow>) = match store::calendars::find(conn, &code)? {
+                Some(row) => (row.id, store::calendars::years(conn, row.id)?),
                 None => (
                     store::calendars::insert(conn, &code, &name, now.into())?,
-                    HashSet::new(),
+                    Vec::new(),
                 ),
+            };
+            let complete: HashSet<i32> = stored
+                .iter()
+                .filter(|y| y.complete)
+                .map(|y| y.year)
+                .collect();
+            let partial: HashSet<i32> = stored
+                .iter()
+                .filter(|y| !y.complete)
+                .map(|y| y.year)
+                .collect();
+            // Days of a year stored as incomplete may still arrive (additions only), except those somebody set
+            // through the API; a year stored complete is never touched.
+            let (existing, edited): (HashSet<NaiveDate>, HashSet<NaiveDate>) = if partial.is_empty()
+            {
+                Default::default()
+            } else {
+                (
+                    store::calendars::days(conn, id)?
+                        .into_iter()
+                        .map(|d| d.day)
+                        .collect(),
+                    store::calendars::edited_days(conn, &code)?
+                        .into_iter()
+                        .collect(),
+                )
             };
             let days: Vec<DayRow> = calendar
                 .days()
-                .filter(|(day, _)| !known.contains(&day.year()))
+                .filter(|(day, _)| {
+                    let year = day.year();
+                    !complete.contains(&year)
+                        && (!partial.contains(&year)
+                            || !(existing.contains(day) || edited.contains(day)))
+                })
                 .map(|(day, kind)| DayRow {
                     calendar_id: id,
                     day,
@@ -52,24 +81,32 @@ pub fn ensure_builtin(
                     name: None,
                 })
                 .collect();
-            let years: Vec<YearRow> = calendar
+            let new_years: Vec<YearRow> = calendar
                 .years()
-                .filter(|(year, _)| !known.contains(year))
+                .filter(|(year, _)| !complete.contains(year) && !partial.contains(year))
                 .map(|(year, complete)| YearRow {
                     calendar_id: id,
                     year,
                     complete,
                 })
                 .collect();
-            if years.is_empty() {
+            let completed: Vec<i32> = calendar
+                .years()
+                .filter(|(year, done)| *done && partial.contains(year))
+                .map(|(year, _)| year)
+                .collect();
+            if days.is_empty() && new_years.is_empty() && completed.is_empty() {
                 return Ok(());
             }
             store::calendars::insert_days(conn, &days)?;
-            store::calendars::insert_years(conn, &years)?;
-            if !known.is_empty() {
-                let added: Vec<i32> = years.iter().map(|y| y.year).collect();
+            store::calendars::insert_years(conn, &new_years)?;
+            for year in &completed {
+                store::calendars::set_year_complete(conn, id, *year)?;
+            }
+            if !stored.is_empty() {
                 let moved = obligations::recompute_for_calendar(conn, now, &code)?;
-                tracing::info!(calendar = %code, ?added, deadlines_rescheduled = moved, "calendar years added");
+                tracing::info!(calendar = %code, days = days.len(), years = new_years.len(),
+                               completed = completed.len(), deadlines_rescheduled = moved, "calendar updated");
             }
             Ok(())
         })?;

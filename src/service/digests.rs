@@ -2,7 +2,7 @@
 //! zone, one email listing the deadlines overdue, those due in the next 14 days, the reports returned for revision
 //! and not yet filed again, and the reports received since its previous digest.
 //!
-//! Each (unit, slot) is claimed through a `job_claims` row, like every notice, so any number of instances send it
+//! Each (unit, slot) is claimed through a `job_claims` row (`digest:<unit id>`, slot instant), like every notice, so any number of instances send it
 //! once. After downtime only the latest slot is sent, and only within a day of it: a digest is a weekly summary, a
 //! week-old one is noise, and the next one covers everything received since the last digest that went out. A
 //! unit made after a slot waits for the next one (a fresh installation does not open with last Monday's digest),
@@ -12,11 +12,11 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
 
-use super::notices::Notice;
+use super::notices::{Notice, TickReport};
 use crate::domain::notify::DigestCron;
 use crate::domain::unit::Contacts;
 use crate::mail;
-use crate::store::digests::{OpenLine, ReceivedLine, JOB};
+use crate::store::digests::{OpenLine, ReceivedLine};
 use crate::store::units::UnitRow;
 use crate::store::{self, AnyConnection, StoreError, UtcDateTime};
 
@@ -32,11 +32,19 @@ pub(super) fn run(
     conn: &mut AnyConnection,
     now: DateTime<Utc>,
     cron: &DigestCron,
-    notices: &mut Vec<Notice>,
+    report: &mut TickReport,
 ) -> Result<(), StoreError> {
     for unit in store::digests::recipients(conn)? {
-        if let Some(notice) = store::transaction(conn, |conn| one(conn, now, cron, &unit))? {
-            notices.push(notice);
+        match store::transaction(conn, |conn| one(conn, now, cron, &unit)) {
+            Ok(Some(notice)) => report.notices.push(notice),
+            Ok(None) => {}
+            // One unit's unusable data or template must not cost every other unit its digest; the slot stays
+            // unclaimed (the transaction rolled back), so the next tick tries again.
+            Err(StoreError::Corrupt(why)) => {
+                tracing::error!(unit = %unit.code, %why, "digest skipped");
+                report.skipped += 1;
+            }
+            Err(e) => return Err(e),
         }
     }
     Ok(())
@@ -73,8 +81,8 @@ fn one(
     if slot < unit.created_at.0 || now - slot > chrono::Duration::hours(CATCH_UP_HOURS) {
         return Ok(None);
     }
-    let key = format!("{}:{}", unit.id, UtcDateTime(slot));
-    if store::notices::is_claimed(conn, JOB, &key)? {
+    let (job, key) = (store::digests::job(unit.id), UtcDateTime(slot).to_string());
+    if store::notices::is_claimed(conn, &job, &key)? {
         return Ok(None);
     }
     // Read before claiming: afterwards the latest digest is this one.
@@ -84,7 +92,7 @@ fn one(
             .previous(slot, tz)
             .unwrap_or(slot - chrono::Duration::days(7)),
     };
-    if !store::notices::claim(conn, JOB, &key, now.into())? {
+    if !store::notices::claim(conn, &job, &key, now.into())? {
         return Ok(None);
     }
     let soon = now + chrono::Duration::days(SOON_DAYS);
@@ -154,7 +162,7 @@ fn one(
         "received": received.into_iter().map(got).collect::<Vec<_>>(),
     });
     let email = mail::render(lang, "digest", &context)?;
-    if !mail::queue(conn, now, &format!("{JOB}:{key}"), &to, &[], &email)? {
+    if !mail::queue(conn, now, &format!("{job}:{key}"), &to, &[], &email)? {
         return Ok(None);
     }
     Ok(Some(Notice {

@@ -50,6 +50,8 @@ pub struct Notice {
 pub struct TickReport {
     pub deadlines_looked_at: usize,
     pub notices: Vec<Notice>,
+    /// Deadlines or digests whose notice could not be made (unreadable data, a template that fails); logged.
+    pub skipped: usize,
 }
 
 /// Runs one tick as if at `now`: reminders and escalations, then digests. A dry run decides everything and then
@@ -67,7 +69,7 @@ pub fn tick(
         // One transaction for the whole tick, never committed: the report is all that remains.
         let outcome = store::transaction(conn, |conn| -> Result<(), DryRun> {
             while batch(conn, now, hours, &mut cache, &mut report)? > 0 {}
-            super::digests::run(conn, now, &timing.digest, &mut report.notices)?;
+            super::digests::run(conn, now, &timing.digest, &mut report)?;
             Err(DryRun::Done)
         });
         return match outcome {
@@ -75,15 +77,18 @@ pub fn tick(
             Err(DryRun::Store(e)) => Err(e),
         };
     }
-    loop {
-        let handled = store::transaction(conn, |conn| {
+    let notices = loop {
+        match store::transaction(conn, |conn| {
             batch(conn, now, hours, &mut cache, &mut report)
-        })?;
-        if handled == 0 {
-            super::digests::run(conn, now, &timing.digest, &mut report.notices)?;
-            return Ok(report);
+        }) {
+            Ok(0) => break Ok(()),
+            Ok(_) => {}
+            Err(e) => break Err(e),
         }
-    }
+    };
+    // Digests go out even when the notices failed (the database may have refused one batch).
+    super::digests::run(conn, now, &timing.digest, &mut report)?;
+    notices.map(|()| report)
 }
 
 enum DryRun {
@@ -198,11 +203,23 @@ fn batch(
     let due = store::deadlines::due_for_notice(conn, now.into(), BATCH)?;
     cache.prefetch_units(conn, due.iter().map(|d| d.unit_id))?;
     let mut drafts: Vec<Draft> = Vec::new();
-    // Grouped by the new moment, in a fixed order, so that racing instances take row locks in the same order.
+    // Grouped by the new moment: a national batch mostly shares a handful of next moments.
     let mut moves: BTreeMap<Option<UtcDateTime>, Vec<i64>> = BTreeMap::new();
     for deadline in &due {
-        let (draft, next) = decide(conn, now, hours, cache, deadline)?;
-        drafts.extend(draft);
+        let next = match decide(conn, now, hours, cache, deadline) {
+            Ok((draft, next)) => {
+                drafts.extend(draft);
+                next
+            }
+            // A deadline whose data or template cannot be used must not stop everyone else's notices: it is
+            // logged and looked at again in an hour (an operator may fix the template meanwhile).
+            Err(StoreError::Corrupt(why)) => {
+                tracing::error!(deadline = deadline.id, %why, "notice skipped");
+                report.skipped += 1;
+                Some(now + chrono::Duration::hours(1))
+            }
+            Err(e) => return Err(e),
+        };
         moves
             .entry(next.map(UtcDateTime))
             .or_default()

@@ -83,6 +83,36 @@ pub fn insert_years(conn: &mut AnyConnection, rows: &[YearRow]) -> Result<(), St
     Ok(())
 }
 
+/// Marks a year's published schedule complete.
+pub fn set_year_complete(
+    conn: &mut AnyConnection,
+    calendar_id: i64,
+    year: i32,
+) -> Result<(), StoreError> {
+    with_conn!(conn, c => diesel::update(
+            calendar_years::table
+                .filter(calendar_years::calendar_id.eq(calendar_id))
+                .filter(calendar_years::year.eq(year)),
+        )
+        .set(calendar_years::complete.eq(true))
+        .execute(c))?;
+    Ok(())
+}
+
+/// The days of calendar `code` that somebody added, changed or removed through the API (from the audit log).
+pub fn edited_days(conn: &mut AnyConnection, code: &str) -> Result<Vec<NaiveDate>, StoreError> {
+    use super::schema::audit_log;
+    let ids: Vec<String> = with_conn!(conn, c => audit_log::table
+        .filter(audit_log::entity.eq("calendar"))
+        .filter(audit_log::entity_id.like(format!("{code}/%")))
+        .select(audit_log::entity_id)
+        .load(c))?;
+    Ok(ids
+        .iter()
+        .filter_map(|id| id.rsplit_once('/').and_then(|(_, d)| d.parse().ok()))
+        .collect())
+}
+
 /// Replaces the override of one day (delete, then insert: portable, no ON CONFLICT needed).
 pub fn put_day(conn: &mut AnyConnection, row: &DayRow) -> Result<(), StoreError> {
     delete_day(conn, row.calendar_id, row.day)?;

@@ -53,19 +53,29 @@ pub fn insert_many(conn: &mut AnyConnection, rows: &[NewDeadline]) -> Result<usi
     Ok(inserted)
 }
 
-/// Pending deadlines whose next notice moment has come, oldest first (an index range scan).
+/// Pending deadlines whose next notice moment has come, oldest first (an index range scan). On PostgreSQL the
+/// rows stay locked until the caller's transaction ends and rows another tick holds are skipped: instances
+/// racing at the same minute share the work instead of doing it twice, and a filing or an extension of one of
+/// these deadlines waits for the tick instead of being overwritten by it. (SQLite has one writer at a time.)
 pub fn due_for_notice(
     conn: &mut AnyConnection,
     now: UtcDateTime,
     limit: i64,
 ) -> Result<Vec<DeadlineRow>, StoreError> {
-    let rows = with_conn!(conn, c => deadlines::table
-        .filter(deadlines::next_notice_at.le(now))
-        .filter(deadlines::state.eq("pending"))
-        .order((deadlines::next_notice_at, deadlines::id))
-        .limit(limit)
-        .select(DeadlineRow::as_select())
-        .load(c))?;
+    macro_rules! due {
+        () => {
+            deadlines::table
+                .filter(deadlines::next_notice_at.le(now))
+                .filter(deadlines::state.eq("pending"))
+                .order((deadlines::next_notice_at, deadlines::id))
+                .limit(limit)
+                .select(DeadlineRow::as_select())
+        };
+    }
+    let rows = match conn {
+        AnyConnection::Pg(c) => due!().for_update().skip_locked().load(c)?,
+        AnyConnection::Sqlite(c) => due!().load(c)?,
+    };
     Ok(rows)
 }
 

@@ -8,8 +8,11 @@ use super::units::UnitRow;
 use super::{AnyConnection, StoreError, UtcDateTime};
 use crate::with_conn;
 
-/// The claim job of digests; its slot is `<unit id>:<slot instant>`.
-pub const JOB: &str = "digest";
+/// The claim job of a unit's digests, `digest:<unit id>`; its slots are the slot instants. One job per unit keeps
+/// "this unit's latest digest" a range of the primary key.
+pub fn job(unit_id: i64) -> String {
+    format!("digest:{unit_id}")
+}
 
 /// A pending deadline as a digest lists it.
 #[derive(Debug, Clone, Queryable)]
@@ -115,8 +118,7 @@ pub fn last_made(
     unit_id: i64,
 ) -> Result<Option<UtcDateTime>, StoreError> {
     let at = with_conn!(conn, c => job_claims::table
-        .filter(job_claims::job.eq(JOB))
-        .filter(job_claims::slot.like(format!("{unit_id}:%")))
+        .filter(job_claims::job.eq(job(unit_id)))
         .order(job_claims::claimed_at.desc())
         .select(job_claims::claimed_at)
         .first::<UtcDateTime>(c)

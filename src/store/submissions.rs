@@ -242,19 +242,20 @@ pub fn emails(
     Ok(rows)
 }
 
-/// Claims up to `limit` due emails (pending, next attempt due, no lease running), oldest first, for sending until
-/// `lease_until`, and counts the attempt. The UPDATE repeats the conditions, so of several workers racing for a
+/// Claims up to `limit` due emails (pending, next attempt due at `now`, no lease running at `clock`), oldest
+/// first, for sending until `lease_until`, and counts the attempt. The UPDATE repeats the conditions, so of several workers racing for a
 /// row exactly one gets it back (PostgreSQL re-checks them on the locked row; SQLite writes one at a time).
 pub fn claim_due_emails(
     conn: &mut AnyConnection,
     now: UtcDateTime,
+    clock: UtcDateTime,
     lease_until: UtcDateTime,
     limit: i64,
 ) -> Result<Vec<EmailRow>, StoreError> {
     let ids: Vec<i64> = with_conn!(conn, c => outbox::table
         .filter(outbox::status.eq("pending"))
         .filter(outbox::next_attempt_at.le(now))
-        .filter(outbox::lease_until.is_null().or(outbox::lease_until.lt(now)))
+        .filter(outbox::lease_until.is_null().or(outbox::lease_until.lt(clock)))
         .order((outbox::next_attempt_at, outbox::id))
         .limit(limit)
         .select(outbox::id)
@@ -266,7 +267,8 @@ pub fn claim_due_emails(
             outbox::table
                 .filter(outbox::id.eq_any(&ids))
                 .filter(outbox::status.eq("pending"))
-                .filter(outbox::lease_until.is_null().or(outbox::lease_until.lt(now))),
+                .filter(outbox::next_attempt_at.le(now))
+                .filter(outbox::lease_until.is_null().or(outbox::lease_until.lt(clock))),
         )
         .set((outbox::lease_until.eq(lease_until), outbox::attempts.eq(outbox::attempts + 1)))
         .returning(EmailRow::as_returning())
@@ -321,9 +323,11 @@ pub fn mark_failed(
     Ok(())
 }
 
-/// How many outbox rows are in each status (the `/metrics` gauges).
+/// How many outbox rows wait (`pending`) or were refused for good (`failed`), for the `/metrics` gauges; sent
+/// rows, which only grow, are not counted.
 pub fn email_counts(conn: &mut AnyConnection) -> Result<Vec<(String, i64)>, StoreError> {
     let rows = with_conn!(conn, c => outbox::table
+        .filter(outbox::status.eq_any(["pending", "failed"]))
         .group_by(outbox::status)
         .select((outbox::status, diesel::dsl::count_star()))
         .load::<(String, i64)>(c))?;

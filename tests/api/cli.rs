@@ -203,6 +203,9 @@ fn a_config_dir_replaces_templates_and_refuses_unknown_ones() {
         "NHẮC HẠN: {{ unit }} — {{ obligation }} ({{ period }})\n",
     )
     .unwrap();
+    // What version control and editors leave behind is passed over.
+    std::fs::write(config.join("templates/.gitkeep"), "").unwrap();
+    std::fs::write(config.join("templates/vi/reminder.txt~"), "{{ broken").unwrap();
     assert!(hanbao(dir.path())
         .arg("demo")
         .output()

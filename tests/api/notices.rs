@@ -362,3 +362,24 @@ backend_test!(the_weekly_digest_goes_once_per_slot, |app| async move {
         .collect();
     assert_eq!(keys.len(), 5, "{keys:?}");
 });
+
+backend_test!(
+    one_broken_deadline_does_not_stop_the_others,
+    |app| async move {
+        setup(&app).await;
+        // A's stored zone has become unreadable (as a bad manual edit would leave it).
+        app.execute_sql("UPDATE units SET time_zone = 'Mars/Olympus_Mons' WHERE code = 'A'");
+        let report = tick_at(&app, "2030-11-19T08:00:00+07:00", false).await;
+        assert_eq!(sent(&report), [row("B", "reminder", "P14D")]);
+        assert_eq!(report.skipped, 1);
+        // Repaired, A is looked at again an hour later and gets its reminder then.
+        app.execute_sql("UPDATE units SET time_zone = 'Asia/Ho_Chi_Minh' WHERE code = 'A'");
+        assert!(tick_at(&app, "2030-11-19T08:30:00+07:00", false)
+            .await
+            .notices
+            .is_empty());
+        let report = tick_at(&app, "2030-11-19T09:00:00+07:00", false).await;
+        assert_eq!(sent(&report), [row("A", "reminder", "P14D")]);
+        assert_eq!(report.skipped, 0);
+    }
+);

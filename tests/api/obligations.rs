@@ -701,12 +701,27 @@ backend_test!(
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir(dir.path().join("calendars")).unwrap();
         let shipped = include_str!("../../config/calendars/vn.toml");
-        let edited = shipped.replacen(
-            "off = [\"2023-01-02\",",
-            "off = [\"2023-03-01\", \"2023-01-02\",",
-            1,
+        let edited = shipped
+            .replacen(
+                "off = [\"2023-01-02\",",
+                "off = [\"2023-03-01\", \"2023-01-02\",",
+                1,
+            )
+            // 2026, stored as incomplete: its missing day arrives and it becomes complete.
+            .replacen(
+                "complete = false\noff = [\"2026-01-01\",",
+                "complete = true\noff = [\"2026-09-01\", \"2026-01-01\",",
+                1,
+            );
+        assert_eq!(
+            edited.matches("2023-03-01").count() + edited.matches("2026-09-01").count(),
+            2
         );
-        assert_ne!(edited, shipped);
+        // An administrator removed a 2026 day through the API: the file must not bring it back.
+        let (status, _) = app
+            .call(Method::DELETE, "/api/v1/calendars/vn/days/2026-04-27", None)
+            .await;
+        assert_eq!(status, StatusCode::OK);
         std::fs::write(
             dir.path().join("calendars/vn.toml"),
             format!("{edited}\n[years.2030]\ncomplete = true\noff = [\"2030-02-11\"]\nwork = []\n"),
@@ -743,6 +758,17 @@ backend_test!(
         assert!(
             !stored["days"].to_string().contains("2023-03-01"),
             "a stored year is not changed by a file: {stored}"
+        );
+        let (_, y2026) = app.get("/api/v1/calendars/vn/days?year=2026").await;
+        assert_eq!(
+            y2026["years"],
+            json!([{"year": 2026, "calendar_complete": true}])
+        );
+        let listed = y2026["days"].to_string();
+        assert!(listed.contains("2026-09-01"), "{listed}");
+        assert!(
+            !listed.contains("2026-04-27"),
+            "an API removal stays removed: {listed}"
         );
         let (status, office) = app.get("/api/v1/calendars/office/days?year=2030").await;
         assert_eq!(status, StatusCode::OK, "{office}");
