@@ -126,12 +126,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Migrate => {
             let pool = store::connect(&settings.database, 1)?;
             let mut conn = pool.get()?;
-            let applied = store::migrate(&mut conn)?;
-            crate::service::calendars::ensure_builtin(
-                &mut conn,
-                chrono::Utc::now(),
-                settings.config_dir.as_deref(),
-            )?;
+            let applied = prepare_database(&mut conn, &settings)?;
             println!(
                 "{} migration(s) applied to {:?}",
                 applied.len(),
@@ -153,7 +148,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             let pool = store::connect(&settings.database, 2)?;
             let report = {
                 let mut conn = pool.get()?;
-                store::migrate(&mut conn)?;
+                prepare_database(&mut conn, &settings)?;
                 crate::service::notices::tick(&mut conn, now, &settings.timing(), dry_run)?
             };
             for n in &report.notices {
@@ -212,7 +207,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         } => {
             let pool = store::connect(&settings.database, 1)?;
             let mut conn = pool.get()?;
-            store::migrate(&mut conn)?;
+            prepare_database(&mut conn, &settings)?;
             let input: crate::service::tokens::NewTokenInput =
                 serde_json::from_value(serde_json::json!({
                     "role": role,
@@ -246,13 +241,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Demo => {
             let pool = store::connect(&settings.database, 1)?;
             let mut conn = pool.get()?;
-            store::migrate(&mut conn)?;
+            prepare_database(&mut conn, &settings)?;
             let now = chrono::Utc::now();
-            crate::service::calendars::ensure_builtin(
-                &mut conn,
-                now,
-                settings.config_dir.as_deref(),
-            )?;
             let report =
                 crate::service::demo::load(&mut conn, now).map_err(|e| anyhow::anyhow!("{e}"))?;
             println!(
@@ -327,21 +317,33 @@ fn print_settings(s: &Settings) {
     println!("log                = {}", s.log);
 }
 
+/// Applies pending migrations and loads the calendars (built in, or from the configuration directory), one
+/// instance at a time; returns the migrations applied.
+fn prepare_database(
+    conn: &mut store::AnyConnection,
+    settings: &Settings,
+) -> anyhow::Result<Vec<String>> {
+    store::with_setup_lock(conn, |conn| -> anyhow::Result<Vec<String>> {
+        let applied = store::migrate(conn)?;
+        crate::service::calendars::ensure_builtin(
+            conn,
+            chrono::Utc::now(),
+            settings.config_dir.as_deref(),
+        )?;
+        Ok(applied)
+    })
+}
+
 /// Opens the database, migrates it, and builds the HTTP application on the configured address.
 pub fn build_application(settings: Settings) -> anyhow::Result<Application> {
     let pool = store::connect(&settings.database, settings.pool_size)
         .with_context(|| format!("opening the database {:?}", settings.database))?;
     {
         let mut conn = pool.get()?;
-        let applied = store::migrate(&mut conn)?;
+        let applied = prepare_database(&mut conn, &settings)?;
         if !applied.is_empty() {
             tracing::info!(count = applied.len(), "applied migrations");
         }
-        crate::service::calendars::ensure_builtin(
-            &mut conn,
-            chrono::Utc::now(),
-            settings.config_dir.as_deref(),
-        )?;
     }
     let token = match &settings.admin_token {
         Some(token) => token.expose_secret().to_owned(),

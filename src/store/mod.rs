@@ -159,6 +159,29 @@ pub fn connect(url: &DatabaseUrl, max_size: u32) -> Result<Pool, StoreError> {
     Ok(pool)
 }
 
+/// Runs `f` holding a PostgreSQL advisory lock that every hanbao instance takes for its start-up work, so that
+/// instances started together on a fresh database (docker compose up) migrate and load calendars one after the
+/// other instead of racing into duplicate tables and rows. On SQLite, `f` alone (one host, one file).
+pub fn with_setup_lock<T, E: From<StoreError>>(
+    conn: &mut AnyConnection,
+    f: impl FnOnce(&mut AnyConnection) -> Result<T, E>,
+) -> Result<T, E> {
+    /// "hanbao" in ASCII: any constant shared by all instances would do.
+    const KEY: i64 = 0x68_61_6e_62_61_6f;
+    if let AnyConnection::Pg(c) = conn {
+        c.batch_execute(&format!("SELECT pg_advisory_lock({KEY})"))
+            .map_err(StoreError::from)?;
+    }
+    let outcome = f(conn);
+    if let AnyConnection::Pg(c) = conn {
+        // Also released when the session ends, should this fail.
+        if let Err(e) = c.batch_execute(&format!("SELECT pg_advisory_unlock({KEY})")) {
+            tracing::warn!("releasing the start-up lock: {e}");
+        }
+    }
+    outcome
+}
+
 /// Applies the embedded migrations of the connection's backend; returns the versions it applied.
 pub fn migrate(conn: &mut AnyConnection) -> Result<Vec<String>, StoreError> {
     let applied = match conn {

@@ -308,3 +308,49 @@ fn tick_at_delivers_by_smtp_once() {
         "each email once"
     );
 }
+
+/// `docker compose up` starts several instances on one fresh database at once: their start-up work (migrations,
+/// calendars) must not race into duplicate tables or rows.
+#[test]
+fn instances_starting_together_on_postgres_prepare_the_database_once() {
+    let Ok(admin) = std::env::var("HANBAO_TEST_POSTGRES_URL") else {
+        eprintln!("PostgreSQL skipped: set HANBAO_TEST_POSTGRES_URL to run this test");
+        return;
+    };
+    let database = crate::helpers::PgDatabase::create(&admin);
+    let dir = tempfile::tempdir().unwrap();
+    let starts: Vec<_> = (0..3)
+        .map(|_| {
+            hanbao(dir.path())
+                .arg("migrate")
+                .env("DATABASE_URL", &database.url)
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let outputs: Vec<_> = starts
+        .into_iter()
+        .map(|child| child.wait_with_output().unwrap())
+        .collect();
+    for output in &outputs {
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let applied: usize = outputs
+        .iter()
+        .map(|o| {
+            let out = String::from_utf8_lossy(&o.stdout);
+            out.split_whitespace()
+                .next()
+                .unwrap()
+                .parse::<usize>()
+                .unwrap()
+        })
+        .sum();
+    assert_eq!(applied, 3, "each migration applied by exactly one instance");
+}

@@ -54,7 +54,7 @@ pub struct PgDatabase {
 }
 
 impl PgDatabase {
-    fn create(admin_url: &str) -> Self {
+    pub fn create(admin_url: &str) -> Self {
         static COUNTER: AtomicU32 = AtomicU32::new(0);
         let name = format!(
             "hanbao_test_{}_{}_{}",
