@@ -35,6 +35,87 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "en": ["reminder", "escalation", "digest", "receipt", "returned"],
 ];
 
+/// The variables hanbao gives each template (all parts, both languages). A replacement template may use only
+/// these: checked at start, so a typo is an error then rather than a failed email at 08:00. Debug builds check
+/// on every render that the code still provides exactly these, so the list cannot drift from the code.
+const CONTEXT_KEYS: &[(&str, &[&str])] = &[
+    ("reminder", NOTICE_KEYS),
+    ("escalation", NOTICE_KEYS),
+    (
+        "digest",
+        &[
+            "unit",
+            "slot_words",
+            "now",
+            "since",
+            "soon_days",
+            "overdue_count",
+            "overdue_more",
+            "overdue",
+            "soon_count",
+            "soon_more",
+            "soon",
+            "returned_count",
+            "returned_more",
+            "returned",
+            "received_count",
+            "received_more",
+            "received",
+        ],
+    ),
+    (
+        "receipt",
+        &[
+            "unit",
+            "obligation",
+            "period",
+            "plan",
+            "submission_id",
+            "version",
+            "received_at",
+            "last_day_words",
+            "due_at",
+            "on_time",
+            "lateness_words",
+            "on_behalf",
+            "filed_by",
+        ],
+    ),
+    (
+        "returned",
+        &[
+            "unit",
+            "obligation",
+            "period",
+            "plan",
+            "submission_id",
+            "version",
+            "comment",
+        ],
+    ),
+];
+
+const NOTICE_KEYS: &[&str] = &[
+    "unit",
+    "audience",
+    "recipient",
+    "obligation",
+    "obligation_id",
+    "period",
+    "plan",
+    "last_day_words",
+    "due_at",
+    "overdue_words",
+    "step",
+];
+
+fn context_keys(kind: &str) -> &'static [&'static str] {
+    CONTEXT_KEYS
+        .iter()
+        .find(|(k, _)| *k == kind)
+        .map_or(&[], |(_, keys)| keys)
+}
+
 static ENV: OnceLock<Environment<'static>> = OnceLock::new();
 
 fn environment() -> &'static Environment<'static> {
@@ -109,6 +190,35 @@ pub fn use_templates_from(dir: &std::path::Path) -> Result<usize, String> {
         }
     }
     let env = build_environment(&overrides)?;
+    let globals: Vec<&str> = env.globals().map(|(name, _)| name).collect();
+    for (name, _) in &overrides {
+        let kind = name
+            .split_once('/')
+            .and_then(|(_, file)| file.split_once('.'))
+            .map_or("", |(kind, _)| kind);
+        let provided = context_keys(kind);
+        let template = env
+            .get_template(name)
+            .map_err(|e| format!("template {name}: {e:#}"))?;
+        let mut unknown: Vec<String> = template
+            .undeclared_variables(false)
+            .into_iter()
+            .filter(|v| !provided.contains(&v.as_str()) && !globals.contains(&v.as_str()))
+            .collect();
+        unknown.sort();
+        if !unknown.is_empty() {
+            return Err(format!(
+                "{}: uses {}, which hanbao does not give {kind} templates (it gives: {})",
+                root.join(name).display(),
+                unknown
+                    .iter()
+                    .map(|v| format!("`{v}`"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                provided.join(", ")
+            ));
+        }
+    }
     ENV.set(env)
         .map_err(|_| "templates were already in use when the overrides were loaded".to_owned())?;
     Ok(overrides.len())
@@ -129,6 +239,17 @@ pub fn render<C: Serialize>(
     context: &C,
 ) -> Result<Rendered, StoreError> {
     let language = if language == "en" { "en" } else { "vi" };
+    #[cfg(debug_assertions)]
+    if let Ok(serde_json::Value::Object(given)) = serde_json::to_value(context) {
+        let mut given: Vec<&str> = given.keys().map(String::as_str).collect();
+        let mut listed = context_keys(name).to_vec();
+        given.sort_unstable();
+        listed.sort_unstable();
+        debug_assert_eq!(
+            given, listed,
+            "mail::CONTEXT_KEYS for {name} is out of date"
+        );
+    }
     let env = environment();
     let part = |ext: &str| -> Result<String, StoreError> {
         env.get_template(&format!("{language}/{name}.{ext}"))

@@ -228,6 +228,37 @@ fn a_config_dir_replaces_templates_and_refuses_unknown_ones() {
         "{stdout}"
     );
 
+    // A variable hanbao does not provide would fail every reminder at 08:00: refused at start instead.
+    std::fs::write(
+        config.join("templates/vi/reminder.txt"),
+        "Kính gửi {{ unit }}, hạn {{ deadline_day }}.\n",
+    )
+    .unwrap();
+    let output = hanbao(dir.path())
+        .args(["--config-dir", config.to_str().unwrap(), "config"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("`deadline_day`") && stderr.contains("last_day_words"),
+        "{stderr}"
+    );
+    std::fs::write(
+        config.join("templates/vi/reminder.txt"),
+        "Kính gửi {{ unit }}, hạn {{ last_day_words }}{% for x in [1] %}{{ x }}{% endfor %}.\n",
+    )
+    .unwrap();
+    let output = hanbao(dir.path())
+        .args(["--config-dir", config.to_str().unwrap(), "config"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+
     // A misspelt file would otherwise be ignored without a word.
     std::fs::write(config.join("templates/vi/remider.txt"), "x").unwrap();
     let output = hanbao(dir.path())
