@@ -22,25 +22,9 @@ fn main() -> anyhow::Result<()> {
     let communes: usize = common::number("--communes", 3321)?;
     let years: i32 = common::number("--years", 5)?;
 
-    let dir = tempfile::tempdir()?;
-    run(
-        "sqlite",
-        DatabaseUrl::Sqlite(dir.path().join("bench.sqlite3")),
-        communes,
-        years,
-    )?;
-    match common::postgres_admin_url() {
-        Some(admin) => common::with_fresh_postgres(&admin, "materialize", |url| {
-            run(
-                "postgres",
-                DatabaseUrl::Postgres(url.to_owned()),
-                communes,
-                years,
-            )
-        })?,
-        None => println!("postgres: skipped (pass --postgres URL or set HANBAO_TEST_POSTGRES_URL)"),
-    }
-    Ok(())
+    common::on_each_backend("materialize", |backend, url| {
+        run(backend, url, communes, years)
+    })
 }
 
 fn run(backend: &str, url: DatabaseUrl, communes: usize, years: i32) -> anyhow::Result<()> {

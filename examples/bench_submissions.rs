@@ -170,31 +170,28 @@ fn seed(settings: &Settings, units: usize) -> anyhow::Result<Vec<String>> {
     let now = Utc::now();
     let actor = Actor::operator("bench");
     let fail = |e: service::ServiceError| anyhow::anyhow!("{e:?}");
-    let unit = |code: &str, kind: UnitKind, parent: Option<&str>| -> service::units::NewUnit {
-        serde_json::from_value(json!({"code": code, "name": code, "kind": kind, "parent": parent,
-            "contacts": {"reporters": [format!("{}@bench.example", code.to_lowercase())], "heads": []}}))
-        .expect("valid unit")
+    let contacts = |code: &str| {
+        Some(json!({"reporters": [format!("{}@bench.example", code.to_lowercase())], "heads": []}))
     };
-    let zone = chrono_tz::Asia::Ho_Chi_Minh;
-    service::units::create(
+    common::unit(
         &mut conn,
         &actor,
-        now,
-        zone,
-        unit("S", UnitKind::Department, None),
-    )
-    .map_err(fail)?;
+        "S",
+        UnitKind::Department,
+        None,
+        contacts("S"),
+    )?;
     let mut tokens = Vec::new();
     for i in 0..units {
         let code = format!("U{i:04}");
-        service::units::create(
+        common::unit(
             &mut conn,
             &actor,
-            now,
-            zone,
-            unit(&code, UnitKind::District, Some("S")),
-        )
-        .map_err(fail)?;
+            &code,
+            UnitKind::District,
+            Some("S"),
+            contacts(&code),
+        )?;
     }
     let plan = service::plans::create(
         &mut conn,

@@ -35,21 +35,7 @@ const FROM: &str = "hanbao <hanbao@example.org>";
 fn main() -> anyhow::Result<()> {
     let units: usize = common::number("--units", 10_000)?;
     let obligations: usize = common::number("--obligations", 100)?;
-    let dir = tempfile::tempdir()?;
-    let sqlite = DatabaseUrl::Sqlite(dir.path().join("bench.sqlite3"));
-    run("sqlite", sqlite, units, obligations)?;
-    match common::postgres_admin_url() {
-        Some(admin) => common::with_fresh_postgres(&admin, "tick", |url| {
-            run(
-                "postgres",
-                DatabaseUrl::Postgres(url.to_owned()),
-                units,
-                obligations,
-            )
-        })?,
-        None => println!("postgres: skipped (pass --postgres URL or set HANBAO_TEST_POSTGRES_URL)"),
-    }
-    Ok(())
+    common::on_each_backend("tick", |backend, url| run(backend, url, units, obligations))
 }
 
 fn run(backend: &str, url: DatabaseUrl, units: usize, obligations: usize) -> anyhow::Result<()> {

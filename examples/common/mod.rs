@@ -5,6 +5,7 @@
 use chrono::Utc;
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection};
+use hanbao::config::DatabaseUrl;
 use hanbao::domain::unit::UnitKind;
 use hanbao::service::units::NewUnit;
 use hanbao::service::{self, Actor};
@@ -50,6 +51,28 @@ pub fn with_fresh_postgres<T>(
     let result = f(&url);
     PgConnection::establish(admin)?.batch_execute(&format!("DROP DATABASE {name} WITH (FORCE)"))?;
     result
+}
+
+/// Runs `run(backend name, database)` on a fresh SQLite file, then on a fresh PostgreSQL database when a server
+/// is given (`--postgres` or $HANBAO_TEST_POSTGRES_URL), saying so when it is not.
+pub fn on_each_backend(
+    tag: &str,
+    mut run: impl FnMut(&str, DatabaseUrl) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    run(
+        "sqlite",
+        DatabaseUrl::Sqlite(dir.path().join("bench.sqlite3")),
+    )?;
+    match postgres_admin_url() {
+        Some(admin) => with_fresh_postgres(&admin, tag, |url| {
+            run("postgres", DatabaseUrl::Postgres(url.to_owned()))
+        }),
+        None => {
+            println!("postgres: skipped (pass --postgres URL or set HANBAO_TEST_POSTGRES_URL)");
+            Ok(())
+        }
+    }
 }
 
 /// Creates a unit through the use case (validation, audit), in Asia/Ho_Chi_Minh.

@@ -62,6 +62,19 @@ pub struct Contacts {
     pub heads: Vec<String>,
 }
 
+impl Contacts {
+    /// Reporters then heads, each address once: everybody to write to about the unit as a whole.
+    pub fn everyone(&self) -> Vec<String> {
+        let mut all: Vec<String> = Vec::new();
+        for address in self.reporters.iter().chain(&self.heads) {
+            if !all.contains(address) {
+                all.push(address.clone());
+            }
+        }
+        all
+    }
+}
+
 /// Languages that templates exist for.
 pub const LANGUAGES: [&str; 2] = ["vi", "en"];
 

@@ -92,7 +92,7 @@ fn one(
             .previous(slot, tz)
             .unwrap_or(slot - chrono::Duration::days(7)),
     };
-    if !store::notices::claim(conn, &job, &key, now.into())? {
+    if store::notices::claim_many(conn, &[(&job, key.clone())], now.into())?.is_empty() {
         return Ok(None);
     }
     let soon = now + chrono::Duration::days(SOON_DAYS);
@@ -108,13 +108,7 @@ fn one(
         return Ok(None);
     }
     let contacts: Contacts = store::from_json("units.contacts", &unit.contacts)?;
-    let mut to = contacts.reporters;
-    for head in contacts.heads {
-        if !to.contains(&head) {
-            to.push(head);
-        }
-    }
-
+    let to = contacts.everyone();
     let lang = unit.language.as_str();
     let local = |t: DateTime<Utc>| t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string();
     let open = |l: OpenLine| Line {

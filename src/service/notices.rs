@@ -287,21 +287,22 @@ fn decide(
         return Ok((None, Some(office)));
     }
 
+    let about = About {
+        deadline,
+        unit: &unit,
+        recipient: &recipient,
+        obligation,
+        plan,
+        tz,
+    };
     let mut notice = None;
     if now < due_at {
         if let Some(i) = notify::due_reminder(due_at, reminders, now, tz, hours, &calendar) {
             let contacts: Contacts = store::from_json("units.contacts", &unit.contacts)?;
             notice = Some(draft(
                 now,
-                About {
-                    deadline,
-                    unit: &unit,
-                    recipient: &recipient,
-                    obligation,
-                    plan,
-                    tz,
-                    kind: "reminder",
-                },
+                &about,
+                "reminder",
                 &reminder_texts[i],
                 contacts.reporters,
                 Vec::new(),
@@ -316,19 +317,16 @@ fn decide(
         let addresses = |audiences: &[Audience]| -> Vec<String> {
             let mut out: Vec<String> = Vec::new();
             for audience in audiences {
-                let list: Vec<&String> = match audience {
-                    Audience::Reporters => own.reporters.iter().collect(),
-                    Audience::Heads => own.heads.iter().collect(),
-                    Audience::Recipient => {
-                        theirs.reporters.iter().chain(theirs.heads.iter()).collect()
-                    }
+                let list = match audience {
+                    Audience::Reporters => own.reporters.clone(),
+                    Audience::Heads => own.heads.clone(),
+                    Audience::Recipient => theirs.everyone(),
                 };
-                out.extend(
-                    list.into_iter()
-                        .filter(|a| !out.contains(a))
-                        .cloned()
-                        .collect::<Vec<_>>(),
-                );
+                for address in list {
+                    if !out.contains(&address) {
+                        out.push(address);
+                    }
+                }
             }
             out
         };
@@ -344,15 +342,8 @@ fn decide(
         };
         notice = Some(draft(
             now,
-            About {
-                deadline,
-                unit: &unit,
-                recipient: &recipient,
-                obligation,
-                plan,
-                tz,
-                kind: "escalation",
-            },
+            &about,
+            "escalation",
             &format!("{}", i + 1),
             to,
             cc,
@@ -371,7 +362,6 @@ struct About<'a> {
     obligation: &'a ObligationRow,
     plan: &'a PlanRow,
     tz: Tz,
-    kind: &'static str,
 }
 
 /// A notice decided and rendered, to be sent if this caller claims `(notice.kind, slot)`.
@@ -381,10 +371,11 @@ struct Draft {
     email: mail::Outgoing,
 }
 
-/// Renders the notice `kind` of step `step` for one deadline.
+/// Renders the notice `kind` (`reminder`, `escalation`) of step `step` for one deadline.
 fn draft(
     now: DateTime<Utc>,
-    d: About<'_>,
+    d: &About<'_>,
+    kind: &'static str,
     step: &str,
     to: Vec<String>,
     cc: Vec<String>,
@@ -402,20 +393,20 @@ fn draft(
         "overdue_words": mail::duration_words(lang, (now - d.deadline.due_at.0).num_seconds()),
         "step": step,
     });
-    let email = mail::render(lang, d.kind, &context)?;
+    let email = mail::render(lang, kind, &context)?;
     Ok(Draft {
         notice: Notice {
             deadline_id: Some(d.deadline.id),
             unit: d.unit.code.clone(),
             period: d.deadline.period.clone(),
-            kind: d.kind,
+            kind,
             step: step.to_owned(),
             to: to.clone(),
             cc: cc.clone(),
             subject: email.subject.clone(),
         },
         email: mail::Outgoing {
-            dedupe_key: format!("{}:{slot}", d.kind),
+            dedupe_key: format!("{kind}:{slot}"),
             to,
             cc,
             email,

@@ -505,17 +505,22 @@ struct Parsed {
     reporters: Reporters,
     schedule: Schedule,
     plan: store::plans::PlanRow,
+    /// The working-day calendar the schedule names (empty when it does not exist).
+    calendar: Calendar,
 }
 
 impl Parsed {
     fn load(conn: &mut AnyConnection, row: ObligationRow) -> Result<Self, StoreError> {
         let plan = store::plans::find(conn, row.plan_id)?
             .ok_or_else(|| StoreError::Corrupt(format!("obligation {} has no plan", row.id)))?;
+        let schedule: Schedule = store::from_json("obligations.schedule", &row.schedule)?;
+        let calendar = super::calendars::load(conn, &schedule.calendar)?.unwrap_or_default();
         Ok(Self {
             reporters: store::from_json("obligations.reporters", &row.reporters)?,
-            schedule: store::from_json("obligations.schedule", &row.schedule)?,
+            schedule,
             row,
             plan,
+            calendar,
         })
     }
 
@@ -634,8 +639,7 @@ fn plan_deadlines(
     parsed: &Parsed,
     collect: bool,
 ) -> Result<Materialised, StoreError> {
-    let calendar: Calendar =
-        super::calendars::load(conn, &parsed.schedule.calendar)?.unwrap_or_default();
+    let calendar = &parsed.calendar;
     let candidates = candidates(conn, &parsed.reporters)?;
     let recipient = store::units::find(conn, parsed.row.recipient_id)?.ok_or_else(|| {
         StoreError::Corrupt(format!("obligation {} has no recipient", parsed.row.id))
@@ -670,7 +674,7 @@ fn plan_deadlines(
         return run(
             &parsed.schedule,
             &periods,
-            &calendar,
+            calendar,
             None,
             &candidates,
             recipient,
@@ -701,7 +705,7 @@ fn plan_deadlines(
         let one = run(
             &parsed.schedule,
             &[Period::Event(event.id)],
-            &calendar,
+            calendar,
             Some(event.ended_on),
             &chosen,
             recipient,
@@ -730,8 +734,6 @@ pub fn rematerialise(
     // The first moment the notice tick needs to look at each new deadline (see notify::earliest_notice).
     let reminders: Vec<String> = store::from_json("obligations.reminders", &parsed.row.reminders)?;
     let reminders: Vec<Offset> = reminders.iter().filter_map(|r| Offset::parse(r)).collect();
-    let calendar: Calendar =
-        super::calendars::load(conn, &parsed.schedule.calendar)?.unwrap_or_default();
     let mut existing: HashMap<(i64, String), store::deadlines::DeadlineRow> =
         store::deadlines::of_obligation(conn, id, None)?
             .into_iter()
@@ -755,7 +757,7 @@ pub fn rematerialise(
                 created_at: now.into(),
                 updated_at: now.into(),
                 next_notice_at: Some(
-                    notify::earliest_notice(d.due_at, &reminders, &calendar).into(),
+                    notify::earliest_notice(d.due_at, &reminders, &parsed.calendar).into(),
                 ),
             }),
             Some(old)

@@ -79,15 +79,6 @@ pub fn due_for_notice(
     Ok(rows)
 }
 
-pub fn set_next_notice(
-    conn: &mut AnyConnection,
-    id: i64,
-    at: Option<UtcDateTime>,
-) -> Result<(), StoreError> {
-    with_conn!(conn, c => diesel::update(deadlines::table.find(id)).set(deadlines::next_notice_at.eq(at)).execute(c))?;
-    Ok(())
-}
-
 /// Sets the next notice moment of many deadlines at once.
 pub fn set_next_notice_many(
     conn: &mut AnyConnection,

@@ -19,30 +19,6 @@ pub fn is_claimed(conn: &mut AnyConnection, job: &str, slot: &str) -> Result<boo
     Ok(existing > 0)
 }
 
-/// Claims (job, slot); false when somebody already has. Runs in a savepoint, so losing a race on PostgreSQL
-/// does not abort the caller's transaction.
-pub fn claim(
-    conn: &mut AnyConnection,
-    job: &str,
-    slot: &str,
-    now: UtcDateTime,
-) -> Result<bool, StoreError> {
-    if is_claimed(conn, job, slot)? {
-        return Ok(false);
-    }
-    let inserted = super::transaction(conn, |conn| -> Result<(), StoreError> {
-        with_conn!(conn, c => diesel::insert_into(job_claims::table)
-            .values((job_claims::job.eq(job), job_claims::slot.eq(slot), job_claims::claimed_at.eq(now)))
-            .execute(c))?;
-        Ok(())
-    });
-    match inserted {
-        Ok(()) => Ok(true),
-        Err(e) if e.is_unique_violation() => Ok(false),
-        Err(e) => Err(e),
-    }
-}
-
 /// Claims many (job, slot) pairs in one INSERT … ON CONFLICT DO NOTHING and returns those this caller got. No
 /// savepoint is needed: a conflict is not an error. Rows go in sorted order, so that instances racing for the
 /// same slots on PostgreSQL wait for each other instead of deadlocking.

@@ -228,18 +228,26 @@ fn a_config_dir_replaces_templates_and_refuses_unknown_ones() {
         "{stdout}"
     );
 
+    // `hanbao config` with the directory: (succeeded, standard error).
+    let start = || {
+        let output = hanbao(dir.path())
+            .args(["--config-dir", config.to_str().unwrap(), "config"])
+            .output()
+            .unwrap();
+        (
+            output.status.success(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+
     // A variable hanbao does not provide would fail every reminder at 08:00: refused at start instead.
     std::fs::write(
         config.join("templates/vi/reminder.txt"),
         "Kính gửi {{ unit }}, hạn {{ deadline_day }}.\n",
     )
     .unwrap();
-    let output = hanbao(dir.path())
-        .args(["--config-dir", config.to_str().unwrap(), "config"])
-        .output()
-        .unwrap();
-    assert!(!output.status.success());
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let (ok, stderr) = start();
+    assert!(!ok);
     assert!(
         stderr.contains("`deadline_day`") && stderr.contains("last_day_words"),
         "{stderr}"
@@ -249,28 +257,14 @@ fn a_config_dir_replaces_templates_and_refuses_unknown_ones() {
         "Kính gửi {{ unit }}, hạn {{ last_day_words }}{% for x in [1] %}{{ x }}{% endfor %}.\n",
     )
     .unwrap();
-    let output = hanbao(dir.path())
-        .args(["--config-dir", config.to_str().unwrap(), "config"])
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let (ok, stderr) = start();
+    assert!(ok, "{stderr}");
 
     // A misspelt file would otherwise be ignored without a word.
     std::fs::write(config.join("templates/vi/remider.txt"), "x").unwrap();
-    let output = hanbao(dir.path())
-        .args(["--config-dir", config.to_str().unwrap(), "config"])
-        .output()
-        .unwrap();
-    assert!(!output.status.success());
-    assert!(
-        String::from_utf8_lossy(&output.stderr).contains("remider.txt"),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let (ok, stderr) = start();
+    assert!(!ok);
+    assert!(stderr.contains("remider.txt"), "{stderr}");
 }
 
 /// `hanbao tick --at` against a real SMTP conversation: the reminders due then arrive at the server, each once,

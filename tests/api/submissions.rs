@@ -253,33 +253,14 @@ backend_test!(scopes_keep_units_apart, |app| async move {
     )
     .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    let (status, _) = as_token(
-        &app,
-        &reporter_a,
-        Method::GET,
-        &format!("/api/v1/deadlines/{b_deadline}"),
-        None,
-    )
-    .await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
-    let (status, _) = as_token(
-        &app,
-        &reporter_a,
-        Method::GET,
-        &format!("/api/v1/submissions/{}", b_receipt["id"]),
-        None,
-    )
-    .await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
-    let (status, _) = as_token(
-        &app,
-        &reporter_a,
-        Method::GET,
-        &format!("/api/v1/deadlines/{b_deadline}/submissions"),
-        None,
-    )
-    .await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
+    for path in [
+        format!("/api/v1/deadlines/{b_deadline}"),
+        format!("/api/v1/submissions/{}", b_receipt["id"]),
+        format!("/api/v1/deadlines/{b_deadline}/submissions"),
+    ] {
+        let (status, _) = as_token(&app, &reporter_a, Method::GET, &path, None).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+    }
     let (status, _) = as_token(
         &app,
         &reporter_a,
