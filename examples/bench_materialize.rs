@@ -94,11 +94,11 @@ fn run(backend: &str, url: DatabaseUrl, communes: usize, years: i32) -> anyhow::
     );
 
     let started = Instant::now();
-    let report = service::obligations::rematerialise(
+    let report = service::recompute::rematerialise(
         &mut conn,
         now,
         obligation.id,
-        service::obligations::Reach::Open,
+        service::recompute::Reach::Open,
     )?;
     println!(
         "{backend}: recomputation with nothing to change took {:.2?} ({report:?})",

@@ -44,7 +44,7 @@ async fn run(url: &str, clients: usize, seconds: u64, units: usize) -> anyhow::R
     settings.log = "warn".into();
     let seed_settings = settings.clone();
     let app =
-        tokio::task::spawn_blocking(move || hanbao::cli::build_application(settings)).await??;
+        tokio::task::spawn_blocking(move || hanbao::startup::build_application(settings)).await??;
     let base = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
 

@@ -55,7 +55,7 @@ fn run(backend: &str, url: DatabaseUrl, units: usize, obligations: usize) -> any
     let report = {
         let pool = store::connect(&url, 1)?;
         let mut conn = pool.get()?;
-        service::notices::tick(&mut conn, now, &timing, false)?
+        service::tick::tick(&mut conn, now, &timing, false)?
     };
     let wall = started.elapsed();
     let db = match (before, active_time(&url)?) {
@@ -72,7 +72,7 @@ fn run(backend: &str, url: DatabaseUrl, units: usize, obligations: usize) -> any
     let pool = store::connect(&url, 4)?;
     explain(&mut *pool.get()?, backend, now)?;
     let again = Instant::now();
-    let second = service::notices::tick(&mut *pool.get()?, now, &timing, false)?;
+    let second = service::tick::tick(&mut *pool.get()?, now, &timing, false)?;
     println!(
         "{backend}: a second tick at the same instant: {} looked at, {} queued, {:.3} s",
         second.deadlines_looked_at,

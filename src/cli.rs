@@ -1,21 +1,13 @@
-//! The `hanbao` command line: `serve`, `migrate`, and what operators need.
+//! The `hanbao` command line: `serve`, `migrate`, and what operators need. Arguments only: building and
+//! running the application is [`crate::startup`]'s.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
-use anyhow::Context;
 use clap::{Parser, Subcommand};
-use rand::distr::{Alphanumeric, SampleString};
-use secrecy::ExposeSecret;
-use std::io::IsTerminal;
-
-use tracing_subscriber::fmt::format::FmtSpan;
-use tracing_subscriber::EnvFilter;
 
 use crate::config::{Overrides, Settings};
-use crate::http::{auth, AppState, Application};
-use crate::store;
+use crate::startup;
 
 /// hanbao — reporting deadlines of plans (hạn báo cáo).
 ///
@@ -116,17 +108,15 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         listen,
     };
     let settings = Settings::load(cli.config.as_deref(), &overrides)?;
-    init_tracing(&settings.log);
+    startup::init_tracing(&settings.log);
     if let Some(dir) = &settings.config_dir {
         let replaced = crate::mail::use_templates_from(dir).map_err(|e| anyhow::anyhow!(e))?;
         tracing::info!(dir = %dir.display(), templates_replaced = replaced, "configuration directory");
     }
     match cli.command {
-        Command::Serve { .. } => serve(settings),
+        Command::Serve { .. } => startup::serve(settings),
         Command::Migrate => {
-            let pool = store::connect(&settings.database, 1)?;
-            let mut conn = pool.get()?;
-            let applied = prepare_database(&mut conn, &settings)?;
+            let applied = startup::migrate(&settings)?;
             println!(
                 "{} migration(s) applied to {:?}",
                 applied.len(),
@@ -145,12 +135,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                     .with_timezone(&chrono::Utc),
                 None => chrono::Utc::now(),
             };
-            let pool = store::connect(&settings.database, 2)?;
-            let report = {
-                let mut conn = pool.get()?;
-                prepare_database(&mut conn, &settings)?;
-                crate::service::notices::tick(&mut conn, now, &settings.timing(), dry_run)?
-            };
+            let pool = startup::open_database(&settings, 2)?;
+            let report =
+                crate::service::tick::tick(&mut *pool.get()?, now, &settings.timing(), dry_run)?;
             for n in &report.notices {
                 let reason = match n.kind {
                     "digest" => format!("digest for {} (slot {})", n.unit, n.step),
@@ -205,9 +192,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Token {
             command: TokenCommand::Create { role, unit, name },
         } => {
-            let pool = store::connect(&settings.database, 1)?;
+            let pool = startup::open_database(&settings, 1)?;
             let mut conn = pool.get()?;
-            prepare_database(&mut conn, &settings)?;
             let input: crate::service::tokens::NewTokenInput =
                 serde_json::from_value(serde_json::json!({
                     "role": role,
@@ -239,9 +225,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Demo => {
-            let pool = store::connect(&settings.database, 1)?;
+            let pool = startup::open_database(&settings, 1)?;
             let mut conn = pool.get()?;
-            prepare_database(&mut conn, &settings)?;
             let now = chrono::Utc::now();
             let report =
                 crate::service::demo::load(&mut conn, now).map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -263,19 +248,6 @@ fn describe(e: crate::service::ServiceError) -> anyhow::Error {
         }
         other => anyhow::anyhow!("{other}"),
     }
-}
-
-fn init_tracing(filter: &str) {
-    let filter = std::env::var("HANBAO_LOG")
-        .or_else(|_| std::env::var("RUST_LOG"))
-        .unwrap_or_else(|_| filter.to_owned());
-    // One line per request when its span closes (method, path, status, latency), plus events.
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_new(&filter).unwrap_or_else(|_| EnvFilter::new("info")))
-        .with_span_events(FmtSpan::CLOSE)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .try_init();
 }
 
 fn print_settings(s: &Settings) {
@@ -315,116 +287,4 @@ fn print_settings(s: &Settings) {
     println!("smtp_connections   = {}", s.smtp_connections);
     println!("mail_from          = {}", s.mail_from);
     println!("log                = {}", s.log);
-}
-
-/// Applies pending migrations and loads the calendars (built in, or from the configuration directory), one
-/// instance at a time; returns the migrations applied.
-fn prepare_database(
-    conn: &mut store::AnyConnection,
-    settings: &Settings,
-) -> anyhow::Result<Vec<String>> {
-    store::with_setup_lock(conn, |conn| -> anyhow::Result<Vec<String>> {
-        let applied = store::migrate(conn)?;
-        crate::service::calendars::ensure_builtin(
-            conn,
-            chrono::Utc::now(),
-            settings.config_dir.as_deref(),
-        )?;
-        Ok(applied)
-    })
-}
-
-/// Opens the database, migrates it, and builds the HTTP application on the configured address.
-pub fn build_application(settings: Settings) -> anyhow::Result<Application> {
-    let pool = store::connect(&settings.database, settings.pool_size)
-        .with_context(|| format!("opening the database {:?}", settings.database))?;
-    {
-        let mut conn = pool.get()?;
-        let applied = prepare_database(&mut conn, &settings)?;
-        if !applied.is_empty() {
-            tracing::info!(count = applied.len(), "applied migrations");
-        }
-    }
-    let token = match &settings.admin_token {
-        Some(token) => token.expose_secret().to_owned(),
-        None => generated_admin_token(&settings.data_dir)?,
-    };
-    let state = AppState {
-        pool,
-        admin_token_digest: auth::digest(&token),
-        failed_auth: auth::FailedAuthLimiter::new(settings.auth_failures_per_minute),
-        settings: Arc::new(settings),
-    };
-    Application::build(state)
-}
-
-fn serve(settings: Settings) -> anyhow::Result<()> {
-    let database = format!("{:?}", settings.database);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    runtime.block_on(async move {
-        let listen = settings.listen;
-        let transport = crate::mail::transport::Transport::configured(&settings)
-        .map_err(|e| anyhow::anyhow!(e))?;
-        match &transport {
-            crate::mail::transport::Transport::Files(dir) => {
-                tracing::info!(dir = %dir.display(), "no smtp_url: emails are written as .eml files")
-            }
-            _ => tracing::info!("emails are sent by SMTP"),
-        }
-        let from = settings.mail_from.clone();
-        let (timing, zone) = (settings.timing(), settings.time_zone);
-        let app = build_application(settings)?;
-        let _scheduler = crate::jobs::scheduler::start(app.pool(), timing, zone)
-            .await
-            .map_err(|e| anyhow::anyhow!("cannot start the scheduler: {e}"))?;
-        tokio::spawn(crate::jobs::delivery::run(app.pool(), transport, from, std::time::Duration::from_secs(10)));
-        tracing::info!(%listen, port = app.port(), %database, "hanbao is listening");
-        app.run_until_stopped().await?;
-        Ok(())
-    })
-}
-
-/// Without HANBAO_ADMIN_TOKEN, the first start makes a random admin token and keeps it in
-/// `<data_dir>/admin.token` (readable by the owner only), so a new install is never open to everyone.
-fn generated_admin_token(data_dir: &Path) -> anyhow::Result<String> {
-    let path = data_dir.join("admin.token");
-    if let Ok(existing) = std::fs::read_to_string(&path) {
-        let existing = existing.trim().to_owned();
-        if existing.len() >= 16 {
-            tracing::info!(path = %path.display(), "admin token read from file");
-            return Ok(existing);
-        }
-    }
-    std::fs::create_dir_all(data_dir)
-        .with_context(|| format!("creating {}", data_dir.display()))?;
-    let token = format!(
-        "hb_admin_{}",
-        Alphanumeric.sample_string(&mut rand::rng(), 40)
-    );
-    write_private(&path, &token).with_context(|| format!("writing {}", path.display()))?;
-    tracing::warn!(
-        path = %path.display(),
-        "HANBAO_ADMIN_TOKEN is not set: generated an admin token and wrote it to this file"
-    );
-    Ok(token)
-}
-
-#[cfg(unix)]
-fn write_private(path: &Path, content: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)?;
-    writeln!(file, "{content}")
-}
-
-#[cfg(not(unix))]
-fn write_private(path: &Path, content: &str) -> std::io::Result<()> {
-    std::fs::write(path, format!("{content}\n"))
 }

@@ -12,4 +12,5 @@ pub mod jobs;
 pub mod mail;
 pub mod metrics;
 pub mod service;
+pub mod startup;
 pub mod store;

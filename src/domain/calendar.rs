@@ -19,6 +19,22 @@ pub enum DayKind {
     WorkingDay,
 }
 
+impl DayKind {
+    /// The word the API and the database use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DayKind::Holiday => "holiday",
+            DayKind::WorkingDay => "working_day",
+        }
+    }
+
+    pub fn parse(word: &str) -> Option<Self> {
+        [DayKind::Holiday, DayKind::WorkingDay]
+            .into_iter()
+            .find(|k| k.as_str() == word)
+    }
+}
+
 /// Which days are working days.
 ///
 /// A day is a working day unless it is a weekend day, a listed holiday or a fixed solar holiday

@@ -22,6 +22,20 @@ pub enum DeadlineStatus {
 }
 
 impl DeadlineStatus {
+    pub const ALL: [DeadlineStatus; 6] = [
+        DeadlineStatus::Open,
+        DeadlineStatus::Submitted,
+        DeadlineStatus::Late,
+        DeadlineStatus::Overdue,
+        DeadlineStatus::Waived,
+        DeadlineStatus::Returned,
+    ];
+
+    /// The status a word names, as the API writes it.
+    pub fn parse(word: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == word)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             DeadlineStatus::Open => "open",

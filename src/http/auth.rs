@@ -96,7 +96,7 @@ impl FromRequest for Authenticated {
                 Some(token) => {
                     let at = Utc::now();
                     state
-                        .run(move |conn| Ok(service::tokens::authenticate(conn, &token, at)?))
+                        .run(move |conn| service::tokens::authenticate(conn, &token, at))
                         .await?
                 }
                 None => None,

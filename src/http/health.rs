@@ -4,7 +4,7 @@ use actix_web::{get, web, HttpResponse};
 use serde::Serialize;
 
 use super::AppState;
-use crate::store;
+use crate::service::{self, ServiceResult};
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct Health {
@@ -32,7 +32,7 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let backend = state.settings.database.backend_name();
     let pool = state.pool.clone();
     let ping =
-        web::block(move || -> Result<(), store::StoreError> { store::ping(&mut *pool.get()?) })
+        web::block(move || -> ServiceResult<()> { service::database_answers(&mut *pool.get()?) })
             .await;
     let failure = match ping {
         Ok(Ok(())) => None,
@@ -66,7 +66,9 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
 #[get("/metrics")]
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     let pool = state.pool.clone();
-    let counts = web::block(move || store::submissions::email_counts(&mut *pool.get()?)).await;
+    let counts =
+        web::block(move || -> ServiceResult<_> { service::outbox::waiting(&mut *pool.get()?) })
+            .await;
     let counts = match counts {
         Ok(Ok(counts)) => counts,
         Ok(Err(e)) => {
@@ -78,16 +80,7 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
             return HttpResponse::ServiceUnavailable().finish();
         }
     };
-    let by_status: Vec<(&str, i64)> = ["pending", "failed"]
-        .iter()
-        .map(|status| {
-            let n = counts
-                .iter()
-                .find(|(s, _)| s == status)
-                .map_or(0, |(_, n)| *n);
-            (*status, n)
-        })
-        .collect();
+    let by_status: Vec<(&str, i64)> = counts.iter().map(|(s, n)| (s.as_str(), *n)).collect();
     let mut body = crate::metrics::get().render();
     body.push_str(&crate::metrics::gauge(
         "hanbao_outbox_emails",

@@ -106,7 +106,13 @@ impl ApiError {
                 "the database is not reachable right now; try again shortly".into(),
                 vec![],
             ),
-            Self::Service(ServiceError::Store(_)) | Self::Internal(_) => (
+            Self::Service(
+                ServiceError::Store(_)
+                | ServiceError::Data(_)
+                | ServiceError::Template(_)
+                | ServiceError::Task(_),
+            )
+            | Self::Internal(_) => (
                 S::INTERNAL_SERVER_ERROR,
                 "internal",
                 "Internal server error",

@@ -7,7 +7,8 @@ use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
 
 use crate::mail::transport::{SendError, Transport};
-use crate::store::{self, Pool, StoreError, UtcDateTime};
+use crate::service::{self, ServiceError, ServiceResult};
+use crate::store::{AnyConnection, Pool};
 
 /// How long a claimed row is left to its worker before another may retry it (a crash mid-send).
 const LEASE: chrono::Duration = chrono::Duration::minutes(15);
@@ -28,12 +29,12 @@ pub fn backoff(attempts: i32) -> chrono::Duration {
 
 async fn db<T: Send + 'static>(
     pool: &Pool,
-    f: impl FnOnce(&mut store::AnyConnection) -> Result<T, StoreError> + Send + 'static,
-) -> Result<T, StoreError> {
+    f: impl FnOnce(&mut AnyConnection) -> ServiceResult<T> + Send + 'static,
+) -> ServiceResult<T> {
     let pool = pool.clone();
     tokio::task::spawn_blocking(move || f(&mut *pool.get()?))
         .await
-        .map_err(|e| StoreError::Corrupt(format!("blocking task failed: {e}")))?
+        .map_err(|e| ServiceError::Task(e.to_string()))?
 }
 
 /// Sends one round of the emails due at `now`: claims two waves' worth of rows with a lease, sends several at a
@@ -49,14 +50,13 @@ pub async fn deliver_due(
     transport: &Transport,
     from: &str,
     now: DateTime<Utc>,
-) -> Result<DeliveryReport, StoreError> {
+) -> ServiceResult<DeliveryReport> {
     let clock = now.max(Utc::now());
     let mut report = DeliveryReport::default();
-    let at = UtcDateTime(now);
-    let (lease_clock, lease) = (UtcDateTime(clock), UtcDateTime(clock + LEASE));
+    let lease = clock + LEASE;
     let rows = i64::try_from(2 * transport.concurrency()).unwrap_or(i64::MAX);
     let claimed = db(pool, move |c| {
-        store::submissions::claim_due_emails(c, at, lease_clock, lease, rows)
+        service::outbox::claim_due(c, now, clock, lease, rows)
     })
     .await?;
     let mut outcomes = futures_util::stream::iter(claimed)
@@ -73,10 +73,10 @@ pub async fn deliver_due(
                 Ok(()) => sent.push(id),
                 Err(SendError::Transient(why)) => {
                     // `attempts` already counts this one.
-                    let retry = UtcDateTime(now + backoff(attempts));
+                    let retry = now + backoff(attempts);
                     tracing::warn!(id, %why, retry_at = %retry, "email not sent, will retry");
                     db(pool, move |c| {
-                        store::submissions::mark_failed(c, id, &why, Some(retry))
+                        service::outbox::mark_failed(c, id, &why, Some(retry))
                     })
                     .await?;
                     report.retried += 1;
@@ -84,7 +84,7 @@ pub async fn deliver_due(
                 Err(SendError::Permanent(why)) => {
                     tracing::error!(id, %why, "email refused permanently");
                     db(pool, move |c| {
-                        store::submissions::mark_failed(c, id, &why, None)
+                        service::outbox::mark_failed(c, id, &why, None)
                     })
                     .await?;
                     report.failed += 1;
@@ -93,7 +93,7 @@ pub async fn deliver_due(
         }
         if !sent.is_empty() {
             report.sent += sent.len();
-            db(pool, move |c| store::submissions::mark_sent(c, &sent, at)).await?;
+            db(pool, move |c| service::outbox::mark_sent(c, &sent, now)).await?;
         }
     }
     Ok(report)
@@ -106,7 +106,7 @@ pub async fn deliver_all(
     transport: &Transport,
     from: &str,
     now: DateTime<Utc>,
-) -> Result<DeliveryReport, StoreError> {
+) -> ServiceResult<DeliveryReport> {
     let mut total = DeliveryReport::default();
     let started = std::time::Instant::now();
     loop {

@@ -8,8 +8,9 @@ use chrono_tz::Tz;
 use tokio_cron_scheduler::{Job, JobScheduler, JobSchedulerError};
 
 use crate::domain::notify::Timing;
-use crate::service::notices;
-use crate::store::{Pool, StoreError};
+use crate::service::tick::{self, TickReport};
+use crate::service::ServiceResult;
+use crate::store::Pool;
 
 /// Starts the scheduler; keep the returned handle alive as long as the jobs should run.
 pub async fn start(pool: Pool, timing: Timing, tz: Tz) -> Result<JobScheduler, JobSchedulerError> {
@@ -20,11 +21,10 @@ pub async fn start(pool: Pool, timing: Timing, tz: Tz) -> Result<JobScheduler, J
             let now = Utc::now();
             let metrics = crate::metrics::get();
             let timer = metrics.tick_seconds.start_timer();
-            let outcome =
-                tokio::task::spawn_blocking(move || -> Result<notices::TickReport, StoreError> {
-                    notices::tick(&mut *pool.get()?, now, &timing, false)
-                })
-                .await;
+            let outcome = tokio::task::spawn_blocking(move || -> ServiceResult<TickReport> {
+                tick::tick(&mut *pool.get()?, now, &timing, false)
+            })
+            .await;
             timer.observe_duration();
             let ok = matches!(outcome, Ok(Ok(_)));
             metrics

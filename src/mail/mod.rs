@@ -12,7 +12,7 @@ use minijinja::Environment;
 use rand::distr::{Alphanumeric, SampleString};
 use serde::Serialize;
 
-use crate::store::submissions::NewEmail;
+use crate::store::outbox::NewEmail;
 use crate::store::{self, AnyConnection, StoreError};
 
 /// Embeds the subject, text and HTML parts of each named template in each language.
@@ -232,12 +232,21 @@ pub struct Rendered {
     pub html: String,
 }
 
+/// A template that failed to render: an operator's replacement template that uses a variable wrongly, say.
+#[derive(Debug, thiserror::Error)]
+#[error("template {template}: {cause}")]
+pub struct RenderError {
+    /// `<language>/<name>.<part>`, e.g. `vi/reminder.html`.
+    pub template: String,
+    pub cause: String,
+}
+
 /// Renders template `name` in `language` (falling back to Vietnamese) with `context`.
 pub fn render<C: Serialize>(
     language: &str,
     name: &str,
     context: &C,
-) -> Result<Rendered, StoreError> {
+) -> Result<Rendered, RenderError> {
     let language = if language == "en" { "en" } else { "vi" };
     #[cfg(debug_assertions)]
     if let Ok(serde_json::Value::Object(given)) = serde_json::to_value(context) {
@@ -251,10 +260,14 @@ pub fn render<C: Serialize>(
         );
     }
     let env = environment();
-    let part = |ext: &str| -> Result<String, StoreError> {
-        env.get_template(&format!("{language}/{name}.{ext}"))
+    let part = |ext: &str| -> Result<String, RenderError> {
+        let template = format!("{language}/{name}.{ext}");
+        env.get_template(&template)
             .and_then(|t| t.render(context))
-            .map_err(|e| StoreError::Corrupt(format!("template {language}/{name}.{ext}: {e:#}")))
+            .map_err(|e| RenderError {
+                template,
+                cause: format!("{e:#}"),
+            })
     };
     Ok(Rendered {
         subject: part("subject")?.trim().to_owned(),
@@ -285,7 +298,7 @@ pub fn queue(
     let Some(envelope) = Envelope::new(dedupe_key, to, cc) else {
         return Ok(false);
     };
-    store::submissions::insert_email(conn, &envelope.row(dedupe_key, email, now))?;
+    store::outbox::insert_email(conn, &envelope.row(dedupe_key, email, now))?;
     Ok(true)
 }
 
@@ -304,7 +317,7 @@ pub fn queue_many(
         .iter()
         .map(|(o, e)| e.row(&o.dedupe_key, &o.email, now))
         .collect();
-    let queued = store::submissions::insert_emails(conn, &rows)?;
+    let queued = store::outbox::insert_emails(conn, &rows)?;
     if queued < rows.len() {
         tracing::warn!(
             skipped = rows.len() - queued,

@@ -9,7 +9,7 @@ use lettre::transport::smtp::PoolConfig;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde::Deserialize;
 
-use crate::store::submissions::EmailRow;
+use crate::store::outbox::EmailRow;
 
 /// Emails in flight at once through the file and memory transports.
 const LOCAL_CONCURRENCY: usize = 16;

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Actor, Page, PageParams, ServiceResult};
 use crate::store::audit::{AuditFilter, AuditRow};
-use crate::store::{self, AnyConnection, StoreError};
+use crate::store::{self, AnyConnection};
 
 /// One recorded change.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -51,10 +51,10 @@ pub fn list(
         limit: limit + 1,
     };
     let rows = store::audit::list(conn, &filter)?;
-    Ok(Page::from_rows(rows, limit, |r| r.id, render)?)
+    Page::from_rows(rows, limit, |r| r.id, render)
 }
 
-fn render(row: AuditRow) -> Result<AuditEntry, StoreError> {
+fn render(row: AuditRow) -> ServiceResult<AuditEntry> {
     let json =
         |column, text: Option<String>| text.map(|t| store::from_json(column, &t)).transpose();
     Ok(AuditEntry {

@@ -6,10 +6,11 @@ use std::path::Path;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{audit, obligations, Actor, ServiceError, ServiceResult};
+use super::working_days::{self, day_kind};
+use super::{audit, recompute, Actor, ServiceError, ServiceResult};
 use crate::domain::{Calendar, DayKind};
 use crate::store::calendars::{DayRow, YearRow};
-use crate::store::{self, AnyConnection, StoreError};
+use crate::store::{self, AnyConnection};
 
 /// Calendars shipped in the binary: (code, name, TOML facts in the format of config/calendars/vn.toml).
 const BUILTIN: &[(&str, &str, &str)] = &[(
@@ -28,11 +29,11 @@ pub fn ensure_builtin(
     conn: &mut AnyConnection,
     now: DateTime<Utc>,
     dir: Option<&Path>,
-) -> Result<(), StoreError> {
+) -> ServiceResult<()> {
     for (code, name, text) in sources(dir)? {
         let calendar = Calendar::from_toml(&text)
-            .map_err(|e| StoreError::Corrupt(format!("calendar `{code}`: {e}")))?;
-        store::transaction(conn, |conn| -> Result<(), StoreError> {
+            .map_err(|e| ServiceError::data(format!("calendar `{code}`: {e}")))?;
+        store::transaction(conn, |conn| -> ServiceResult<()> {
             let (id, stored): (i64, Vec<YearRow>) = match store::calendars::find(conn, &code)? {
                 Some(row) => (row.id, store::calendars::years(conn, row.id)?),
                 None => (
@@ -77,7 +78,7 @@ pub fn ensure_builtin(
                 .map(|(day, kind)| DayRow {
                     calendar_id: id,
                     day,
-                    kind: kind_name(kind).into(),
+                    kind: kind.as_str().into(),
                     name: None,
                 })
                 .collect();
@@ -104,7 +105,7 @@ pub fn ensure_builtin(
                 store::calendars::set_year_complete(conn, id, *year)?;
             }
             if !stored.is_empty() {
-                let moved = obligations::recompute_for_calendar(conn, now, &code)?;
+                let moved = recompute::for_calendar(conn, now, &code)?;
                 tracing::info!(calendar = %code, days = days.len(), years = new_years.len(),
                                completed = completed.len(), deadlines_rescheduled = moved, "calendar updated");
             }
@@ -115,7 +116,7 @@ pub fn ensure_builtin(
 }
 
 /// (code, name, TOML) of every calendar to load: the built-in ones, replaced or joined by files in `dir`.
-fn sources(dir: Option<&Path>) -> Result<Vec<(String, String, String)>, StoreError> {
+fn sources(dir: Option<&Path>) -> ServiceResult<Vec<(String, String, String)>> {
     let mut sources: Vec<(String, String, String)> = BUILTIN
         .iter()
         .map(|(code, name, text)| ((*code).into(), (*name).into(), (*text).into()))
@@ -124,7 +125,7 @@ fn sources(dir: Option<&Path>) -> Result<Vec<(String, String, String)>, StoreErr
         return Ok(sources);
     };
     let unreadable = |path: &Path, e: std::io::Error| {
-        StoreError::Corrupt(format!("cannot read {}: {e}", path.display()))
+        ServiceError::data(format!("cannot read {}: {e}", path.display()))
     };
     let mut files: Vec<_> = std::fs::read_dir(&folder)
         .map_err(|e| unreadable(&folder, e))?
@@ -145,38 +146,6 @@ fn sources(dir: Option<&Path>) -> Result<Vec<(String, String, String)>, StoreErr
         }
     }
     Ok(sources)
-}
-
-fn kind_name(kind: DayKind) -> &'static str {
-    match kind {
-        DayKind::Holiday => "holiday",
-        DayKind::WorkingDay => "working_day",
-    }
-}
-
-fn parse_kind(kind: &str) -> Result<DayKind, StoreError> {
-    match kind {
-        "holiday" => Ok(DayKind::Holiday),
-        "working_day" => Ok(DayKind::WorkingDay),
-        other => Err(StoreError::Corrupt(format!("calendar day kind `{other}`"))),
-    }
-}
-
-/// The domain calendar `code`, or `None` when there is no such calendar.
-pub fn load(conn: &mut AnyConnection, code: &str) -> Result<Option<Calendar>, StoreError> {
-    let Some(row) = store::calendars::find(conn, code)? else {
-        return Ok(None);
-    };
-    let mut calendar = Calendar::default();
-    for day in store::calendars::days(conn, row.id)? {
-        calendar
-            .set_day(day.day, parse_kind(&day.kind)?)
-            .map_err(|e| StoreError::Corrupt(format!("calendar {code}: {e}")))?;
-    }
-    for year in store::calendars::years(conn, row.id)? {
-        calendar.set_calendar_complete(year.year, year.complete);
-    }
-    Ok(Some(calendar))
 }
 
 /// One day that differs from the weekly pattern.
@@ -251,11 +220,11 @@ pub fn days(
         .map(|d| {
             Ok(CalendarDay {
                 date: d.day,
-                kind: parse_kind(&d.kind)?,
+                kind: day_kind(&d.kind)?,
                 name: d.name,
             })
         })
-        .collect::<Result<_, StoreError>>()?;
+        .collect::<ServiceResult<_>>()?;
     Ok(CalendarDays {
         code: row.code,
         name: row.name,
@@ -279,7 +248,7 @@ pub fn put_day(
         if let Some(error) = crate::domain::check_date("/date", day.date) {
             return Err(ServiceError::Validation(vec![error]));
         }
-        let mut calendar = load(conn, code)?.unwrap_or_default();
+        let mut calendar = working_days::load(conn, code)?.unwrap_or_default();
         calendar
             .set_day(day.date, day.kind)
             .map_err(|e| ServiceError::invalid("/kind", e.to_string()))?;
@@ -294,12 +263,12 @@ pub fn put_day(
             &DayRow {
                 calendar_id: row.id,
                 day: day.date,
-                kind: kind_name(day.kind).into(),
+                kind: day.kind.as_str().into(),
                 name: name.clone(),
             },
         )?;
         let day = CalendarDay { name, ..day };
-        let rescheduled = obligations::recompute_for_calendar(conn, now, code)?;
+        let rescheduled = recompute::for_calendar(conn, now, code)?;
         audit::<CalendarDay, CalendarDay>(
             conn,
             actor,
@@ -338,10 +307,10 @@ pub fn delete_day(
             ));
         };
         store::calendars::delete_day(conn, row.id, date)?;
-        let rescheduled = obligations::recompute_for_calendar(conn, now, code)?;
+        let rescheduled = recompute::for_calendar(conn, now, code)?;
         let before = CalendarDay {
             date,
-            kind: parse_kind(&before.kind)?,
+            kind: day_kind(&before.kind)?,
             name: before.name,
         };
         audit::<CalendarDay, CalendarDay>(

@@ -4,12 +4,13 @@ use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
-use super::obligations::{self, MaterialiseReport};
+use super::recompute::{self, MaterialiseReport};
 use super::{audit, ensure_valid, Actor, Page, PageParams, Role, ServiceError, ServiceResult};
 use crate::domain::{status_at, DeadlineStatus, FieldError, PeriodType, Schedule};
 use crate::store::deadlines::{DeadlineFilter, ListedDeadline};
 use crate::store::obligations::{EventRow, NewEvent};
-use crate::store::{self, AnyConnection, StoreError, UtcDateTime};
+use crate::store::states::DeadlineState;
+use crate::store::{self, AnyConnection, UtcDateTime};
 
 /// One (obligation, unit, period) with its last day and the moment it expires.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -150,21 +151,25 @@ pub fn list(
         .and_then(|v| parse_instant("due_after", v, &mut errors));
     // open and overdue are one stored state split at `now`: narrow the due_at range accordingly.
     let now_bound = UtcDateTime(now);
-    match query.status.as_deref() {
+    match query
+        .status
+        .as_deref()
+        .map(|s| (s, DeadlineStatus::parse(s)))
+    {
         None => {}
-        Some("open") => {
-            filter.state = Some("pending");
+        Some((_, Some(DeadlineStatus::Open))) => {
+            filter.state = Some(DeadlineState::Pending);
             filter.due_from = Some(filter.due_from.map_or(now_bound, |t| t.max(now_bound)));
         }
-        Some("overdue") => {
-            filter.state = Some("pending");
+        Some((_, Some(DeadlineStatus::Overdue))) => {
+            filter.state = Some(DeadlineState::Pending);
             filter.due_before = Some(filter.due_before.map_or(now_bound, |t| t.min(now_bound)));
         }
-        Some("submitted") => filter.state = Some("submitted"),
-        Some("late") => filter.state = Some("late"),
-        Some("waived") => filter.state = Some("waived"),
-        Some("returned") => filter.state = Some("returned"),
-        Some(other) => errors.push(FieldError::new(
+        Some((_, Some(DeadlineStatus::Submitted))) => filter.state = Some(DeadlineState::Submitted),
+        Some((_, Some(DeadlineStatus::Late))) => filter.state = Some(DeadlineState::Late),
+        Some((_, Some(DeadlineStatus::Waived))) => filter.state = Some(DeadlineState::Waived),
+        Some((_, Some(DeadlineStatus::Returned))) => filter.state = Some(DeadlineState::Returned),
+        Some((other, None)) => errors.push(FieldError::new(
             "/status",
             format!("`{other}` is not one of open, overdue, submitted, late, waived, returned"),
         )),
@@ -181,7 +186,7 @@ pub fn list(
     let items = kept
         .into_iter()
         .map(|row| render(row, now))
-        .collect::<Result<_, StoreError>>()?;
+        .collect::<ServiceResult<_>>()?;
     Ok(Page { items, next_cursor })
 }
 
@@ -195,13 +200,13 @@ pub fn get(
     let row =
         store::deadlines::find(conn, id)?.ok_or_else(|| ServiceError::not_found("deadline", id))?;
     let obligation = store::obligations::find(conn, row.0.obligation_id)?
-        .ok_or_else(|| StoreError::Corrupt(format!("deadline {id} has no obligation")))?;
+        .ok_or_else(|| ServiceError::data(format!("deadline {id} has no obligation")))?;
     let plan = store::plans::find(conn, obligation.plan_id)?
-        .ok_or_else(|| StoreError::Corrupt(format!("obligation {} has no plan", obligation.id)))?;
+        .ok_or_else(|| ServiceError::data(format!("obligation {} has no plan", obligation.id)))?;
     if !actor.may_see(row.0.unit_id, plan.coordinator_id) {
         return Err(ServiceError::not_found("deadline", id));
     }
-    Ok(render(row, now)?)
+    render(row, now)
 }
 
 /// The status that holds at `now` (DESIGN.md §2.6), from the stored facts.
@@ -209,16 +214,16 @@ pub fn status_of(row: &store::deadlines::DeadlineRow, now: DateTime<Utc>) -> Dea
     status_at(
         row.due_at.0,
         row.submitted_at.map(|t| t.0),
-        row.state == "waived",
-        row.state == "returned",
+        row.state == DeadlineState::Waived,
+        row.state == DeadlineState::Returned,
         now,
     )
 }
 
-fn render((row, unit, zone): ListedDeadline, now: DateTime<Utc>) -> Result<Deadline, StoreError> {
+fn render((row, unit, zone): ListedDeadline, now: DateTime<Utc>) -> ServiceResult<Deadline> {
     let tz: Tz = zone
         .parse()
-        .map_err(|_| StoreError::Corrupt(format!("unit {unit} time zone `{zone}`")))?;
+        .map_err(|_| ServiceError::data(format!("unit {unit} time zone `{zone}`")))?;
     Ok(Deadline {
         status: status_of(&row, now),
         due_at: row.due_at.0.with_timezone(&tz).fixed_offset(),
@@ -284,7 +289,7 @@ pub fn create_event(
             )),
             Some(o) => {
                 let plan = store::plans::find(conn, o.plan_id)?.ok_or_else(|| {
-                    StoreError::Corrupt(format!("obligation {} has no plan", o.id))
+                    ServiceError::data(format!("obligation {} has no plan", o.id))
                 })?;
                 actor.require_coordinator_of(plan.coordinator_id)?;
                 let schedule: Schedule = store::from_json("obligations.schedule", &o.schedule)?;
@@ -333,9 +338,9 @@ pub fn create_event(
             },
         )?;
         let MaterialiseReport { created, .. } =
-            obligations::rematerialise(conn, now, input.obligation_id, obligations::Reach::Open)?;
+            recompute::rematerialise(conn, now, input.obligation_id, recompute::Reach::Open)?;
         let event = store::obligations::find_event(conn, id)?
-            .ok_or_else(|| StoreError::Corrupt(format!("event {id} vanished")))?;
+            .ok_or_else(|| ServiceError::data(format!("event {id} vanished")))?;
         let view = render_event(event, created)?;
         audit::<Event, Event>(
             conn,
@@ -359,7 +364,7 @@ pub fn list_events(
     let (limit, after) = page.resolve(&mut errors);
     ensure_valid(errors)?;
     let rows = store::obligations::events(conn, query.obligation, after, limit + 1)?;
-    Ok(Page::from_rows(
+    Page::from_rows(
         rows,
         limit,
         |r| r.id,
@@ -372,10 +377,10 @@ pub fn list_events(
             .len();
             render_event(row, count)
         },
-    )?)
+    )
 }
 
-fn render_event(row: EventRow, deadlines: usize) -> Result<Event, StoreError> {
+fn render_event(row: EventRow, deadlines: usize) -> ServiceResult<Event> {
     Ok(Event {
         period: format!("E{}", row.id),
         units: row

@@ -12,13 +12,15 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
 
-use super::notices::{Notice, TickReport};
+use super::notices::Notice;
+use super::{ServiceError, ServiceResult};
 use crate::domain::notify::DigestCron;
 use crate::domain::unit::Contacts;
 use crate::mail;
 use crate::store::digests::{OpenLine, ReceivedLine};
+use crate::store::states::DeadlineState;
 use crate::store::units::UnitRow;
-use crate::store::{self, AnyConnection, StoreError, UtcDateTime};
+use crate::store::{self, AnyConnection, UtcDateTime};
 
 /// How far ahead "due soon" looks.
 const SOON_DAYS: i64 = 14;
@@ -27,27 +29,35 @@ const CATCH_UP_HOURS: i64 = 24;
 /// Lines per section; the rest is counted ("and 120 more").
 const LINES: i64 = 50;
 
+/// What the digests of one tick came to.
+#[derive(Debug, Default)]
+pub(super) struct Digests {
+    pub notices: Vec<Notice>,
+    /// Units whose digest could not be made (unusable data or template); logged, tried again next tick.
+    pub skipped: usize,
+}
+
 /// Sends the digests due at `now` (each in its own transaction, nested in the caller's when it has one).
 pub(super) fn run(
     conn: &mut AnyConnection,
     now: DateTime<Utc>,
     cron: &DigestCron,
-    report: &mut TickReport,
-) -> Result<(), StoreError> {
+) -> ServiceResult<Digests> {
+    let mut out = Digests::default();
     for unit in store::digests::recipients(conn)? {
         match store::transaction(conn, |conn| one(conn, now, cron, &unit)) {
-            Ok(Some(notice)) => report.notices.push(notice),
+            Ok(Some(notice)) => out.notices.push(notice),
             Ok(None) => {}
             // One unit's unusable data or template must not cost every other unit its digest; the slot stays
             // unclaimed (the transaction rolled back), so the next tick tries again.
-            Err(StoreError::Corrupt(why)) => {
+            Err(why @ (ServiceError::Data(_) | ServiceError::Template(_))) => {
                 tracing::error!(unit = %unit.code, %why, "digest skipped");
-                report.skipped += 1;
+                out.skipped += 1;
             }
             Err(e) => return Err(e),
         }
     }
-    Ok(())
+    Ok(out)
 }
 
 /// A section line, in the recipient's language and zone.
@@ -70,11 +80,11 @@ fn one(
     now: DateTime<Utc>,
     cron: &DigestCron,
     unit: &UnitRow,
-) -> Result<Option<Notice>, StoreError> {
+) -> ServiceResult<Option<Notice>> {
     let tz: Tz = unit
         .time_zone
         .parse()
-        .map_err(|_| StoreError::Corrupt(format!("unit {} zone", unit.code)))?;
+        .map_err(|_| ServiceError::data(format!("unit {} zone", unit.code)))?;
     let Some(slot) = cron.latest(now, tz) else {
         return Ok(None);
     };
@@ -99,9 +109,14 @@ fn one(
     let in_state = |conn: &mut AnyConnection, state, from, before| {
         store::digests::in_state(conn, unit.id, state, from, before, LINES)
     };
-    let (overdue_count, overdue) = in_state(conn, "pending", None, Some(now.into()))?;
-    let (soon_count, due_soon) = in_state(conn, "pending", Some(now.into()), Some(soon.into()))?;
-    let (returned_count, returned) = in_state(conn, "returned", None, None)?;
+    let (overdue_count, overdue) = in_state(conn, DeadlineState::Pending, None, Some(now.into()))?;
+    let (soon_count, due_soon) = in_state(
+        conn,
+        DeadlineState::Pending,
+        Some(now.into()),
+        Some(soon.into()),
+    )?;
+    let (returned_count, returned) = in_state(conn, DeadlineState::Returned, None, None)?;
     let (received_count, received) =
         store::digests::received(conn, unit.id, since.into(), now.into(), LINES)?;
     if overdue_count + soon_count + returned_count + received_count == 0 {

@@ -8,12 +8,16 @@ pub mod deadlines;
 pub mod demo;
 pub mod digests;
 pub mod notices;
+pub mod obligation_rules;
 pub mod obligations;
 pub mod outbox;
 pub mod plans;
+pub mod recompute;
 pub mod submissions;
+pub mod tick;
 pub mod tokens;
 pub mod units;
+pub mod working_days;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
@@ -38,6 +42,16 @@ pub enum ServiceError {
     Forbidden(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Stored data hanbao cannot use: a row that vanished under a foreign key, a time zone or rule that no
+    /// longer parses. A bug or a hand edit of the database, never the client's fault.
+    #[error("stored data is unusable: {0}")]
+    Data(String),
+    /// An email template failed to render (an operator's replacement template, say).
+    #[error(transparent)]
+    Template(#[from] crate::mail::RenderError),
+    /// Blocking work run off the async runtime died (a panic).
+    #[error("a background task failed: {0}")]
+    Task(String),
 }
 
 impl ServiceError {
@@ -48,12 +62,28 @@ impl ServiceError {
         }
     }
 
+    /// Unusable stored data (see [`ServiceError::Data`]).
+    pub fn data(why: impl Into<String>) -> Self {
+        Self::Data(why.into())
+    }
+
     pub fn invalid(pointer: impl Into<String>, message: impl Into<String>) -> Self {
         Self::Validation(vec![FieldError::new(pointer, message)])
     }
 }
 
+impl From<r2d2::Error> for ServiceError {
+    fn from(e: r2d2::Error) -> Self {
+        Self::Store(StoreError::Pool(e))
+    }
+}
+
 pub type ServiceResult<T> = Result<T, ServiceError>;
+
+/// Readiness: the database answers.
+pub fn database_answers(conn: &mut AnyConnection) -> ServiceResult<()> {
+    Ok(store::ping(conn)?)
+}
 
 /// Fails with every collected field error at once, so a client can fix its input in one round.
 pub fn ensure_valid(errors: Vec<FieldError>) -> ServiceResult<()> {
@@ -64,15 +94,7 @@ pub fn ensure_valid(errors: Vec<FieldError>) -> ServiceResult<()> {
     }
 }
 
-/// The roles of DESIGN.md section 4.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    Admin,
-    Coordinator,
-    Reporter,
-    Viewer,
-}
+pub use crate::store::states::Role;
 
 /// Who is making a request, as established by its bearer token.
 #[derive(Debug, Clone)]
@@ -147,9 +169,9 @@ pub fn audit<B: Serialize, A: Serialize>(
     entity_id: &str,
     before: Option<&B>,
     after: Option<&A>,
-) -> Result<(), StoreError> {
+) -> ServiceResult<()> {
     let entity = action.split_once('.').map_or(action, |(entity, _)| entity);
-    store::audit::record(
+    Ok(store::audit::record(
         conn,
         &AuditEntry {
             at: now.into(),
@@ -160,7 +182,7 @@ pub fn audit<B: Serialize, A: Serialize>(
             before: before.map(store::to_json),
             after: after.map(store::to_json),
         },
-    )
+    )?)
 }
 
 /// Keyset pagination: `cursor` is the opaque position after which the page starts.

@@ -3,8 +3,8 @@
 //! A tick reads the deadlines whose `next_notice_at` has come (an index range), sends for each the latest due
 //! reminder or escalation step that nobody has claimed yet (a `job_claims` row, so several instances never
 //! send twice), writes the email as an outbox row in the same transaction, and stores the deadline's next
-//! moment. After downtime only the latest due notice goes out, never a burst. Then it sends the digests whose
-//! slot has come ([`super::digests`]).
+//! moment. After downtime only the latest due notice goes out, never a burst. [`super::tick`] runs the batches,
+//! then the digests.
 
 use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
@@ -15,8 +15,9 @@ use chrono_tz::Tz;
 use serde::Serialize;
 use serde_json::json;
 
-use super::obligations::{Audience, EscalationStep};
-use crate::domain::notify::{self, OfficeHours, Offset, Timing};
+use super::obligation_rules::{Audience, EscalationStep};
+use super::{ServiceError, ServiceResult};
+use crate::domain::notify::{self, OfficeHours, Offset};
 use crate::domain::unit::Contacts;
 use crate::domain::Calendar;
 use crate::mail;
@@ -24,7 +25,7 @@ use crate::store::deadlines::DeadlineRow;
 use crate::store::obligations::ObligationRow;
 use crate::store::plans::PlanRow;
 use crate::store::units::UnitRow;
-use crate::store::{self, AnyConnection, StoreError, UtcDateTime};
+use crate::store::{self, AnyConnection, UtcDateTime};
 
 /// Deadlines handled per transaction.
 const BATCH: i64 = 500;
@@ -45,66 +46,17 @@ pub struct Notice {
     pub subject: String,
 }
 
-/// What one tick did (or, in a dry run, would do).
-#[derive(Debug, Default, Clone, Serialize)]
-pub struct TickReport {
-    pub deadlines_looked_at: usize,
+/// What one batch of deadlines came to.
+#[derive(Debug, Default)]
+pub(super) struct Batch {
+    pub looked_at: usize,
     pub notices: Vec<Notice>,
-    /// Deadlines or digests whose notice could not be made (unreadable data, a template that fails); logged.
     pub skipped: usize,
-}
-
-/// Runs one tick as if at `now`: reminders and escalations, then digests. A dry run decides everything and then
-/// rolls it all back.
-pub fn tick(
-    conn: &mut AnyConnection,
-    now: DateTime<Utc>,
-    timing: &Timing,
-    dry_run: bool,
-) -> Result<TickReport, StoreError> {
-    let hours = timing.hours;
-    let mut report = TickReport::default();
-    let mut cache = Cache::default();
-    if dry_run {
-        // One transaction for the whole tick, never committed: the report is all that remains.
-        let outcome = store::transaction(conn, |conn| -> Result<(), DryRun> {
-            while batch(conn, now, hours, &mut cache, &mut report)? > 0 {}
-            super::digests::run(conn, now, &timing.digest, &mut report)?;
-            Err(DryRun::Done)
-        });
-        return match outcome {
-            Err(DryRun::Done) | Ok(()) => Ok(report),
-            Err(DryRun::Store(e)) => Err(e),
-        };
-    }
-    let notices = loop {
-        match store::transaction(conn, |conn| {
-            batch(conn, now, hours, &mut cache, &mut report)
-        }) {
-            Ok(0) => break Ok(()),
-            Ok(_) => {}
-            Err(e) => break Err(e),
-        }
-    };
-    // Digests go out even when the notices failed (the database may have refused one batch).
-    super::digests::run(conn, now, &timing.digest, &mut report)?;
-    notices.map(|()| report)
-}
-
-enum DryRun {
-    Done,
-    Store(StoreError),
-}
-
-impl From<StoreError> for DryRun {
-    fn from(e: StoreError) -> Self {
-        Self::Store(e)
-    }
 }
 
 /// What several deadlines of one tick share: obligations, plans, units, calendars.
 #[derive(Default)]
-struct Cache {
+pub(super) struct Cache {
     obligations: HashMap<i64, Rc<Rules>>,
     units: HashMap<i64, UnitRow>,
     calendars: HashMap<String, Calendar>,
@@ -112,10 +64,10 @@ struct Cache {
 
 impl Cache {
     /// The obligation, its plan and its parsed rules, read and parsed once per tick.
-    fn obligation(&mut self, conn: &mut AnyConnection, id: i64) -> Result<Rc<Rules>, StoreError> {
+    fn obligation(&mut self, conn: &mut AnyConnection, id: i64) -> ServiceResult<Rc<Rules>> {
         if let Entry::Vacant(slot) = self.obligations.entry(id) {
             let (row, plan) = store::obligations::find_with_plan(conn, id)?
-                .ok_or_else(|| StoreError::Corrupt(format!("obligation {id} vanished")))?;
+                .ok_or_else(|| ServiceError::data(format!("obligation {id} vanished")))?;
             slot.insert(Rc::new(Rules::parse(row, plan)?));
         }
         Ok(self.obligations[&id].clone())
@@ -126,7 +78,7 @@ impl Cache {
         &mut self,
         conn: &mut AnyConnection,
         ids: impl Iterator<Item = i64>,
-    ) -> Result<(), StoreError> {
+    ) -> ServiceResult<()> {
         let mut missing: Vec<i64> = ids.filter(|id| !self.units.contains_key(id)).collect();
         missing.sort_unstable();
         missing.dedup();
@@ -136,18 +88,18 @@ impl Cache {
         Ok(())
     }
 
-    fn unit(&mut self, conn: &mut AnyConnection, id: i64) -> Result<UnitRow, StoreError> {
+    fn unit(&mut self, conn: &mut AnyConnection, id: i64) -> ServiceResult<UnitRow> {
         if let Entry::Vacant(slot) = self.units.entry(id) {
             let unit = store::units::find(conn, id)?
-                .ok_or_else(|| StoreError::Corrupt(format!("unit {id} vanished")))?;
+                .ok_or_else(|| ServiceError::data(format!("unit {id} vanished")))?;
             slot.insert(unit);
         }
         Ok(self.units[&id].clone())
     }
 
-    fn calendar(&mut self, conn: &mut AnyConnection, code: &str) -> Result<Calendar, StoreError> {
+    fn calendar(&mut self, conn: &mut AnyConnection, code: &str) -> ServiceResult<Calendar> {
         if !self.calendars.contains_key(code) {
-            let calendar = super::calendars::load(conn, code)?.unwrap_or_default();
+            let calendar = super::working_days::load(conn, code)?.unwrap_or_default();
             self.calendars.insert(code.to_owned(), calendar);
         }
         Ok(self.calendars[code].clone())
@@ -167,7 +119,7 @@ struct Rules {
 }
 
 impl Rules {
-    fn parse(obligation: ObligationRow, plan: PlanRow) -> Result<Self, StoreError> {
+    fn parse(obligation: ObligationRow, plan: PlanRow) -> ServiceResult<Self> {
         let schedule: crate::domain::Schedule =
             store::from_json("obligations.schedule", &obligation.schedule)?;
         let reminder_texts: Vec<String> =
@@ -178,7 +130,7 @@ impl Rules {
         let after_texts: Vec<String> = steps.iter().map(|s| s.after.clone()).collect();
         let afters = offsets("obligations.escalation", &after_texts)?;
         let grace = Offset::parse(&obligation.grace)
-            .ok_or_else(|| StoreError::Corrupt("obligations.grace".into()))?;
+            .ok_or_else(|| ServiceError::data("obligations.grace"))?;
         Ok(Self {
             obligation,
             plan,
@@ -192,39 +144,38 @@ impl Rules {
     }
 }
 
-/// Handles up to [`BATCH`] due deadlines; returns how many it looked at.
-fn batch(
+/// Handles up to [`BATCH`] due deadlines in the caller's transaction; none looked at means none are due.
+pub(super) fn batch(
     conn: &mut AnyConnection,
     now: DateTime<Utc>,
     hours: OfficeHours,
     cache: &mut Cache,
-    report: &mut TickReport,
-) -> Result<usize, StoreError> {
+) -> ServiceResult<Batch> {
+    let mut report = Batch::default();
     let due = store::deadlines::due_for_notice(conn, now.into(), BATCH)?;
     cache.prefetch_units(conn, due.iter().map(|d| d.unit_id))?;
     let mut drafts: Vec<Draft> = Vec::new();
     // Grouped by the new moment: a national batch mostly shares a handful of next moments.
     let mut moves: BTreeMap<Option<UtcDateTime>, Vec<i64>> = BTreeMap::new();
     for deadline in &due {
-        let next = match decide(conn, now, hours, cache, deadline) {
-            Ok((draft, next)) => {
-                drafts.extend(draft);
+        let next = match decide(conn, now, hours, cache, deadline)? {
+            Decided::Next { draft, next } => {
+                drafts.extend(draft.map(|d| *d));
                 next
             }
             // A deadline whose data or template cannot be used must not stop everyone else's notices: it is
             // logged and looked at again in an hour (an operator may fix the template meanwhile).
-            Err(StoreError::Corrupt(why)) => {
+            Decided::Skip(why) => {
                 tracing::error!(deadline = deadline.id, %why, "notice skipped");
                 report.skipped += 1;
                 Some(now + chrono::Duration::hours(1))
             }
-            Err(e) => return Err(e),
         };
         moves
             .entry(next.map(UtcDateTime))
             .or_default()
             .push(deadline.id);
-        report.deadlines_looked_at += 1;
+        report.looked_at += 1;
     }
     // One INSERT claims the whole batch; only what this caller claimed is queued.
     let claims: Vec<(&str, String)> = drafts
@@ -243,24 +194,53 @@ fn batch(
     for (at, ids) in moves {
         store::deadlines::set_next_notice_many(conn, &ids, at)?;
     }
-    Ok(due.len())
+    Ok(report)
 }
 
-fn offsets(column: &str, texts: &[String]) -> Result<Vec<Offset>, StoreError> {
+fn offsets(column: &str, texts: &[String]) -> ServiceResult<Vec<Offset>> {
     texts
         .iter()
-        .map(|t| Offset::parse(t).ok_or_else(|| StoreError::Corrupt(format!("{column}: `{t}`"))))
+        .map(|t| Offset::parse(t).ok_or_else(|| ServiceError::data(format!("{column}: `{t}`"))))
         .collect()
 }
 
-/// What is due for one deadline now (rendered, not yet claimed), and its next moment.
+/// What the tick does with one deadline.
+enum Decided {
+    /// Queue `draft` if there is one (and this caller claims it); look again at `next`.
+    Next {
+        draft: Option<Box<Draft>>,
+        next: Option<DateTime<Utc>>,
+    },
+    /// The deadline's stored data or a template cannot be used: count it, log why, and go on with the others.
+    Skip(ServiceError),
+}
+
+/// What is due for one deadline now; only a failing database ends the batch.
 fn decide(
     conn: &mut AnyConnection,
     now: DateTime<Utc>,
     hours: OfficeHours,
     cache: &mut Cache,
     deadline: &DeadlineRow,
-) -> Result<(Option<Draft>, Option<DateTime<Utc>>), StoreError> {
+) -> ServiceResult<Decided> {
+    match decide_one(conn, now, hours, cache, deadline) {
+        Ok((draft, next)) => Ok(Decided::Next {
+            draft: draft.map(Box::new),
+            next,
+        }),
+        Err(e @ (ServiceError::Data(_) | ServiceError::Template(_))) => Ok(Decided::Skip(e)),
+        Err(e) => Err(e),
+    }
+}
+
+/// The latest due notice of one deadline (rendered, not yet claimed), and its next moment.
+fn decide_one(
+    conn: &mut AnyConnection,
+    now: DateTime<Utc>,
+    hours: OfficeHours,
+    cache: &mut Cache,
+    deadline: &DeadlineRow,
+) -> ServiceResult<(Option<Draft>, Option<DateTime<Utc>>)> {
     let rules = cache.obligation(conn, deadline.obligation_id)?;
     let Rules {
         obligation,
@@ -279,7 +259,7 @@ fn decide(
     let tz: Tz = unit
         .time_zone
         .parse()
-        .map_err(|_| StoreError::Corrupt(format!("unit {} zone", unit.code)))?;
+        .map_err(|_| ServiceError::data(format!("unit {} zone", unit.code)))?;
     let due_at = deadline.due_at.0;
     // Mail goes out in the unit's office hours on its working days only, catch-up after downtime included.
     let office = notify::next_office_moment(now, tz, hours, &calendar);
@@ -380,7 +360,7 @@ fn draft(
     to: Vec<String>,
     cc: Vec<String>,
     audience: &str,
-) -> Result<Draft, StoreError> {
+) -> ServiceResult<Draft> {
     let slot = format!("{}:{step}", d.deadline.id);
     let recipient_name = &d.recipient.name;
     let lang = d.unit.language.as_str();

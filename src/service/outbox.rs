@@ -1,12 +1,13 @@
-//! Reading the outbox: the emails hanbao has decided to send, and what became of them.
+//! The outbox: the emails hanbao has decided to send, what became of them, and the delivery worker's claims.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{ensure_valid, Actor, Page, PageParams, ServiceResult};
 use crate::domain::FieldError;
-use crate::store::submissions::EmailRow;
-use crate::store::{self, AnyConnection, StoreError};
+use crate::store::outbox::EmailRow;
+use crate::store::states::OutboxStatus;
+use crate::store::{self, AnyConnection};
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Email {
@@ -18,7 +19,8 @@ pub struct Email {
     pub cc: Vec<String>,
     pub subject: String,
     /// `pending`, `sent` or `failed`.
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: OutboxStatus,
     pub attempts: i32,
     pub next_attempt_at: DateTime<Utc>,
     /// The mail server's answer to the last failed attempt.
@@ -49,20 +51,22 @@ pub fn list(
     actor.require_admin()?;
     let mut errors = Vec::new();
     let (limit, after) = page.resolve(&mut errors);
-    if let Some(status) = &query.status {
-        if !["pending", "sent", "failed"].contains(&status.as_str()) {
+    let status = query.status.as_deref().and_then(|s| {
+        let status = OutboxStatus::parse(s);
+        if status.is_none() {
             errors.push(FieldError::new(
                 "/status",
-                "must be pending, sent or failed",
+                format!("must be {}", OutboxStatus::choices()),
             ));
         }
-    }
+        status
+    });
     ensure_valid(errors)?;
-    let rows = store::submissions::emails(conn, query.status.as_deref(), after, limit + 1)?;
-    Ok(Page::from_rows(rows, limit, |r| r.id, render)?)
+    let rows = store::outbox::emails(conn, status, after, limit + 1)?;
+    Page::from_rows(rows, limit, |r| r.id, render)
 }
 
-fn render(row: EmailRow) -> Result<Email, StoreError> {
+fn render(row: EmailRow) -> ServiceResult<Email> {
     let recipients: Recipients = store::from_json("outbox.recipients", &row.recipients)?;
     Ok(Email {
         id: row.id,
@@ -78,4 +82,57 @@ fn render(row: EmailRow) -> Result<Email, StoreError> {
         created_at: row.created_at.into(),
         sent_at: row.sent_at.map(Into::into),
     })
+}
+
+/// Claims up to `limit` emails due at `now` for the delivery worker, leased until `lease_until` (see
+/// [`store::outbox::claim_due_emails`]).
+pub fn claim_due(
+    conn: &mut AnyConnection,
+    now: DateTime<Utc>,
+    clock: DateTime<Utc>,
+    lease_until: DateTime<Utc>,
+    limit: i64,
+) -> ServiceResult<Vec<EmailRow>> {
+    Ok(store::outbox::claim_due_emails(
+        conn,
+        now.into(),
+        clock.into(),
+        lease_until.into(),
+        limit,
+    )?)
+}
+
+/// Records that the mail server accepted these emails.
+pub fn mark_sent(conn: &mut AnyConnection, ids: &[i64], now: DateTime<Utc>) -> ServiceResult<()> {
+    Ok(store::outbox::mark_sent(conn, ids, now.into())?)
+}
+
+/// Records a failed attempt: tried again at `retry_at`, or given up for good when it is `None`.
+pub fn mark_failed(
+    conn: &mut AnyConnection,
+    id: i64,
+    error: &str,
+    retry_at: Option<DateTime<Utc>>,
+) -> ServiceResult<()> {
+    Ok(store::outbox::mark_failed(
+        conn,
+        id,
+        error,
+        retry_at.map(Into::into),
+    )?)
+}
+
+/// How many emails wait to be sent and how many were refused for good (the `/metrics` gauges), in that order.
+pub fn waiting(conn: &mut AnyConnection) -> ServiceResult<[(OutboxStatus, i64); 2]> {
+    let counts = store::outbox::email_counts(conn)?;
+    let count = |status| {
+        counts
+            .iter()
+            .find(|(s, _)| *s == status)
+            .map_or(0, |(_, n)| *n)
+    };
+    Ok([
+        (OutboxStatus::Pending, count(OutboxStatus::Pending)),
+        (OutboxStatus::Failed, count(OutboxStatus::Failed)),
+    ])
 }

@@ -159,7 +159,7 @@ fn unit_id(
     pointer: &str,
     code: &str,
     errors: &mut Vec<FieldError>,
-) -> Result<Option<i64>, StoreError> {
+) -> ServiceResult<Option<i64>> {
     let unit = store::units::find_by_code(conn, code)?;
     if unit.is_none() {
         errors.push(FieldError::new(
@@ -198,7 +198,8 @@ pub fn create(
         errors.extend(draft.check());
         ensure_valid(errors)?;
         refuse_duplicate(conn, &draft, None)?;
-        let id = store::plans::insert(conn, draft.values(now))?;
+        let id =
+            store::plans::insert(conn, draft.values(now)).map_err(duplicate_on_race(&draft))?;
         let created = load(conn, id)?;
         audit::<Plan, Plan>(
             conn,
@@ -213,27 +214,34 @@ pub fn create(
     })
 }
 
-/// The same number from the same issuer is the same document: creating it twice is a conflict.
+/// The same number from the same issuer is the same document: creating it twice is a conflict. The lookup gives
+/// the usual answer its plan id; the database's unique index (`plans_issuer_number`) decides a race.
 fn refuse_duplicate(
     conn: &mut AnyConnection,
     draft: &Draft,
     own_id: Option<i64>,
 ) -> ServiceResult<()> {
-    let filter = PlanFilter {
-        issuer_id: draft.issuer_id,
-        limit: i64::MAX,
-        ..PlanFilter::default()
-    };
     let number = draft.number.trim();
-    let clash = store::plans::list(conn, &filter)?
-        .into_iter()
-        .find(|p| p.number == number && p.issuer_id == draft.issuer_id && Some(p.id) != own_id);
-    match clash {
-        Some(p) => Err(ServiceError::Conflict {
+    match store::plans::find_by_number(conn, draft.issuer_id, number)? {
+        Some(p) if Some(p.id) != own_id => Err(ServiceError::Conflict {
             message: format!("plan {} already exists with id {}", p.number, p.id),
             pointer: Some("/number".into()),
         }),
-        None => Ok(()),
+        _ => Ok(()),
+    }
+}
+
+/// A write that lost a race to another with the same issuer and number.
+fn duplicate_on_race(draft: &Draft) -> impl FnOnce(StoreError) -> ServiceError + '_ {
+    move |e| {
+        if e.is_unique_violation() {
+            ServiceError::Conflict {
+                message: format!("plan {} already exists", draft.number.trim()),
+                pointer: Some("/number".into()),
+            }
+        } else {
+            e.into()
+        }
     }
 }
 
@@ -273,7 +281,7 @@ pub fn update(
         errors.extend(draft.check());
         ensure_valid(errors)?;
         refuse_duplicate(conn, &draft, Some(id))?;
-        store::plans::update(conn, id, draft.values(now))?;
+        store::plans::update(conn, id, draft.values(now)).map_err(duplicate_on_race(&draft))?;
         if (draft.starts_on, draft.ends_on) != (row.starts_on, row.ends_on) {
             follow_new_period(conn, now, id, draft.starts_on, draft.ends_on)?;
         }
@@ -324,14 +332,14 @@ fn follow_new_period(
         }
     }
     for row in obligations {
-        super::obligations::rematerialise(conn, now, row.id, super::obligations::Reach::Open)?;
+        super::recompute::rematerialise(conn, now, row.id, super::recompute::Reach::Open)?;
     }
     Ok(())
 }
 
 pub fn get(conn: &mut AnyConnection, id: i64) -> ServiceResult<Plan> {
     let row = store::plans::find(conn, id)?.ok_or_else(|| ServiceError::not_found("plan", id))?;
-    Ok(view(conn, row)?)
+    view(conn, row)
 }
 
 pub fn list(
@@ -374,13 +382,13 @@ pub fn list(
     Ok(page)
 }
 
-fn load(conn: &mut AnyConnection, id: i64) -> Result<Plan, StoreError> {
+fn load(conn: &mut AnyConnection, id: i64) -> ServiceResult<Plan> {
     let row = store::plans::find(conn, id)?
-        .ok_or_else(|| StoreError::Corrupt(format!("plan {id} vanished")))?;
+        .ok_or_else(|| ServiceError::data(format!("plan {id} vanished")))?;
     view(conn, row)
 }
 
-fn view(conn: &mut AnyConnection, row: PlanRow) -> Result<Plan, StoreError> {
+fn view(conn: &mut AnyConnection, row: PlanRow) -> ServiceResult<Plan> {
     let ids: Vec<i64> = [Some(row.coordinator_id), row.issuer_id]
         .into_iter()
         .flatten()
@@ -389,10 +397,10 @@ fn view(conn: &mut AnyConnection, row: PlanRow) -> Result<Plan, StoreError> {
     render(row, |id| codes.get(&id).cloned())
 }
 
-fn render(row: PlanRow, code: impl Fn(i64) -> Option<String>) -> Result<Plan, StoreError> {
+fn render(row: PlanRow, code: impl Fn(i64) -> Option<String>) -> ServiceResult<Plan> {
     Ok(Plan {
         coordinator: code(row.coordinator_id)
-            .ok_or_else(|| StoreError::Corrupt(format!("plan {} has no coordinator", row.id)))?,
+            .ok_or_else(|| ServiceError::data(format!("plan {} has no coordinator", row.id)))?,
         issuer: row.issuer_id.and_then(&code),
         id: row.id,
         number: row.number,

@@ -15,9 +15,10 @@ use super::{audit, ensure_valid, Actor, Role, ServiceError, ServiceResult};
 use crate::domain::{due_at, FieldError, Period};
 use crate::mail;
 use crate::store::deadlines::DeadlineRow;
+use crate::store::states::{DeadlineState, ReviewDecision};
 use crate::store::submissions::{IdempotencyRow, NewSubmission, SubmissionRow};
 use crate::store::units::UnitRow;
-use crate::store::{self, AnyConnection, StoreError};
+use crate::store::{self, AnyConnection};
 
 /// Body of `POST /api/v1/submissions`.
 #[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
@@ -59,7 +60,8 @@ pub struct Receipt {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Review {
     /// `accept` or `return`.
-    pub decision: String,
+    #[schema(value_type = String)]
+    pub decision: ReviewDecision,
     pub comment: Option<String>,
     pub reviewed_by: String,
     pub reviewed_at: DateTime<Utc>,
@@ -80,17 +82,9 @@ pub struct Submission {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReviewInput {
-    pub decision: Decision,
+    pub decision: ReviewDecision,
     #[serde(default)]
     pub comment: Option<String>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Decision {
-    Accept,
-    /// Send back for revision: the deadline is `returned` until the unit files again.
-    Return,
 }
 
 /// Body of `POST /api/v1/deadlines/{id}/extension`.
@@ -122,7 +116,7 @@ type FormCache = Mutex<HashMap<(i64, String), Arc<jsonschema::Validator>>>;
 fn validator(
     obligation: &store::obligations::ObligationRow,
     form: &Value,
-) -> Result<Arc<jsonschema::Validator>, StoreError> {
+) -> ServiceResult<Arc<jsonschema::Validator>> {
     static CACHE: OnceLock<FormCache> = OnceLock::new();
     let key = (obligation.id, obligation.updated_at.to_string());
     let cache = CACHE.get_or_init(Default::default);
@@ -131,7 +125,7 @@ fn validator(
     }
     let compiled =
         Arc::new(jsonschema::validator_for(form).map_err(|e| {
-            StoreError::Corrupt(format!("form of obligation {}: {e}", obligation.id))
+            ServiceError::data(format!("form of obligation {}: {e}", obligation.id))
         })?);
     let mut cache = cache.lock().expect("form cache lock");
     cache.retain(|(id, _), _| *id != obligation.id);
@@ -272,7 +266,7 @@ fn file(
             ),
         )
     })?;
-    if deadline.state == "waived" {
+    if deadline.state == DeadlineState::Waived {
         return Err(ServiceError::Conflict {
             message: format!(
                 "deadline {} is waived: there is nothing to file",
@@ -318,7 +312,7 @@ fn resolve_unit(
                 .unit_id
                 .ok_or_else(|| ServiceError::Forbidden("this token has no unit".into()))?;
             let unit = store::units::find(conn, own)?
-                .ok_or_else(|| StoreError::Corrupt(format!("token unit {own}")))?;
+                .ok_or_else(|| ServiceError::data(format!("token unit {own}")))?;
             match code {
                 Some(code) if code != unit.code => Err(ServiceError::Forbidden(format!(
                     "this token files for unit `{}` only, not `{code}`",
@@ -351,7 +345,7 @@ fn record(
 ) -> ServiceResult<Receipt> {
     let versions = store::submissions::count_of_deadline(conn, t.deadline.id)?;
     let first_at = t.deadline.submitted_at.map_or(now, |at| at.0);
-    let on_time = first_at < t.deadline.due_at.0;
+    let on_time = crate::domain::is_on_time(first_at, t.deadline.due_at.0);
     let payload_text = store::to_json(payload);
     let note = note.map(str::trim).filter(|n| !n.is_empty());
     let on_behalf = actor.role != Role::Reporter;
@@ -361,7 +355,7 @@ fn record(
             deadline_id: t.deadline.id,
             unit_id: t.unit.id,
             version: i32::try_from(versions + 1).map_err(|_| {
-                StoreError::Corrupt(format!("deadline {} has too many versions", t.deadline.id))
+                ServiceError::data(format!("deadline {} has too many versions", t.deadline.id))
             })?,
             payload: &payload_text,
             note,
@@ -371,7 +365,11 @@ fn record(
             on_behalf,
         },
     )?;
-    let state = if on_time { "submitted" } else { "late" };
+    let state = if on_time {
+        DeadlineState::Submitted
+    } else {
+        DeadlineState::Late
+    };
     let first = t.deadline.submitted_at.is_none().then_some(now.into());
     store::submissions::set_deadline_state(conn, t.deadline.id, state, first, now.into())?;
     let id = stored.id;
@@ -399,7 +397,7 @@ fn send_receipt(
         .unit
         .time_zone
         .parse()
-        .map_err(|_| StoreError::Corrupt(format!("unit {} time zone", t.unit.code)))?;
+        .map_err(|_| ServiceError::data(format!("unit {} time zone", t.unit.code)))?;
     let lang = t.unit.language.as_str();
     let context = json!({
         "unit": t.unit.name, "obligation": t.obligation.title, "period": receipt.period,
@@ -426,16 +424,12 @@ fn send_receipt(
     Ok(())
 }
 
-fn load(conn: &mut AnyConnection, id: i64) -> Result<SubmissionRow, StoreError> {
+fn load(conn: &mut AnyConnection, id: i64) -> ServiceResult<SubmissionRow> {
     store::submissions::find(conn, id)?
-        .ok_or_else(|| StoreError::Corrupt(format!("submission {id} vanished")))
+        .ok_or_else(|| ServiceError::data(format!("submission {id} vanished")))
 }
 
-fn receipt(
-    row: SubmissionRow,
-    deadline: &DeadlineRow,
-    unit: &UnitRow,
-) -> Result<Receipt, StoreError> {
+fn receipt(row: SubmissionRow, deadline: &DeadlineRow, unit: &UnitRow) -> ServiceResult<Receipt> {
     let lateness = (!row.on_time).then(|| {
         let first = deadline.submitted_at.map_or(row.received_at.0, |t| t.0);
         iso_duration((first.min(row.received_at.0) - deadline.due_at.0).num_seconds())
@@ -461,14 +455,13 @@ fn visible(
     row: &SubmissionRow,
 ) -> ServiceResult<(DeadlineRow, UnitRow, store::plans::PlanRow)> {
     let (deadline, _, _) = store::deadlines::find(conn, row.deadline_id)?
-        .ok_or_else(|| StoreError::Corrupt(format!("submission {} has no deadline", row.id)))?;
+        .ok_or_else(|| ServiceError::data(format!("submission {} has no deadline", row.id)))?;
     let unit = store::units::find(conn, row.unit_id)?
-        .ok_or_else(|| StoreError::Corrupt(format!("unit {}", row.unit_id)))?;
-    let obligation = store::obligations::find(conn, deadline.obligation_id)?.ok_or_else(|| {
-        StoreError::Corrupt(format!("deadline {} has no obligation", deadline.id))
-    })?;
-    let plan = store::plans::find(conn, obligation.plan_id)?
-        .ok_or_else(|| StoreError::Corrupt("plan".into()))?;
+        .ok_or_else(|| ServiceError::data(format!("unit {}", row.unit_id)))?;
+    let obligation = store::obligations::find(conn, deadline.obligation_id)?
+        .ok_or_else(|| ServiceError::data(format!("deadline {} has no obligation", deadline.id)))?;
+    let plan =
+        store::plans::find(conn, obligation.plan_id)?.ok_or_else(|| ServiceError::data("plan"))?;
     if !actor.may_see(unit.id, plan.coordinator_id) {
         return Err(ServiceError::not_found("submission", row.id));
     }
@@ -479,7 +472,7 @@ fn view(conn: &mut AnyConnection, actor: &Actor, row: SubmissionRow) -> ServiceR
     let (deadline, unit, _) = visible(conn, actor, &row)?;
     let review = match (&row.review_decision, &row.reviewed_by, row.reviewed_at) {
         (Some(decision), Some(by), Some(at)) => Some(Review {
-            decision: decision.clone(),
+            decision: *decision,
             comment: row.review_comment.clone(),
             reviewed_by: by.clone(),
             reviewed_at: at.into(),
@@ -553,21 +546,17 @@ pub fn review(
             .as_deref()
             .map(str::trim)
             .filter(|c| !c.is_empty());
-        let decision = match input.decision {
-            Decision::Accept => "accept",
-            Decision::Return => "return",
-        };
-        store::submissions::review(conn, id, decision, comment, &actor.name, now.into())?;
-        if input.decision == Decision::Return {
+        store::submissions::review(conn, id, input.decision, comment, &actor.name, now.into())?;
+        if input.decision == ReviewDecision::Return {
             store::submissions::set_deadline_state(
                 conn,
                 deadline.id,
-                "returned",
+                DeadlineState::Returned,
                 None,
                 now.into(),
             )?;
             let obligation = store::obligations::find(conn, deadline.obligation_id)?
-                .ok_or_else(|| StoreError::Corrupt("obligation".into()))?;
+                .ok_or_else(|| ServiceError::data("obligation"))?;
             let lang = unit.language.as_str();
             let context = json!({
                 "unit": unit.name, "obligation": obligation.title, "period": deadline.period,
@@ -613,11 +602,11 @@ fn managed_deadline(
     let (deadline, _, _) =
         store::deadlines::find(conn, id)?.ok_or_else(|| ServiceError::not_found("deadline", id))?;
     let obligation = store::obligations::find(conn, deadline.obligation_id)?
-        .ok_or_else(|| StoreError::Corrupt("obligation".into()))?;
-    let plan = store::plans::find(conn, obligation.plan_id)?
-        .ok_or_else(|| StoreError::Corrupt("plan".into()))?;
-    let unit = store::units::find(conn, deadline.unit_id)?
-        .ok_or_else(|| StoreError::Corrupt("unit".into()))?;
+        .ok_or_else(|| ServiceError::data("obligation"))?;
+    let plan =
+        store::plans::find(conn, obligation.plan_id)?.ok_or_else(|| ServiceError::data("plan"))?;
+    let unit =
+        store::units::find(conn, deadline.unit_id)?.ok_or_else(|| ServiceError::data("unit"))?;
     if !actor.may_see(unit.id, plan.coordinator_id) {
         return Err(ServiceError::not_found("deadline", id));
     }
@@ -627,7 +616,7 @@ fn managed_deadline(
 
 fn refuse_if_filed(deadline: &DeadlineRow, what: &str) -> ServiceResult<()> {
     // A returned deadline has a first submission too: its timeliness is judged and must not change.
-    if deadline.submitted_at.is_some() && deadline.state == "returned" {
+    if deadline.submitted_at.is_some() && deadline.state == DeadlineState::Returned {
         return Err(ServiceError::Conflict {
             message: format!(
                 "deadline {} already has a submission (returned for revision): no {what}",
@@ -636,19 +625,19 @@ fn refuse_if_filed(deadline: &DeadlineRow, what: &str) -> ServiceResult<()> {
             pointer: None,
         });
     }
-    match deadline.state.as_str() {
-        "submitted" | "late" => Err(ServiceError::Conflict {
+    match deadline.state {
+        DeadlineState::Submitted | DeadlineState::Late => Err(ServiceError::Conflict {
             message: format!(
                 "deadline {} already has a submission: no {what}",
                 deadline.id
             ),
             pointer: None,
         }),
-        "waived" => Err(ServiceError::Conflict {
+        DeadlineState::Waived => Err(ServiceError::Conflict {
             message: format!("deadline {} is waived", deadline.id),
             pointer: None,
         }),
-        _ => Ok(()),
+        DeadlineState::Pending | DeadlineState::Returned => Ok(()),
     }
 }
 
@@ -680,7 +669,7 @@ pub fn extend(
         let tz: Tz = unit
             .time_zone
             .parse()
-            .map_err(|_| StoreError::Corrupt(format!("unit {} zone", unit.code)))?;
+            .map_err(|_| ServiceError::data(format!("unit {} zone", unit.code)))?;
         store::deadlines::extend(
             conn,
             id,

@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 use super::{audit, ensure_valid, Actor, Page, PageParams, Role, ServiceError, ServiceResult};
 use crate::domain::FieldError;
 use crate::store::tokens::{NewToken, TokenRow};
-use crate::store::{self, AnyConnection, StoreError};
+use crate::store::{self, AnyConnection};
 
 /// Every token starts with this, so a leaked one is recognisable (secret scanners, logs).
 pub const TOKEN_PREFIX: &str = "hb_";
@@ -51,25 +51,6 @@ pub struct IssuedToken {
     pub info: TokenInfo,
     /// The bearer token. Store it now: hanbao keeps only its hash.
     pub token: String,
-}
-
-fn parse_role(role: &str) -> Result<Role, StoreError> {
-    match role {
-        "admin" => Ok(Role::Admin),
-        "coordinator" => Ok(Role::Coordinator),
-        "reporter" => Ok(Role::Reporter),
-        "viewer" => Ok(Role::Viewer),
-        other => Err(StoreError::Corrupt(format!("token role `{other}`"))),
-    }
-}
-
-fn role_name(role: Role) -> &'static str {
-    match role {
-        Role::Admin => "admin",
-        Role::Coordinator => "coordinator",
-        Role::Reporter => "reporter",
-        Role::Viewer => "viewer",
-    }
 }
 
 pub fn create(
@@ -121,7 +102,7 @@ pub fn create(
             conn,
             &NewToken {
                 name: input.name.trim(),
-                role: role_name(input.role),
+                role: input.role,
                 unit_id: unit.as_ref().map(|u| u.id),
                 prefix,
                 secret_hash: &digest_hex(&secret),
@@ -156,12 +137,7 @@ pub fn list(
     let (limit, after) = page.resolve(&mut errors);
     ensure_valid(errors)?;
     let rows = store::tokens::list(conn, after, limit + 1)?;
-    Ok(Page::from_rows(
-        rows,
-        limit,
-        |r| r.id,
-        |row| info(conn, row),
-    )?)
+    Page::from_rows(rows, limit, |r| r.id, |row| info(conn, row))
 }
 
 /// Revokes a token: from the next request on it is refused.
@@ -197,7 +173,7 @@ pub fn authenticate(
     conn: &mut AnyConnection,
     token: &str,
     now: DateTime<Utc>,
-) -> Result<Option<Actor>, StoreError> {
+) -> ServiceResult<Option<Actor>> {
     if !token.starts_with(TOKEN_PREFIX) {
         return Ok(None);
     }
@@ -213,18 +189,17 @@ pub fn authenticate(
     }
     Ok(Some(Actor {
         name: format!("token {} ({})", row.id, row.name),
-        role: parse_role(&row.role)?,
+        role: row.role,
         unit_id: row.unit_id,
         token_id: Some(row.id),
     }))
 }
 
-fn load(conn: &mut AnyConnection, id: i64) -> Result<TokenRow, StoreError> {
-    store::tokens::find(conn, id)?
-        .ok_or_else(|| StoreError::Corrupt(format!("token {id} vanished")))
+fn load(conn: &mut AnyConnection, id: i64) -> ServiceResult<TokenRow> {
+    store::tokens::find(conn, id)?.ok_or_else(|| ServiceError::data(format!("token {id} vanished")))
 }
 
-fn info(conn: &mut AnyConnection, row: TokenRow) -> Result<TokenInfo, StoreError> {
+fn info(conn: &mut AnyConnection, row: TokenRow) -> ServiceResult<TokenInfo> {
     let unit = match row.unit_id {
         Some(id) => store::units::codes_by_id(conn, &[id])?.remove(&id),
         None => None,
@@ -232,7 +207,7 @@ fn info(conn: &mut AnyConnection, row: TokenRow) -> Result<TokenInfo, StoreError
     Ok(TokenInfo {
         id: row.id,
         name: row.name,
-        role: parse_role(&row.role)?,
+        role: row.role,
         unit,
         prefix: row.prefix,
         created_at: row.created_at.into(),

@@ -10,7 +10,7 @@ use super::{
 use crate::domain::unit::{self, Contacts, UnitKind, LANGUAGES};
 use crate::domain::{check_date, FieldError};
 use crate::store::units::{UnitFilter, UnitRow, UnitValues};
-use crate::store::{self, AnyConnection, StoreError};
+use crate::store::{self, AnyConnection};
 
 /// A unit as the API shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
@@ -151,7 +151,7 @@ fn resolve_parent(
     conn: &mut AnyConnection,
     code: &str,
     errors: &mut Vec<FieldError>,
-) -> Result<Option<UnitRow>, StoreError> {
+) -> ServiceResult<Option<UnitRow>> {
     let parent = store::units::find_by_code(conn, code)?;
     if parent.is_none() {
         errors.push(FieldError::new(
@@ -209,7 +209,7 @@ pub fn create(
                 }
             })?;
         // A new unit may belong to an existing reporter group: it gets its open deadlines now.
-        super::obligations::recompute_for_unit(conn, now, id)?;
+        super::recompute::for_unit(conn, now, id)?;
         let created = load(conn, id)?;
         audit::<Unit, Unit>(
             conn,
@@ -281,7 +281,7 @@ pub fn update(
         let contacts = store::to_json(&draft.contacts);
         store::units::update(conn, row.id, draft.values(&contacts, now))?;
         // A new zone, validity, parent or kind changes which open deadlines the unit has, and when.
-        super::obligations::recompute_for_unit(conn, now, row.id)?;
+        super::recompute::for_unit(conn, now, row.id)?;
         let after = load(conn, row.id)?;
         audit(
             conn,
@@ -362,13 +362,13 @@ pub fn list(
     Ok(page)
 }
 
-fn load(conn: &mut AnyConnection, id: i64) -> Result<Unit, StoreError> {
+fn load(conn: &mut AnyConnection, id: i64) -> ServiceResult<Unit> {
     let row = store::units::find(conn, id)?
-        .ok_or_else(|| StoreError::Corrupt(format!("unit {id} vanished")))?;
+        .ok_or_else(|| ServiceError::data(format!("unit {id} vanished")))?;
     view(conn, row)
 }
 
-fn view(conn: &mut AnyConnection, row: UnitRow) -> Result<Unit, StoreError> {
+fn view(conn: &mut AnyConnection, row: UnitRow) -> ServiceResult<Unit> {
     let parent = match row.parent_id {
         Some(id) => store::units::codes_by_id(conn, &[id])?.remove(&id),
         None => None,
@@ -376,10 +376,10 @@ fn view(conn: &mut AnyConnection, row: UnitRow) -> Result<Unit, StoreError> {
     render(row, parent)
 }
 
-fn render(row: UnitRow, parent: Option<String>) -> Result<Unit, StoreError> {
+fn render(row: UnitRow, parent: Option<String>) -> ServiceResult<Unit> {
     Ok(Unit {
         kind: UnitKind::parse(&row.kind)
-            .ok_or_else(|| StoreError::Corrupt(format!("unit kind `{}`", row.kind)))?,
+            .ok_or_else(|| ServiceError::data(format!("unit kind `{}`", row.kind)))?,
         contacts: Some(store::from_json("units.contacts", &row.contacts)?),
         code: row.code,
         name: row.name,
@@ -532,12 +532,8 @@ pub fn succeed(
         obligation_ids.dedup();
         let (mut moved, mut created) = (0, 0);
         for id in obligation_ids {
-            let report = super::obligations::rematerialise(
-                conn,
-                now,
-                id,
-                super::obligations::Reach::Pending,
-            )?;
+            let report =
+                super::recompute::rematerialise(conn, now, id, super::recompute::Reach::Pending)?;
             moved += report.removed;
             created += report.created;
         }

@@ -4,6 +4,7 @@ use chrono::NaiveDate;
 use diesel::prelude::*;
 
 use super::schema::{deadlines, obligations, plans, units};
+use super::states::DeadlineState;
 use super::{AnyConnection, StoreError, UtcDateTime};
 use crate::with_conn;
 
@@ -20,7 +21,7 @@ pub struct DeadlineRow {
     pub event_id: Option<i64>,
     pub last_day: NaiveDate,
     pub due_at: UtcDateTime,
-    pub state: String,
+    pub state: DeadlineState,
     pub submitted_at: Option<UtcDateTime>,
     pub extended_reason: Option<String>,
     pub waived_reason: Option<String>,
@@ -66,7 +67,7 @@ pub fn due_for_notice(
         () => {
             deadlines::table
                 .filter(deadlines::next_notice_at.le(now))
-                .filter(deadlines::state.eq("pending"))
+                .filter(deadlines::state.eq(DeadlineState::Pending))
                 .order((deadlines::next_notice_at, deadlines::id))
                 .limit(limit)
                 .select(DeadlineRow::as_select())
@@ -186,7 +187,7 @@ pub fn reschedule(
     with_conn!(conn, c => diesel::update(
             deadlines::table
                 .find(id)
-                .filter(deadlines::state.eq("pending"))
+                .filter(deadlines::state.eq(DeadlineState::Pending))
                 .filter(deadlines::extended_reason.is_null()),
         )
         .set((
@@ -229,7 +230,7 @@ pub fn waive(
 ) -> Result<(), StoreError> {
     with_conn!(conn, c => diesel::update(deadlines::table.find(id))
         .set((
-            deadlines::state.eq("waived"),
+            deadlines::state.eq(DeadlineState::Waived),
             deadlines::waived_reason.eq(reason),
             deadlines::updated_at.eq(now),
             deadlines::next_notice_at.eq(None::<UtcDateTime>),
@@ -245,7 +246,7 @@ pub fn delete_pending(conn: &mut AnyConnection, ids: &[i64]) -> Result<usize, St
         deleted += with_conn!(conn, c => diesel::delete(
             deadlines::table
                 .filter(deadlines::id.eq_any(chunk))
-                .filter(deadlines::state.eq("pending"))
+                .filter(deadlines::state.eq(DeadlineState::Pending))
                 .filter(deadlines::extended_reason.is_null()),
         )
         .execute(c))?;
@@ -261,7 +262,7 @@ pub fn pending_of_unit_from(
 ) -> Result<Vec<DeadlineRow>, StoreError> {
     let rows = with_conn!(conn, c => deadlines::table
         .filter(deadlines::unit_id.eq(unit_id))
-        .filter(deadlines::state.eq("pending"))
+        .filter(deadlines::state.eq(DeadlineState::Pending))
         .filter(deadlines::last_day.ge(from))
         .select(DeadlineRow::as_select())
         .load(c))?;
@@ -274,7 +275,7 @@ pub struct DeadlineFilter {
     pub obligation_id: Option<i64>,
     pub unit_id: Option<i64>,
     pub period: Option<String>,
-    pub state: Option<&'static str>,
+    pub state: Option<DeadlineState>,
     /// Only deadlines of obligations whose plan this unit coordinates.
     pub coordinator_id: Option<i64>,
     /// due_at strictly before.

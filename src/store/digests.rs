@@ -4,6 +4,7 @@ use chrono::NaiveDate;
 use diesel::prelude::*;
 
 use super::schema::{deadlines, job_claims, obligations, submissions, units};
+use super::states::DeadlineState;
 use super::units::UnitRow;
 use super::{AnyConnection, StoreError, UtcDateTime};
 use crate::with_conn;
@@ -52,7 +53,7 @@ pub fn recipients(conn: &mut AnyConnection) -> Result<Vec<UnitRow>, StoreError> 
 pub fn in_state(
     conn: &mut AnyConnection,
     recipient: i64,
-    state: &str,
+    state: DeadlineState,
     from: Option<UtcDateTime>,
     before: Option<UtcDateTime>,
     limit: i64,

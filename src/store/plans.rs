@@ -74,6 +74,22 @@ pub fn update(conn: &mut AnyConnection, id: i64, values: PlanValues<'_>) -> Resu
     Ok(())
 }
 
+/// The plan of `issuer` (none: the plans without one) with this number, by the unique index.
+pub fn find_by_number(
+    conn: &mut AnyConnection,
+    issuer_id: Option<i64>,
+    number: &str,
+) -> Result<Option<PlanRow>, StoreError> {
+    let row = with_conn!(conn, c => {
+        let q = plans::table.filter(plans::number.eq(number)).select(PlanRow::as_select()).into_boxed();
+        match issuer_id {
+            Some(id) => q.filter(plans::issuer_id.eq(id)).first(c).optional(),
+            None => q.filter(plans::issuer_id.is_null()).first(c).optional(),
+        }
+    })?;
+    Ok(row)
+}
+
 pub fn find(conn: &mut AnyConnection, id: i64) -> Result<Option<PlanRow>, StoreError> {
     let row = with_conn!(conn, c => plans::table
         .find(id)

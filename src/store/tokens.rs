@@ -3,6 +3,7 @@
 use diesel::prelude::*;
 
 use super::schema::tokens;
+use super::states::Role;
 use super::{AnyConnection, StoreError, UtcDateTime};
 use crate::with_conn;
 
@@ -11,7 +12,7 @@ use crate::with_conn;
 pub struct TokenRow {
     pub id: i64,
     pub name: String,
-    pub role: String,
+    pub role: Role,
     pub unit_id: Option<i64>,
     pub prefix: String,
     pub secret_hash: String,
@@ -24,7 +25,7 @@ pub struct TokenRow {
 #[diesel(table_name = tokens)]
 pub struct NewToken<'a> {
     pub name: &'a str,
-    pub role: &'a str,
+    pub role: Role,
     pub unit_id: Option<i64>,
     pub prefix: &'a str,
     pub secret_hash: &'a str,

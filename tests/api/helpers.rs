@@ -143,7 +143,7 @@ impl TestApp {
         };
         let mut settings = test_settings(dir.path());
         settings.database = database.clone();
-        let app = tokio::task::spawn_blocking(move || hanbao::cli::build_application(settings))
+        let app = tokio::task::spawn_blocking(move || hanbao::startup::build_application(settings))
             .await
             .unwrap()
             .expect("the application starts");

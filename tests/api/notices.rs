@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use hanbao::domain::notify::{DigestCron, OfficeHours, Timing};
-use hanbao::service::notices::{tick, TickReport};
+use hanbao::service::tick::{tick, TickReport};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -234,7 +234,7 @@ async fn digest_tick(app: &TestApp, at: &str) -> Vec<Digest> {
     let report = tick_with(app, timing_with_digests("0 8 * * MON"), at, false).await;
     let pool = app.pool.clone();
     let rows = tokio::task::spawn_blocking(move || {
-        hanbao::store::submissions::emails(&mut pool.get().unwrap(), None, None, 1000).unwrap()
+        hanbao::store::outbox::emails(&mut pool.get().unwrap(), None, None, 1000).unwrap()
     })
     .await
     .unwrap();

@@ -185,3 +185,29 @@ backend_test!(plan_field_errors_and_conflicts, |app| async move {
         "a refused request changed stored data"
     );
 });
+
+backend_test!(
+    concurrent_creates_of_one_plan_number_make_one_plan,
+    |app| async move {
+        app.seed_hanoi().await;
+        // Eight creates at once of the same number: the database's unique index decides, whatever the timing.
+        // Plans without an issuer share one namespace too.
+        for issuer in [json!("HN"), Value::Null] {
+            let mut body = plan_269();
+            body["issuer"] = issuer.clone();
+            let calls = (0..8).map(|_| app.post("/api/v1/plans", body.clone()));
+            let answers = futures_util::future::join_all(calls).await;
+            let created = answers
+                .iter()
+                .filter(|(s, _)| *s == StatusCode::CREATED)
+                .count();
+            assert_eq!(created, 1, "{issuer}: {answers:?}");
+            for (status, problem) in answers.iter().filter(|(s, _)| *s != StatusCode::CREATED) {
+                assert_eq!(*status, StatusCode::CONFLICT, "{problem}");
+                assert_eq!(pointers(problem), ["/number"], "{problem}");
+            }
+        }
+        let (_, list) = app.get("/api/v1/plans").await;
+        assert_eq!(list["items"].as_array().unwrap().len(), 2, "{list}");
+    }
+);

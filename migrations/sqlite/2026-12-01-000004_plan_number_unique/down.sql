@@ -1,0 +1,1 @@
+DROP INDEX plans_issuer_number;

@@ -1,0 +1,93 @@
+//! One tick of the clock: the reminders and escalations due at `now` ([`super::notices`], in batches of one
+//! transaction each), then the digests whose slot has come ([`super::digests`]). `hanbao serve` runs it every
+//! minute; `hanbao tick --at` runs it once, as if at any instant, and `--dry-run` rolls everything back.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::notices::{self, Notice};
+use super::{digests, ServiceError, ServiceResult};
+use crate::domain::notify::Timing;
+use crate::store::{self, AnyConnection};
+
+/// What one tick did (or, in a dry run, would do).
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct TickReport {
+    pub deadlines_looked_at: usize,
+    pub notices: Vec<Notice>,
+    /// Deadlines or digests whose notice could not be made (unreadable data, a template that fails); logged.
+    pub skipped: usize,
+}
+
+impl TickReport {
+    fn add_batch(&mut self, batch: notices::Batch) {
+        self.deadlines_looked_at += batch.looked_at;
+        self.notices.extend(batch.notices);
+        self.skipped += batch.skipped;
+    }
+
+    fn add_digests(&mut self, digests: digests::Digests) {
+        self.notices.extend(digests.notices);
+        self.skipped += digests.skipped;
+    }
+}
+
+/// Runs one tick as if at `now`: reminders and escalations, then digests. A dry run decides everything and then
+/// rolls it all back.
+pub fn tick(
+    conn: &mut AnyConnection,
+    now: DateTime<Utc>,
+    timing: &Timing,
+    dry_run: bool,
+) -> ServiceResult<TickReport> {
+    let hours = timing.hours;
+    let mut report = TickReport::default();
+    let mut cache = notices::Cache::default();
+    if dry_run {
+        // One transaction for the whole tick, never committed: the report is all that remains.
+        let outcome = store::transaction(conn, |conn| -> Result<(), DryRun> {
+            loop {
+                let batch = notices::batch(conn, now, hours, &mut cache)?;
+                let done = batch.looked_at == 0;
+                report.add_batch(batch);
+                if done {
+                    break;
+                }
+            }
+            report.add_digests(digests::run(conn, now, &timing.digest)?);
+            Err(DryRun::Done)
+        });
+        return match outcome {
+            Err(DryRun::Done) | Ok(()) => Ok(report),
+            Err(DryRun::Failed(e)) => Err(e),
+        };
+    }
+    let notices = loop {
+        match store::transaction(conn, |conn| notices::batch(conn, now, hours, &mut cache)) {
+            Ok(batch) if batch.looked_at == 0 => break Ok(()),
+            Ok(batch) => report.add_batch(batch),
+            Err(e) => break Err(e),
+        }
+    };
+    // Digests go out even when the notices failed (the database may have refused one batch).
+    report.add_digests(digests::run(conn, now, &timing.digest)?);
+    notices.map(|()| report)
+}
+
+/// How a dry run's transaction ends: always rolled back.
+enum DryRun {
+    Done,
+    Failed(ServiceError),
+}
+
+impl From<ServiceError> for DryRun {
+    fn from(e: ServiceError) -> Self {
+        Self::Failed(e)
+    }
+}
+
+impl From<store::StoreError> for DryRun {
+    fn from(e: store::StoreError) -> Self {
+        Self::Failed(e.into())
+    }
+}
