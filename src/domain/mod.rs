@@ -5,6 +5,7 @@ pub mod calendar;
 pub mod due;
 pub mod materialize;
 pub mod notify;
+pub mod obligation;
 pub mod period;
 pub mod schedule;
 pub mod status;

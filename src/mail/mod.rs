@@ -12,8 +12,8 @@ use minijinja::Environment;
 use rand::distr::{Alphanumeric, SampleString};
 use serde::Serialize;
 
-use crate::store::outbox::NewEmail;
-use crate::store::{self, AnyConnection, StoreError};
+use crate::store::outbox::{NewEmail, Recipients};
+use crate::store::{self, AnyConnection, StoreError, TextJson};
 
 /// Embeds the subject, text and HTML parts of each named template in each language.
 macro_rules! templates {
@@ -330,7 +330,7 @@ pub fn queue_many(
 /// What the outbox row needs besides the rendered email: a Message-ID and the recipients as JSON.
 struct Envelope {
     message_id: String,
-    recipients: String,
+    recipients: Recipients,
 }
 
 impl Envelope {
@@ -348,7 +348,10 @@ impl Envelope {
             dedupe_key.replace(|c: char| !c.is_ascii_alphanumeric(), "-"),
             Alphanumeric.sample_string(&mut rand::rng(), 12)
         );
-        let recipients = store::to_json(&serde_json::json!({ "to": to, "cc": cc }));
+        let recipients = Recipients {
+            to: to.to_vec(),
+            cc: cc.to_vec(),
+        };
         Some(Self {
             message_id,
             recipients,
@@ -364,7 +367,7 @@ impl Envelope {
         NewEmail {
             dedupe_key,
             message_id: &self.message_id,
-            recipients: &self.recipients,
+            recipients: TextJson(&self.recipients),
             subject: &email.subject,
             text_body: &email.text,
             html_body: &email.html,

@@ -7,9 +7,8 @@ use std::sync::{Arc, Mutex};
 use lettre::message::{header, Mailbox, MultiPart};
 use lettre::transport::smtp::PoolConfig;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-use serde::Deserialize;
 
-use crate::store::outbox::EmailRow;
+use crate::store::outbox::{EmailRow, Recipients};
 
 /// Emails in flight at once through the file and memory transports.
 const LOCAL_CONCURRENCY: usize = 16;
@@ -42,12 +41,6 @@ pub enum SendError {
     Transient(String),
     #[error("{0}")]
     Permanent(String),
-}
-
-#[derive(Deserialize)]
-struct Recipients {
-    to: Vec<String>,
-    cc: Vec<String>,
 }
 
 impl Transport {
@@ -95,7 +88,7 @@ impl Transport {
 
     /// Sends one outbox row from `from` (an address such as `hanbao <hanbao@example.org>`).
     pub async fn send(&self, email: &EmailRow, from: &str) -> Result<(), SendError> {
-        let recipients: Recipients = serde_json::from_str(&email.recipients)
+        let recipients = Recipients::from_stored(&email.recipients)
             .map_err(|e| SendError::Permanent(format!("recipients are not readable: {e}")))?;
         match self {
             Self::Memory(sent) => {

@@ -55,13 +55,11 @@ pub fn list(
 }
 
 fn render(row: AuditRow) -> ServiceResult<AuditEntry> {
-    let json =
-        |column, text: Option<String>| text.map(|t| store::from_json(column, &t)).transpose();
     Ok(AuditEntry {
         id: row.id,
         at: row.at.into(),
-        before: json("audit_log.before", row.before)?,
-        after: json("audit_log.after", row.after)?,
+        before: row.before.map(|b| b.0),
+        after: row.after.map(|a| a.0),
         actor: row.actor,
         action: row.action,
         entity: row.entity,

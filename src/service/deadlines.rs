@@ -6,11 +6,11 @@ use serde::{Deserialize, Serialize};
 
 use super::recompute::{self, MaterialiseReport};
 use super::{audit, ensure_valid, Actor, Page, PageParams, Role, ServiceError, ServiceResult};
-use crate::domain::{status_at, DeadlineStatus, FieldError, PeriodType, Schedule};
+use crate::domain::{status_at, DeadlineStatus, FieldError, PeriodType};
 use crate::store::deadlines::{DeadlineFilter, ListedDeadline};
 use crate::store::obligations::{EventRow, NewEvent};
 use crate::store::states::DeadlineState;
-use crate::store::{self, AnyConnection, UtcDateTime};
+use crate::store::{self, AnyConnection, TextJson, UtcDateTime};
 
 /// One (obligation, unit, period) with its last day and the moment it expires.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -292,7 +292,7 @@ pub fn create_event(
                     ServiceError::data(format!("obligation {} has no plan", o.id))
                 })?;
                 actor.require_coordinator_of(plan.coordinator_id)?;
-                let schedule: Schedule = store::from_json("obligations.schedule", &o.schedule)?;
+                let schedule = &o.schedule.0;
                 if schedule.period_type != PeriodType::Event {
                     errors.push(FieldError::new(
                         "/obligation_id",
@@ -326,14 +326,13 @@ pub fn create_event(
             }
         }
         ensure_valid(errors)?;
-        let units = input.units.as_ref().map(store::to_json);
         let id = store::obligations::insert_event(
             conn,
             &NewEvent {
                 obligation_id: input.obligation_id,
                 name: input.name.trim(),
                 ended_on: input.ended_on,
-                units: units.as_deref(),
+                units: input.units.as_ref().map(TextJson),
                 created_at: now.into(),
             },
         )?;
@@ -383,11 +382,7 @@ pub fn list_events(
 fn render_event(row: EventRow, deadlines: usize) -> ServiceResult<Event> {
     Ok(Event {
         period: format!("E{}", row.id),
-        units: row
-            .units
-            .as_deref()
-            .map(|u| store::from_json("events.units", u))
-            .transpose()?,
+        units: row.units.map(|u| u.0),
         id: row.id,
         obligation_id: row.obligation_id,
         name: row.name,

@@ -15,7 +15,6 @@ use serde::Serialize;
 use super::notices::Notice;
 use super::{ServiceError, ServiceResult};
 use crate::domain::notify::DigestCron;
-use crate::domain::unit::Contacts;
 use crate::mail;
 use crate::store::digests::{OpenLine, ReceivedLine};
 use crate::store::states::DeadlineState;
@@ -122,7 +121,7 @@ fn one(
     if overdue_count + soon_count + returned_count + received_count == 0 {
         return Ok(None);
     }
-    let contacts: Contacts = store::from_json("units.contacts", &unit.contacts)?;
+    let contacts = &unit.contacts.0;
     let to = contacts.everyone();
     let lang = unit.language.as_str();
     let local = |t: DateTime<Utc>| t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string();

@@ -179,10 +179,15 @@ pub fn audit<B: Serialize, A: Serialize>(
             action,
             entity,
             entity_id,
-            before: before.map(store::to_json),
-            after: after.map(store::to_json),
+            before: before.map(snapshot),
+            after: after.map(snapshot),
         },
     )?)
+}
+
+/// An entity as the audit log keeps it.
+fn snapshot<T: Serialize>(entity: &T) -> store::TextJson<serde_json::Value> {
+    store::TextJson(serde_json::to_value(entity).expect("values of our own types always serialise"))
 }
 
 /// Keyset pagination: `cursor` is the opaque position after which the page starts.

@@ -18,7 +18,6 @@ use serde_json::json;
 use super::obligation_rules::{Audience, EscalationStep};
 use super::{ServiceError, ServiceResult};
 use crate::domain::notify::{self, OfficeHours, Offset};
-use crate::domain::unit::Contacts;
 use crate::domain::Calendar;
 use crate::mail;
 use crate::store::deadlines::DeadlineRow;
@@ -120,13 +119,10 @@ struct Rules {
 
 impl Rules {
     fn parse(obligation: ObligationRow, plan: PlanRow) -> ServiceResult<Self> {
-        let schedule: crate::domain::Schedule =
-            store::from_json("obligations.schedule", &obligation.schedule)?;
-        let reminder_texts: Vec<String> =
-            store::from_json("obligations.reminders", &obligation.reminders)?;
+        let schedule = obligation.schedule.0.clone();
+        let reminder_texts = obligation.reminders.0.clone();
         let reminders = offsets("obligations.reminders", &reminder_texts)?;
-        let steps: Vec<EscalationStep> =
-            store::from_json("obligations.escalation", &obligation.escalation)?;
+        let steps = obligation.escalation.0.clone();
         let after_texts: Vec<String> = steps.iter().map(|s| s.after.clone()).collect();
         let afters = offsets("obligations.escalation", &after_texts)?;
         let grace = Offset::parse(&obligation.grace)
@@ -278,13 +274,13 @@ fn decide_one(
     let mut notice = None;
     if now < due_at {
         if let Some(i) = notify::due_reminder(due_at, reminders, now, tz, hours, &calendar) {
-            let contacts: Contacts = store::from_json("units.contacts", &unit.contacts)?;
+            let contacts = &unit.contacts.0;
             notice = Some(draft(
                 now,
                 &about,
                 "reminder",
                 &reminder_texts[i],
-                contacts.reporters,
+                contacts.reporters.clone(),
                 Vec::new(),
                 &unit.name,
             )?);
@@ -292,8 +288,8 @@ fn decide_one(
     } else if let Some(i) = notify::due_escalation(due_at, grace, afters, now, tz, hours, &calendar)
     {
         let step = &steps[i];
-        let own: Contacts = store::from_json("units.contacts", &unit.contacts)?;
-        let theirs: Contacts = store::from_json("units.contacts", &recipient.contacts)?;
+        let own = &unit.contacts.0;
+        let theirs = &recipient.contacts.0;
         let addresses = |audiences: &[Audience]| -> Vec<String> {
             let mut out: Vec<String> = Vec::new();
             for audience in audiences {

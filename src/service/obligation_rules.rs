@@ -3,54 +3,13 @@
 //! recomputation and the notice tick.
 
 use chrono::NaiveDate;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::{ServiceError, ServiceResult};
-use crate::domain::unit::UnitKind;
+pub use crate::domain::obligation::{Audience, EscalationStep, ReporterGroup, Reporters};
 use crate::domain::{Calendar, Schedule};
 use crate::store::obligations::ObligationRow;
 use crate::store::{self, AnyConnection};
-
-/// Who reports: a list of units, or every unit of some kinds below a parent that exists in the period.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case", deny_unknown_fields)]
-pub enum Reporters {
-    /// Unit codes, e.g. `["HN-BADINH", "HN-HOANKIEM"]`.
-    Units(Vec<String>),
-    Group(ReporterGroup),
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ReporterGroup {
-    /// Code of the unit whose descendants report.
-    pub parent: String,
-    /// Kinds of the descendants that report, e.g. `["district"]`.
-    pub kinds: Vec<UnitKind>,
-}
-
-/// Whom an escalation step writes to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Audience {
-    /// The late unit's reporters.
-    Reporters,
-    /// The late unit's heads.
-    Heads,
-    /// The recipient unit's contacts.
-    Recipient,
-}
-
-/// One rung of the escalation ladder.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct EscalationStep {
-    /// ISO 8601 duration past `due_at + grace`, e.g. `P3D`.
-    pub after: String,
-    pub to: Vec<Audience>,
-    #[serde(default)]
-    pub cc: Vec<Audience>,
-}
 
 #[derive(Debug, Clone, Copy, Serialize, utoipa::ToSchema)]
 pub struct Window {
@@ -72,10 +31,10 @@ impl Parsed {
     pub fn load(conn: &mut AnyConnection, row: ObligationRow) -> ServiceResult<Self> {
         let plan = store::plans::find(conn, row.plan_id)?
             .ok_or_else(|| ServiceError::data(format!("obligation {} has no plan", row.id)))?;
-        let schedule: Schedule = store::from_json("obligations.schedule", &row.schedule)?;
+        let schedule = row.schedule.0.clone();
         let calendar = super::working_days::load(conn, &schedule.calendar)?.unwrap_or_default();
         Ok(Self {
-            reporters: store::from_json("obligations.reporters", &row.reporters)?,
+            reporters: row.reporters.0.clone(),
             schedule,
             row,
             plan,

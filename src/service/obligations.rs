@@ -19,7 +19,7 @@ use crate::domain::notify::Offset;
 use crate::domain::{FieldError, Schedule};
 use crate::store;
 use crate::store::obligations::{ObligationRow, ObligationValues};
-use crate::store::AnyConnection;
+use crate::store::{AnyConnection, TextJson};
 
 fn default_grace() -> String {
     "P0D".into()
@@ -140,20 +140,15 @@ impl Draft {
         now: DateTime<Utc>,
         f: impl FnOnce(ObligationValues<'_>) -> ServiceResult<()>,
     ) -> ServiceResult<()> {
-        let reporters = store::to_json(&self.reporters);
-        let schedule = store::to_json(&self.schedule);
-        let reminders = store::to_json(&self.reminders);
-        let escalation = store::to_json(&self.escalation);
-        let form = self.form.as_ref().map(store::to_json);
         f(ObligationValues {
             title: self.title.trim(),
             recipient_id: self.recipient_id,
-            reporters: &reporters,
-            schedule: &schedule,
+            reporters: TextJson(&self.reporters),
+            schedule: TextJson(&self.schedule),
             grace: &self.grace,
-            reminders: &reminders,
-            escalation: &escalation,
-            form: form.as_deref(),
+            reminders: TextJson(&self.reminders),
+            escalation: TextJson(&self.escalation),
+            form: self.form.as_ref().map(TextJson),
             updated_at: now.into(),
         })
     }
@@ -460,13 +455,9 @@ fn view(conn: &mut AnyConnection, row: ObligationRow) -> ServiceResult<Obligatio
         reporters: parsed.reporters.clone(),
         schedule: parsed.schedule.clone(),
         grace: row.grace.clone(),
-        reminders: store::from_json("obligations.reminders", &row.reminders)?,
-        escalation: store::from_json("obligations.escalation", &row.escalation)?,
-        form: row
-            .form
-            .as_deref()
-            .map(|f| store::from_json("obligations.form", f))
-            .transpose()?,
+        reminders: row.reminders.0.clone(),
+        escalation: row.escalation.0.clone(),
+        form: row.form.as_ref().map(|f| f.0.clone()),
         deadlines: store::deadlines::count_of_obligation(conn, row.id)?,
         warnings: planned.warnings,
         materialised: None,

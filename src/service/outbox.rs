@@ -3,9 +3,9 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{ensure_valid, Actor, Page, PageParams, ServiceResult};
+use super::{ensure_valid, Actor, Page, PageParams, ServiceError, ServiceResult};
 use crate::domain::FieldError;
-use crate::store::outbox::EmailRow;
+use crate::store::outbox::{EmailRow, Recipients};
 use crate::store::states::OutboxStatus;
 use crate::store::{self, AnyConnection};
 
@@ -36,12 +36,6 @@ pub struct OutboxQuery {
     pub status: Option<String>,
 }
 
-#[derive(Deserialize)]
-struct Recipients {
-    to: Vec<String>,
-    cc: Vec<String>,
-}
-
 pub fn list(
     conn: &mut AnyConnection,
     actor: &Actor,
@@ -67,7 +61,8 @@ pub fn list(
 }
 
 fn render(row: EmailRow) -> ServiceResult<Email> {
-    let recipients: Recipients = store::from_json("outbox.recipients", &row.recipients)?;
+    let recipients = Recipients::from_stored(&row.recipients)
+        .map_err(|e| ServiceError::data(format!("outbox.recipients of email {}: {e}", row.id)))?;
     Ok(Email {
         id: row.id,
         dedupe_key: row.dedupe_key,

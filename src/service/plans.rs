@@ -310,8 +310,7 @@ fn follow_new_period(
 ) -> ServiceResult<()> {
     let obligations = store::obligations::list(conn, Some(plan_id), None, i64::MAX)?;
     for row in &obligations {
-        let schedule: crate::domain::Schedule =
-            store::from_json("obligations.schedule", &row.schedule)?;
+        let schedule = &row.schedule.0;
         // Point at the plan field that cuts the obligation's own window off.
         let days = [schedule.starts_on, schedule.ends_on];
         let culprit = if days.iter().flatten().any(|d| *d > ends_on) {

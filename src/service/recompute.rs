@@ -141,11 +141,7 @@ pub(super) fn plan_deadlines(
     }
     let mut all = Materialised::default();
     for event in store::obligations::events(conn, Some(parsed.row.id), None, i64::MAX)? {
-        let only: Option<Vec<String>> = event
-            .units
-            .as_deref()
-            .map(|u| store::from_json("events.units", u))
-            .transpose()?;
+        let only: Option<Vec<String>> = event.units.map(|u| u.0);
         let chosen: Vec<Candidate> = match only {
             None => candidates.clone(),
             Some(codes) => {
@@ -190,8 +186,13 @@ pub fn rematerialise(
     let parsed = Parsed::load(conn, row)?;
     let planned = plan_deadlines(conn, &parsed, true)?;
     // The first moment the notice tick needs to look at each new deadline (see notify::earliest_notice).
-    let reminders: Vec<String> = store::from_json("obligations.reminders", &parsed.row.reminders)?;
-    let reminders: Vec<Offset> = reminders.iter().filter_map(|r| Offset::parse(r)).collect();
+    let reminders: Vec<Offset> = parsed
+        .row
+        .reminders
+        .0
+        .iter()
+        .filter_map(|r| Offset::parse(r))
+        .collect();
     let mut existing: HashMap<(i64, String), store::deadlines::DeadlineRow> =
         store::deadlines::of_obligation(conn, id, None)?
             .into_iter()
@@ -284,8 +285,7 @@ pub fn for_unit(
         let Some(last) = rows.last() else { break };
         after = Some(last.id);
         for row in rows {
-            let reporters: Reporters = store::from_json("obligations.reporters", &row.reporters)?;
-            let concerned = match reporters {
+            let concerned = match row.reporters.0 {
                 Reporters::Units(codes) => codes.contains(&unit.code),
                 Reporters::Group(group) => {
                     let parent = match parents.get(&group.parent) {
@@ -328,8 +328,7 @@ pub fn for_calendar(
         let Some(last) = rows.last() else { break };
         after = Some(last.id);
         for row in rows {
-            let schedule: Schedule = store::from_json("obligations.schedule", &row.schedule)?;
-            if schedule.calendar == code {
+            if row.schedule.0.calendar == code {
                 moved += rematerialise(conn, now, row.id, Reach::Open)?.rescheduled;
             }
         }

@@ -18,7 +18,7 @@ use crate::store::deadlines::DeadlineRow;
 use crate::store::states::{DeadlineState, ReviewDecision};
 use crate::store::submissions::{IdempotencyRow, NewSubmission, SubmissionRow};
 use crate::store::units::UnitRow;
-use crate::store::{self, AnyConnection};
+use crate::store::{self, AnyConnection, TextJson};
 
 /// Body of `POST /api/v1/submissions`.
 #[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
@@ -167,7 +167,8 @@ pub fn submit(
     let idem_actor = actor
         .token_id
         .map_or_else(|| actor.name.clone(), |id| format!("token:{id}"));
-    let request_hash = crate::service::tokens::digest_hex(&store::to_json(&input));
+    let request = serde_json::to_string(&input).expect("requests serialise");
+    let request_hash = crate::service::tokens::digest_hex(&request);
     let attempt = store::transaction(conn, |conn| {
         if let Some(key) = idempotency_key {
             if let Some(stored) = store::submissions::find_idempotency(conn, &idem_actor, key)? {
@@ -187,7 +188,7 @@ pub fn submit(
                     key: key.to_owned(),
                     request_hash: request_hash.clone(),
                     response_status: i32::from(response.status),
-                    response_body: store::to_json(&response.body),
+                    response_body: TextJson(response.body.clone()),
                     created_at: now.into(),
                 },
             )?;
@@ -214,7 +215,7 @@ fn replay(stored: IdempotencyRow, request_hash: &str) -> ServiceResult<StoredRes
     }
     Ok(StoredResponse {
         status: u16::try_from(stored.response_status).unwrap_or(200),
-        body: store::from_json("idempotency_keys.response_body", &stored.response_body)?,
+        body: stored.response_body.0,
     })
 }
 
@@ -275,9 +276,8 @@ fn file(
             pointer: Some("/period".into()),
         });
     }
-    if let Some(form) = &obligation.form {
-        let form: Value = store::from_json("obligations.form", form)?;
-        let errors: Vec<FieldError> = validator(&obligation, &form)?
+    if let Some(TextJson(form)) = &obligation.form {
+        let errors: Vec<FieldError> = validator(&obligation, form)?
             .iter_errors(&input.payload)
             .map(|e| FieldError::new(format!("/payload{}", e.instance_path()), e.to_string()))
             .collect();
@@ -346,7 +346,6 @@ fn record(
     let versions = store::submissions::count_of_deadline(conn, t.deadline.id)?;
     let first_at = t.deadline.submitted_at.map_or(now, |at| at.0);
     let on_time = crate::domain::is_on_time(first_at, t.deadline.due_at.0);
-    let payload_text = store::to_json(payload);
     let note = note.map(str::trim).filter(|n| !n.is_empty());
     let on_behalf = actor.role != Role::Reporter;
     let stored = store::submissions::insert(
@@ -357,7 +356,7 @@ fn record(
             version: i32::try_from(versions + 1).map_err(|_| {
                 ServiceError::data(format!("deadline {} has too many versions", t.deadline.id))
             })?,
-            payload: &payload_text,
+            payload: TextJson(payload),
             note,
             received_at: now.into(),
             on_time,
@@ -411,8 +410,7 @@ fn send_receipt(
         "on_behalf": receipt.on_behalf, "filed_by": receipt.filed_by,
     });
     let email = mail::render(lang, "receipt", &context)?;
-    let contacts: crate::domain::unit::Contacts =
-        store::from_json("units.contacts", &t.unit.contacts)?;
+    let contacts = &t.unit.contacts.0;
     mail::queue(
         conn,
         now,
@@ -479,7 +477,7 @@ fn view(conn: &mut AnyConnection, actor: &Actor, row: SubmissionRow) -> ServiceR
         }),
         _ => None,
     };
-    let payload = store::from_json("submissions.payload", &row.payload)?;
+    let payload = row.payload.0.clone();
     let note = row.note.clone();
     Ok(Submission {
         receipt: receipt(row, &deadline, &unit)?,
@@ -564,8 +562,7 @@ pub fn review(
                 "comment": comment.unwrap_or("—"),
             });
             let email = mail::render(lang, "returned", &context)?;
-            let contacts: crate::domain::unit::Contacts =
-                store::from_json("units.contacts", &unit.contacts)?;
+            let contacts = &unit.contacts.0;
             mail::queue(
                 conn,
                 now,

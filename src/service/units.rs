@@ -10,7 +10,7 @@ use super::{
 use crate::domain::unit::{self, Contacts, UnitKind, LANGUAGES};
 use crate::domain::{check_date, FieldError};
 use crate::store::units::{UnitFilter, UnitRow, UnitValues};
-use crate::store::{self, AnyConnection};
+use crate::store::{self, AnyConnection, TextJson};
 
 /// A unit as the API shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
@@ -105,14 +105,14 @@ struct Draft {
 }
 
 impl Draft {
-    fn values<'a>(&'a self, contacts_json: &'a str, now: DateTime<Utc>) -> UnitValues<'a> {
+    fn values(&self, now: DateTime<Utc>) -> UnitValues<'_> {
         UnitValues {
             name: self.name.trim(),
             kind: self.kind.as_str(),
             parent_id: self.parent_id,
             time_zone: &self.time_zone,
             language: &self.language,
-            contacts: contacts_json,
+            contacts: TextJson(&self.contacts),
             valid_from: self.valid_from,
             valid_until: self.valid_until,
             updated_at: now.into(),
@@ -199,15 +199,13 @@ pub fn create(
         if store::units::find_by_code(conn, &input.code)?.is_some() {
             return Err(duplicate(&input.code));
         }
-        let contacts = store::to_json(&draft.contacts);
-        let id =
-            store::units::insert(conn, &input.code, draft.values(&contacts, now)).map_err(|e| {
-                if e.is_unique_violation() {
-                    duplicate(&input.code)
-                } else {
-                    e.into()
-                }
-            })?;
+        let id = store::units::insert(conn, &input.code, draft.values(now)).map_err(|e| {
+            if e.is_unique_violation() {
+                duplicate(&input.code)
+            } else {
+                e.into()
+            }
+        })?;
         // A new unit may belong to an existing reporter group: it gets its open deadlines now.
         super::recompute::for_unit(conn, now, id)?;
         let created = load(conn, id)?;
@@ -278,8 +276,7 @@ pub fn update(
         };
         errors.extend(draft.check());
         ensure_valid(errors)?;
-        let contacts = store::to_json(&draft.contacts);
-        store::units::update(conn, row.id, draft.values(&contacts, now))?;
+        store::units::update(conn, row.id, draft.values(now))?;
         // A new zone, validity, parent or kind changes which open deadlines the unit has, and when.
         super::recompute::for_unit(conn, now, row.id)?;
         let after = load(conn, row.id)?;
@@ -380,7 +377,7 @@ fn render(row: UnitRow, parent: Option<String>) -> ServiceResult<Unit> {
     Ok(Unit {
         kind: UnitKind::parse(&row.kind)
             .ok_or_else(|| ServiceError::data(format!("unit kind `{}`", row.kind)))?,
-        contacts: Some(store::from_json("units.contacts", &row.contacts)?),
+        contacts: Some(row.contacts.0),
         code: row.code,
         name: row.name,
         parent,
@@ -494,14 +491,13 @@ pub fn succeed(
         }
         ensure_valid(errors)?;
         let valid_until = Some(row.valid_until.map_or(last_day, |u| u.min(last_day)));
-        let contacts = row.contacts.clone();
         let values = UnitValues {
             name: &row.name,
             kind: &row.kind,
             parent_id: row.parent_id,
             time_zone: &row.time_zone,
             language: &row.language,
-            contacts: &contacts,
+            contacts: TextJson(&row.contacts.0),
             valid_from: row.valid_from,
             valid_until,
             updated_at: now.into(),

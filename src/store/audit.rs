@@ -3,7 +3,7 @@
 use diesel::prelude::*;
 
 use super::schema::audit_log;
-use super::{AnyConnection, StoreError, UtcDateTime};
+use super::{AnyConnection, StoreError, TextJson, UtcDateTime};
 use crate::with_conn;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -15,8 +15,8 @@ pub struct AuditRow {
     pub action: String,
     pub entity: String,
     pub entity_id: String,
-    pub before: Option<String>,
-    pub after: Option<String>,
+    pub before: Option<TextJson<serde_json::Value>>,
+    pub after: Option<TextJson<serde_json::Value>>,
 }
 
 /// One change to record; `before`/`after` are JSON documents of the entity.
@@ -28,8 +28,8 @@ pub struct AuditEntry<'a> {
     pub action: &'a str,
     pub entity: &'a str,
     pub entity_id: &'a str,
-    pub before: Option<String>,
-    pub after: Option<String>,
+    pub before: Option<TextJson<serde_json::Value>>,
+    pub after: Option<TextJson<serde_json::Value>>,
 }
 
 #[derive(Debug, Default, Clone)]

@@ -29,7 +29,7 @@ use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 use crate::config::DatabaseUrl;
 
-pub use types::UtcDateTime;
+pub use types::{TextJson, UtcDateTime};
 
 const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
@@ -66,8 +66,6 @@ pub enum StoreError {
     Connection(#[from] diesel::ConnectionError),
     #[error("migrations failed: {0}")]
     Migration(String),
-    #[error("stored data is invalid: {0}")]
-    Corrupt(String),
 }
 
 impl StoreError {
@@ -239,17 +237,4 @@ where
 pub fn ping(conn: &mut AnyConnection) -> Result<(), StoreError> {
     with_conn!(conn, c => c.batch_execute("SELECT 1"))?;
     Ok(())
-}
-
-/// Decodes a JSON text column, reporting corrupt data instead of panicking.
-pub fn from_json<T: serde::de::DeserializeOwned>(
-    column: &str,
-    text: &str,
-) -> Result<T, StoreError> {
-    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("{column}: {e}")))
-}
-
-/// Encodes a value for a JSON text column.
-pub fn to_json<T: serde::Serialize>(value: &T) -> String {
-    serde_json::to_string(value).expect("values of our own types always serialise")
 }

@@ -4,7 +4,9 @@ use chrono::NaiveDate;
 use diesel::prelude::*;
 
 use super::schema::{events, obligations};
-use super::{AnyConnection, StoreError, UtcDateTime};
+use super::{AnyConnection, StoreError, TextJson, UtcDateTime};
+use crate::domain::obligation::{EscalationStep, Reporters};
+use crate::domain::Schedule;
 use crate::with_conn;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -14,12 +16,12 @@ pub struct ObligationRow {
     pub plan_id: i64,
     pub title: String,
     pub recipient_id: i64,
-    pub reporters: String,
-    pub schedule: String,
+    pub reporters: TextJson<Reporters>,
+    pub schedule: TextJson<Schedule>,
     pub grace: String,
-    pub reminders: String,
-    pub escalation: String,
-    pub form: Option<String>,
+    pub reminders: TextJson<Vec<String>>,
+    pub escalation: TextJson<Vec<EscalationStep>>,
+    pub form: Option<TextJson<serde_json::Value>>,
     pub created_at: UtcDateTime,
     pub updated_at: UtcDateTime,
 }
@@ -29,12 +31,12 @@ pub struct ObligationRow {
 pub struct ObligationValues<'a> {
     pub title: &'a str,
     pub recipient_id: i64,
-    pub reporters: &'a str,
-    pub schedule: &'a str,
+    pub reporters: TextJson<&'a Reporters>,
+    pub schedule: TextJson<&'a Schedule>,
     pub grace: &'a str,
-    pub reminders: &'a str,
-    pub escalation: &'a str,
-    pub form: Option<&'a str>,
+    pub reminders: TextJson<&'a Vec<String>>,
+    pub escalation: TextJson<&'a Vec<EscalationStep>>,
+    pub form: Option<TextJson<&'a serde_json::Value>>,
     pub updated_at: UtcDateTime,
 }
 
@@ -135,7 +137,7 @@ pub struct EventRow {
     pub obligation_id: i64,
     pub name: String,
     pub ended_on: NaiveDate,
-    pub units: Option<String>,
+    pub units: Option<TextJson<Vec<String>>>,
     pub created_at: UtcDateTime,
 }
 
@@ -145,7 +147,7 @@ pub struct NewEvent<'a> {
     pub obligation_id: i64,
     pub name: &'a str,
     pub ended_on: NaiveDate,
-    pub units: Option<&'a str>,
+    pub units: Option<TextJson<&'a Vec<String>>>,
     pub created_at: UtcDateTime,
 }
 

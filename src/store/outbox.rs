@@ -4,8 +4,23 @@ use diesel::prelude::*;
 
 use super::schema::outbox;
 use super::states::OutboxStatus;
-use super::{AnyConnection, StoreError, UtcDateTime};
+use super::{AnyConnection, StoreError, TextJson, UtcDateTime};
 use crate::with_conn;
+
+/// Whom an email goes to (`outbox.recipients`, a JSON document).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Recipients {
+    pub to: Vec<String>,
+    pub cc: Vec<String>,
+}
+
+impl Recipients {
+    /// Reads `EmailRow::recipients`. That column loads as text, not `TextJson`, on purpose: one unreadable row
+    /// must fail alone (the delivery worker marks it failed), not the claim of every row beside it.
+    pub fn from_stored(text: &str) -> Result<Self, serde_json::Error> {
+        serde_json::from_str(text)
+    }
+}
 
 /// An email to send, written in the transaction of the change that caused it.
 #[derive(Debug, Insertable)]
@@ -13,7 +28,7 @@ use crate::with_conn;
 pub struct NewEmail<'a> {
     pub dedupe_key: &'a str,
     pub message_id: &'a str,
-    pub recipients: &'a str,
+    pub recipients: TextJson<&'a Recipients>,
     pub subject: &'a str,
     pub text_body: &'a str,
     pub html_body: &'a str,

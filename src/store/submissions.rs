@@ -4,7 +4,7 @@ use diesel::prelude::*;
 
 use super::schema::{deadlines, idempotency_keys, submissions};
 use super::states::{DeadlineState, ReviewDecision};
-use super::{AnyConnection, StoreError, UtcDateTime};
+use super::{AnyConnection, StoreError, TextJson, UtcDateTime};
 use crate::with_conn;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -14,7 +14,7 @@ pub struct SubmissionRow {
     pub deadline_id: i64,
     pub unit_id: i64,
     pub version: i32,
-    pub payload: String,
+    pub payload: TextJson<serde_json::Value>,
     pub note: Option<String>,
     pub received_at: UtcDateTime,
     pub on_time: bool,
@@ -32,7 +32,7 @@ pub struct NewSubmission<'a> {
     pub deadline_id: i64,
     pub unit_id: i64,
     pub version: i32,
-    pub payload: &'a str,
+    pub payload: TextJson<&'a serde_json::Value>,
     pub note: Option<&'a str>,
     pub received_at: UtcDateTime,
     pub on_time: bool,
@@ -138,7 +138,7 @@ pub struct IdempotencyRow {
     pub key: String,
     pub request_hash: String,
     pub response_status: i32,
-    pub response_body: String,
+    pub response_body: TextJson<serde_json::Value>,
     pub created_at: UtcDateTime,
 }
 

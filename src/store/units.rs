@@ -6,7 +6,8 @@ use chrono::NaiveDate;
 use diesel::prelude::*;
 
 use super::schema::units;
-use super::{AnyConnection, StoreError, UtcDateTime};
+use super::{AnyConnection, StoreError, TextJson, UtcDateTime};
+use crate::domain::unit::Contacts;
 use crate::with_conn;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -19,7 +20,7 @@ pub struct UnitRow {
     pub parent_id: Option<i64>,
     pub time_zone: String,
     pub language: String,
-    pub contacts: String,
+    pub contacts: TextJson<Contacts>,
     pub valid_from: Option<NaiveDate>,
     pub valid_until: Option<NaiveDate>,
     pub created_at: UtcDateTime,
@@ -35,7 +36,7 @@ pub struct UnitValues<'a> {
     pub parent_id: Option<i64>,
     pub time_zone: &'a str,
     pub language: &'a str,
-    pub contacts: &'a str,
+    pub contacts: TextJson<&'a Contacts>,
     pub valid_from: Option<NaiveDate>,
     pub valid_until: Option<NaiveDate>,
     pub updated_at: UtcDateTime,
