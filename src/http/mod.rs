@@ -21,6 +21,8 @@ use actix_web::dev::Server;
 use actix_web::error::PathError;
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 use tracing_actix_web::TracingLogger;
+use utoipa_actix_web::service_config::ServiceConfig;
+use utoipa_actix_web::{scope, AppExt};
 
 use crate::config::Settings;
 use crate::service::ServiceResult;
@@ -100,15 +102,10 @@ impl Application {
         let port = listener.local_addr()?.port();
         let pool = state.pool.clone();
         let state = web::Data::new(state);
-        let server = HttpServer::new(move || {
-            App::new()
-                .wrap(actix_web::middleware::from_fn(count_request))
-                .wrap(TracingLogger::default())
-                .app_data(state.clone())
-                .configure(routes)
-        })
-        .listen(listener)?
-        .run();
+        let document = web::Data::new(openapi::Document::collect());
+        let server = HttpServer::new(move || app(state.clone(), document.clone()))
+            .listen(listener)?
+            .run();
         Ok(Self { port, server, pool })
     }
 
@@ -126,14 +123,14 @@ impl Application {
     }
 }
 
-/// Every route of the service.
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.app_data(web::PathConfig::default().error_handler(|e, _| path_error(e).into()))
-        .service(health::healthz)
+/// Every route of the service: the one list, from which the OpenAPI document is collected too
+/// (utoipa-actix-web), so a handler cannot be served undocumented or documented unserved.
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(health::healthz)
         .service(health::readyz)
         .service(health::metrics)
         .service(
-            web::scope("/api/v1")
+            scope("/api/v1")
                 .service(openapi::document)
                 .service(units::create)
                 .service(units::list)
@@ -166,8 +163,32 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .service(tokens::revoke)
                 .service(audit::list)
                 .service(audit::outbox),
-        )
-        .default_service(web::to(not_found));
+        );
+}
+
+/// The application: middleware, state, the routes, and the document they make.
+fn app(
+    state: web::Data<AppState>,
+    document: web::Data<openapi::Document>,
+) -> App<
+    impl actix_web::dev::ServiceFactory<
+        actix_web::dev::ServiceRequest,
+        Config = (),
+        Response = actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    App::new()
+        .wrap(actix_web::middleware::from_fn(count_request))
+        .wrap(TracingLogger::default())
+        .app_data(state)
+        .app_data(document)
+        .app_data(web::PathConfig::default().error_handler(|e, _| path_error(e).into()))
+        .into_utoipa_app()
+        .configure(routes)
+        .into_app()
+        .default_service(web::to(not_found))
 }
 
 async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {

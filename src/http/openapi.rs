@@ -1,10 +1,9 @@
-//! The OpenAPI 3.1 document, generated from the handlers and types (utoipa).
+//! The OpenAPI 3.1 document, collected from the route list and the handlers' and types' annotations (utoipa).
 
-use actix_web::{get, HttpResponse};
+use actix_web::{get, web, HttpResponse};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
-
-use super::{audit, calendars, deadlines, health, obligations, plans, submissions, tokens, units};
+use utoipa_actix_web::AppExt;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -12,19 +11,7 @@ use super::{audit, calendars, deadlines, health, obligations, plans, submissions
         title = "hanbao",
         description = "Reporting deadlines of plans (hạn báo cáo): units, plans, obligations, deadlines, submissions.\n\nErrors are RFC 9457 `application/problem+json` documents; field errors carry JSON pointers.",
     ),
-    paths(
-        health::healthz, health::readyz, health::metrics, document,
-        units::create, units::list, units::get, units::update, units::succeed,
-        plans::create, plans::list, plans::get, plans::update,
-        obligations::create, obligations::list, obligations::get, obligations::update,
-        deadlines::list, deadlines::get, deadlines::create_event, deadlines::list_events,
-        calendars::days, calendars::put_day, calendars::delete_day,
-        submissions::create, submissions::get, submissions::review, submissions::of_deadline,
-        submissions::extension, submissions::waiver,
-        tokens::create, tokens::list, tokens::revoke,
-        audit::list, audit::outbox,
-    ),
-    modifiers(&BearerAuth, &ApiPrefix),
+    modifiers(&BearerAuth),
     tags(
         (name = "units", description = "Organisations that report or receive reports (đơn vị)"),
         (name = "plans", description = "Documents that create reporting obligations (kế hoạch)"),
@@ -39,22 +26,6 @@ use super::{audit, calendars, deadlines, health, obligations, plans, submissions
 )]
 pub struct ApiDoc;
 
-/// The handlers are mounted under the `/api/v1` scope, which their attributes do not know.
-struct ApiPrefix;
-
-impl Modify for ApiPrefix {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let paths = std::mem::take(&mut openapi.paths.paths);
-        openapi.paths.paths = paths
-            .into_iter()
-            .map(|(path, item)| match path.as_str() {
-                "/healthz" | "/readyz" | "/metrics" => (path, item),
-                _ => (format!("/api/v1{path}"), item),
-            })
-            .collect();
-    }
-}
-
 struct BearerAuth;
 
 impl Modify for BearerAuth {
@@ -67,9 +38,24 @@ impl Modify for BearerAuth {
     }
 }
 
+/// The OpenAPI document of the running service: the title, tags and security scheme above, and the paths and
+/// schemas collected from [`super::routes`], the one route list.
+pub struct Document(utoipa::openapi::OpenApi);
+
+impl Document {
+    pub fn collect() -> Self {
+        let (_, api) = actix_web::App::new()
+            .into_utoipa_app()
+            .openapi(ApiDoc::openapi())
+            .configure(super::routes)
+            .split_for_parts();
+        Self(api)
+    }
+}
+
 /// This document.
 #[utoipa::path(tag = "health", responses((status = 200, description = "the OpenAPI 3.1 document")))]
 #[get("/openapi.json")]
-pub async fn document() -> HttpResponse {
-    HttpResponse::Ok().json(ApiDoc::openapi())
+pub async fn document(document: web::Data<Document>) -> HttpResponse {
+    HttpResponse::Ok().json(&document.0)
 }
