@@ -8,7 +8,8 @@ use super::auth::Authenticated;
 use super::extract::{Json, Query};
 use super::problem::{ApiError, Problem};
 use super::AppState;
-use crate::service::units::{NewUnit, Succession, SuccessionInput, Unit, UnitPatch, UnitQuery};
+use crate::service::succession::{Succession, SuccessionInput};
+use crate::service::units::{NewUnit, Unit, UnitPatch, UnitQuery};
 use crate::service::{self, Page, PageParams};
 
 /// Create a unit.
@@ -122,7 +123,7 @@ pub async fn succeed(
 ) -> Result<HttpResponse, ApiError> {
     let now = Utc::now();
     let result = state
-        .run(move |conn| service::units::succeed(conn, &actor, now, &code, input))
+        .run(move |conn| service::succession::succeed(conn, &actor, now, &code, input))
         .await?;
     Ok(HttpResponse::Ok().json(result))
 }

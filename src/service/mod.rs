@@ -14,6 +14,7 @@ pub mod outbox;
 pub mod plans;
 pub mod recompute;
 pub mod submissions;
+pub mod succession;
 pub mod tick;
 pub mod tokens;
 pub mod units;

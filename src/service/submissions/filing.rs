@@ -1,0 +1,239 @@
+//! Filing a report: the unit it is for, the checks of its payload, the version and the receipt (an email).
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use serde_json::{json, Value};
+
+use crate::domain::{FieldError, Period};
+use crate::mail;
+use crate::service::{audit, ensure_valid, Actor, Role, ServiceError, ServiceResult};
+use crate::store::deadlines::DeadlineRow;
+use crate::store::states::DeadlineState;
+use crate::store::submissions::NewSubmission;
+use crate::store::units::UnitRow;
+use crate::store::{self, AnyConnection, TextJson};
+
+use super::form::validator;
+use super::idempotency::{self, StoredResponse};
+use super::{receipt, NewSubmissionInput, Receipt};
+
+/// Files a report. With an idempotency key, a retry of the same request returns the first response.
+pub fn submit(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    input: NewSubmissionInput,
+    idempotency_key: Option<&str>,
+) -> ServiceResult<StoredResponse> {
+    let request = serde_json::to_string(&input).expect("requests serialise");
+    idempotency::once(conn, actor, now, idempotency_key, &request, |conn| {
+        let receipt = file(conn, actor, now, input)?;
+        Ok(StoredResponse {
+            status: 201,
+            body: serde_json::to_value(&receipt).expect("receipts serialise"),
+        })
+    })
+}
+
+/// Everything needed to judge and record one filing.
+struct Target {
+    obligation: store::obligations::ObligationRow,
+    plan: store::plans::PlanRow,
+    unit: UnitRow,
+    deadline: DeadlineRow,
+}
+
+fn file(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    input: NewSubmissionInput,
+) -> ServiceResult<Receipt> {
+    if actor.role == Role::Viewer {
+        return Err(ServiceError::Forbidden(
+            "a viewer token cannot file reports".into(),
+        ));
+    }
+    let (obligation, plan) = store::obligations::find_with_plan(conn, input.obligation_id)?
+        .ok_or_else(|| ServiceError::not_found("obligation", input.obligation_id))?;
+    let unit = resolve_unit(conn, actor, &plan, input.unit.as_deref())?;
+    let period: Period = input.period.parse().map_err(|_| {
+        ServiceError::invalid(
+            "/period",
+            format!(
+                "`{}` is not a period id such as 2024, 202409 or 2024Q3",
+                input.period
+            ),
+        )
+    })?;
+    // Concurrent filings for one deadline queue on its row lock, so versions never clash.
+    let deadline = store::deadlines::lock_one(
+        conn,
+        obligation.id,
+        unit.id,
+        &period.to_string(),
+        now.into(),
+    )?
+    .ok_or_else(|| {
+        ServiceError::invalid(
+            "/period",
+            format!(
+                "unit `{}` has no deadline of obligation {} for period {period}",
+                unit.code, obligation.id
+            ),
+        )
+    })?;
+    if deadline.state == DeadlineState::Waived {
+        return Err(ServiceError::Conflict {
+            message: format!(
+                "deadline {} is waived: there is nothing to file",
+                deadline.id
+            ),
+            pointer: Some("/period".into()),
+        });
+    }
+    if let Some(TextJson(form)) = &obligation.form {
+        let errors: Vec<FieldError> = validator(&obligation, form)?
+            .iter_errors(&input.payload)
+            .map(|e| FieldError::new(format!("/payload{}", e.instance_path()), e.to_string()))
+            .collect();
+        ensure_valid(errors)?;
+    }
+    let target = Target {
+        obligation,
+        plan,
+        unit,
+        deadline,
+    };
+    record(
+        conn,
+        actor,
+        now,
+        &target,
+        &input.payload,
+        input.note.as_deref(),
+    )
+}
+
+/// The unit a filing is for: a reporter's own; an admin's or coordinator's named one.
+fn resolve_unit(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    plan: &store::plans::PlanRow,
+    code: Option<&str>,
+) -> ServiceResult<UnitRow> {
+    match actor.role {
+        Role::Reporter => {
+            let own = actor
+                .unit_id
+                .ok_or_else(|| ServiceError::Forbidden("this token has no unit".into()))?;
+            let unit = store::units::find(conn, own)?
+                .ok_or_else(|| ServiceError::data(format!("token unit {own}")))?;
+            match code {
+                Some(code) if code != unit.code => Err(ServiceError::Forbidden(format!(
+                    "this token files for unit `{}` only, not `{code}`",
+                    unit.code
+                ))),
+                _ => Ok(unit),
+            }
+        }
+        Role::Admin | Role::Coordinator => {
+            actor.require_coordinator_of(plan.coordinator_id)?;
+            let code =
+                code.ok_or_else(|| ServiceError::invalid("/unit", "name the unit you file for"))?;
+            store::units::find_by_code(conn, code)?.ok_or_else(|| {
+                ServiceError::invalid("/unit", format!("unit `{code}` does not exist"))
+            })
+        }
+        Role::Viewer => Err(ServiceError::Forbidden(
+            "a viewer token cannot file reports".into(),
+        )),
+    }
+}
+
+fn record(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    t: &Target,
+    payload: &Value,
+    note: Option<&str>,
+) -> ServiceResult<Receipt> {
+    let versions = store::submissions::count_of_deadline(conn, t.deadline.id)?;
+    let first_at = t.deadline.submitted_at.map_or(now, |at| at.0);
+    let on_time = crate::domain::is_on_time(first_at, t.deadline.due_at.0);
+    let note = note.map(str::trim).filter(|n| !n.is_empty());
+    let on_behalf = actor.role != Role::Reporter;
+    let stored = store::submissions::insert(
+        conn,
+        &NewSubmission {
+            deadline_id: t.deadline.id,
+            unit_id: t.unit.id,
+            version: i32::try_from(versions + 1).map_err(|_| {
+                ServiceError::data(format!("deadline {} has too many versions", t.deadline.id))
+            })?,
+            payload: TextJson(payload),
+            note,
+            received_at: now.into(),
+            on_time,
+            filed_by: &actor.name,
+            on_behalf,
+        },
+    )?;
+    let state = if on_time {
+        DeadlineState::Submitted
+    } else {
+        DeadlineState::Late
+    };
+    let first = t.deadline.submitted_at.is_none().then_some(now.into());
+    store::submissions::set_deadline_state(conn, t.deadline.id, state, first, now.into())?;
+    let id = stored.id;
+    let receipt = receipt(stored, &t.deadline, &t.unit)?;
+    send_receipt(conn, now, t, &receipt)?;
+    audit::<Receipt, Receipt>(
+        conn,
+        actor,
+        now,
+        "submission.create",
+        &id.to_string(),
+        None,
+        Some(&receipt),
+    )?;
+    Ok(receipt)
+}
+
+fn send_receipt(
+    conn: &mut AnyConnection,
+    now: DateTime<Utc>,
+    t: &Target,
+    receipt: &Receipt,
+) -> ServiceResult<()> {
+    let tz: Tz = t
+        .unit
+        .time_zone
+        .parse()
+        .map_err(|_| ServiceError::data(format!("unit {} time zone", t.unit.code)))?;
+    let lang = t.unit.language.as_str();
+    let context = json!({
+        "unit": t.unit.name, "obligation": t.obligation.title, "period": receipt.period,
+        "plan": format!("{} ({})", t.plan.number, t.plan.title),
+        "submission_id": receipt.id, "version": receipt.version,
+        "received_at": receipt.received_at.with_timezone(&tz).format("%Y-%m-%d %H:%M %:z").to_string(),
+        "last_day_words": mail::date_words(lang, t.deadline.last_day),
+        "due_at": t.deadline.due_at.0.with_timezone(&tz).format("%Y-%m-%d %H:%M %:z").to_string(),
+        "on_time": receipt.on_time,
+        "lateness_words": mail::duration_words(lang, (receipt.received_at - t.deadline.due_at.0).num_seconds()),
+        "on_behalf": receipt.on_behalf, "filed_by": receipt.filed_by,
+    });
+    let email = mail::render(lang, "receipt", &context)?;
+    let contacts = &t.unit.contacts.0;
+    mail::queue(
+        conn,
+        now,
+        &format!("receipt:{}", receipt.id),
+        &contacts.reporters,
+        &[],
+        &email,
+    )?;
+    Ok(())
+}

@@ -1,0 +1,231 @@
+//! Submissions (báo cáo): filing with receipts, versions, review, and the extensions and waivers of deadlines.
+//!
+//! Timeliness is judged on the first submission of a deadline; later versions keep that judgement. Filing is
+//! [`filing`] (with [`idempotency`] and the compiled [`form`]s), review is [`review`], extensions and waivers are
+//! [`decisions`]; this file holds the types the API shows and the views of stored submissions.
+
+mod decisions;
+mod filing;
+mod form;
+mod idempotency;
+mod review;
+
+pub use decisions::{extend, waive};
+pub use filing::submit;
+pub use idempotency::StoredResponse;
+pub use review::review;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::service::deadlines::{self as deadline_views};
+use crate::service::{Actor, ServiceError, ServiceResult};
+use crate::store::deadlines::DeadlineRow;
+use crate::store::states::ReviewDecision;
+use crate::store::submissions::SubmissionRow;
+use crate::store::units::UnitRow;
+use crate::store::{self, AnyConnection};
+
+/// Body of `POST /api/v1/submissions`.
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewSubmissionInput {
+    pub obligation_id: i64,
+    /// Period id, e.g. `2024`, `202409`, `once`, `E12`.
+    pub period: String,
+    /// The unit reported for. A reporter's token decides it; an admin or coordinator must name it
+    /// (the submission is then recorded as filed on the unit's behalf).
+    #[serde(default)]
+    pub unit: Option<String>,
+    /// The report, checked against the obligation's form (JSON Schema) when it has one.
+    #[schema(value_type = Object)]
+    pub payload: Value,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// What a filing answers: the receipt.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Receipt {
+    pub id: i64,
+    pub deadline_id: i64,
+    pub unit: String,
+    pub period: String,
+    /// Server time of receipt.
+    pub received_at: DateTime<Utc>,
+    /// Judged on the deadline's first submission.
+    pub on_time: bool,
+    /// How late the first submission was (ISO 8601 duration), when late.
+    pub lateness: Option<String>,
+    pub version: i32,
+    /// True when an admin or coordinator filed for the unit.
+    pub on_behalf: bool,
+    pub filed_by: String,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Review {
+    /// `accept` or `return`.
+    #[schema(value_type = String)]
+    pub decision: ReviewDecision,
+    pub comment: Option<String>,
+    pub reviewed_by: String,
+    pub reviewed_at: DateTime<Utc>,
+}
+
+/// A submission with its payload and review.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Submission {
+    #[serde(flatten)]
+    pub receipt: Receipt,
+    #[schema(value_type = Object)]
+    pub payload: Value,
+    pub note: Option<String>,
+    pub review: Option<Review>,
+}
+
+/// Body of `POST /api/v1/submissions/{id}/review`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewInput {
+    pub decision: ReviewDecision,
+    #[serde(default)]
+    pub comment: Option<String>,
+}
+
+/// Body of `POST /api/v1/deadlines/{id}/extension`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExtensionInput {
+    /// The new last day (later than the current one).
+    pub last_day: NaiveDate,
+    pub reason: String,
+}
+
+/// Body of `POST /api/v1/deadlines/{id}/waiver`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WaiverInput {
+    pub reason: String,
+}
+
+/// `PT3H12M`, `P2DT1H`: how late, to the second.
+pub fn iso_duration(seconds: i64) -> String {
+    let s = seconds.max(0);
+    let (days, hours, minutes, secs) = (s / 86400, s / 3600 % 24, s / 60 % 60, s % 60);
+    let mut out = String::from("P");
+    if days > 0 {
+        out.push_str(&format!("{days}D"));
+    }
+    if hours + minutes + secs > 0 || days == 0 {
+        out.push('T');
+        if hours > 0 {
+            out.push_str(&format!("{hours}H"));
+        }
+        if minutes > 0 {
+            out.push_str(&format!("{minutes}M"));
+        }
+        if secs > 0 || (hours == 0 && minutes == 0) {
+            out.push_str(&format!("{secs}S"));
+        }
+    }
+    out
+}
+
+fn load(conn: &mut AnyConnection, id: i64) -> ServiceResult<SubmissionRow> {
+    store::submissions::find(conn, id)?
+        .ok_or_else(|| ServiceError::data(format!("submission {id} vanished")))
+}
+
+fn receipt(row: SubmissionRow, deadline: &DeadlineRow, unit: &UnitRow) -> ServiceResult<Receipt> {
+    let lateness = (!row.on_time).then(|| {
+        let first = deadline.submitted_at.map_or(row.received_at.0, |t| t.0);
+        iso_duration((first.min(row.received_at.0) - deadline.due_at.0).num_seconds())
+    });
+    Ok(Receipt {
+        id: row.id,
+        deadline_id: row.deadline_id,
+        unit: unit.code.clone(),
+        period: deadline.period.clone(),
+        received_at: row.received_at.into(),
+        on_time: row.on_time,
+        lateness,
+        version: row.version,
+        on_behalf: row.on_behalf,
+        filed_by: row.filed_by,
+    })
+}
+
+/// The deadline, unit and plan of a submission, after checking the actor may see it.
+fn visible(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    row: &SubmissionRow,
+) -> ServiceResult<(DeadlineRow, UnitRow, store::plans::PlanRow)> {
+    let (deadline, _, _) = store::deadlines::find(conn, row.deadline_id)?
+        .ok_or_else(|| ServiceError::data(format!("submission {} has no deadline", row.id)))?;
+    let unit = store::units::find(conn, row.unit_id)?
+        .ok_or_else(|| ServiceError::data(format!("unit {}", row.unit_id)))?;
+    let obligation = store::obligations::find(conn, deadline.obligation_id)?
+        .ok_or_else(|| ServiceError::data(format!("deadline {} has no obligation", deadline.id)))?;
+    let plan =
+        store::plans::find(conn, obligation.plan_id)?.ok_or_else(|| ServiceError::data("plan"))?;
+    if !actor.may_see(unit.id, plan.coordinator_id) {
+        return Err(ServiceError::not_found("submission", row.id));
+    }
+    Ok((deadline, unit, plan))
+}
+
+fn view(conn: &mut AnyConnection, actor: &Actor, row: SubmissionRow) -> ServiceResult<Submission> {
+    let (deadline, unit, _) = visible(conn, actor, &row)?;
+    let review = match (&row.review_decision, &row.reviewed_by, row.reviewed_at) {
+        (Some(decision), Some(by), Some(at)) => Some(Review {
+            decision: *decision,
+            comment: row.review_comment.clone(),
+            reviewed_by: by.clone(),
+            reviewed_at: at.into(),
+        }),
+        _ => None,
+    };
+    let payload = row.payload.0.clone();
+    let note = row.note.clone();
+    Ok(Submission {
+        receipt: receipt(row, &deadline, &unit)?,
+        payload,
+        note,
+        review,
+    })
+}
+
+pub fn get(conn: &mut AnyConnection, actor: &Actor, id: i64) -> ServiceResult<Submission> {
+    let row = store::submissions::find(conn, id)?
+        .ok_or_else(|| ServiceError::not_found("submission", id))?;
+    view(conn, actor, row)
+}
+
+/// Every version filed for a deadline, oldest first.
+pub fn of_deadline(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    deadline_id: i64,
+) -> ServiceResult<Vec<Submission>> {
+    deadline_views::get(conn, actor, now, deadline_id)?;
+    let rows = store::submissions::of_deadline(conn, deadline_id)?;
+    rows.into_iter().map(|row| view(conn, actor, row)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::iso_duration;
+
+    #[test]
+    fn iso_durations() {
+        assert_eq!(iso_duration(0), "PT0S");
+        assert_eq!(iso_duration(59), "PT59S");
+        assert_eq!(iso_duration(3 * 3600 + 12 * 60), "PT3H12M");
+        assert_eq!(iso_duration(2 * 86400), "P2D");
+        assert_eq!(iso_duration(2 * 86400 + 3600 + 1), "P2DT1H1S");
+    }
+}
