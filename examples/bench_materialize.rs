@@ -1,7 +1,7 @@
 //! Benchmark: materialise a national obligation (3,321 communes × 60 monthly periods ≈ 200,000 deadlines) and
 //! list deadlines, on SQLite and, when a PostgreSQL URL is given, on PostgreSQL. Prints figures; asserts nothing.
 //!
-//!     cargo run --release --example bench_materialize -- [--communes 3321] [--years 5] [--postgres URL]
+//!     cargo run --release --example bench_materialize -- [--communes 3321] [--start 2021] [--years 5] [--postgres URL]
 //!
 //! `--postgres` defaults to $HANBAO_TEST_POSTGRES_URL; a fresh database is created there and dropped after.
 
@@ -21,13 +21,20 @@ use serde_json::json;
 fn main() -> anyhow::Result<()> {
     let communes: usize = common::number("--communes", 3321)?;
     let years: i32 = common::number("--years", 5)?;
+    let start: i32 = common::number("--start", 2021)?;
 
     common::on_each_backend("materialize", |backend, url| {
-        run(backend, url, communes, years)
+        run(backend, url, communes, start, years)
     })
 }
 
-fn run(backend: &str, url: DatabaseUrl, communes: usize, years: i32) -> anyhow::Result<()> {
+fn run(
+    backend: &str,
+    url: DatabaseUrl,
+    communes: usize,
+    start: i32,
+    years: i32,
+) -> anyhow::Result<()> {
     let pool = store::connect(&url, 2)?;
     let mut conn = pool.get()?;
     store::migrate(&mut conn)?;
@@ -72,7 +79,7 @@ fn run(backend: &str, url: DatabaseUrl, communes: usize, years: i32) -> anyhow::
         now,
         serde_json::from_value(
             json!({"number": "bench", "title": "national monthly report", "coordinator": "VN",
-            "starts_on": "2021-01-01", "ends_on": format!("{}-12-31", 2020 + years)}),
+            "starts_on": format!("{start}-01-01"), "ends_on": format!("{}-12-31", start + years - 1)}),
         )?,
     )
     .map_err(|e| anyhow::anyhow!("{e:?}"))?;
@@ -103,6 +110,29 @@ fn run(backend: &str, url: DatabaseUrl, communes: usize, years: i32) -> anyhow::
     println!(
         "{backend}: recomputation with nothing to change took {:.2?} ({report:?})",
         started.elapsed()
+    );
+
+    // Issue 9's regression check: a holiday added over the obligation's years (every deadline of the obligation
+    // is planned again and compared), and reading the obligation (its warnings are planned, not its deadlines).
+    let day: service::calendars::CalendarDay = serde_json::from_value(
+        json!({"date": format!("{}-07-15", start + years - 1), "kind": "holiday", "name": "bench"}),
+    )?;
+    let started = Instant::now();
+    let edit = service::calendars::put_day(&mut conn, &actor, now, "vn", day)
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    println!(
+        "{backend}: adding a holiday took {:.2?} ({} deadlines rescheduled)",
+        started.elapsed(),
+        edit.deadlines_rescheduled
+    );
+    let started = Instant::now();
+    for _ in 0..20 {
+        service::obligations::get(&mut conn, obligation.id)
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    }
+    println!(
+        "{backend}: reading the obligation took {:.1} ms",
+        started.elapsed().as_secs_f64() * 1000.0 / 20.0
     );
 
     let query = service::deadlines::DeadlineQuery {

@@ -135,16 +135,10 @@ mod tests {
     fn serde_names() {
         let json = serde_json::to_string(&DeadlineStatus::Overdue).unwrap();
         assert_eq!(json, "\"overdue\"");
-        for status in [
-            DeadlineStatus::Open,
-            DeadlineStatus::Submitted,
-            DeadlineStatus::Late,
-            DeadlineStatus::Overdue,
-            DeadlineStatus::Waived,
-            DeadlineStatus::Returned,
-        ] {
+        for status in DeadlineStatus::ALL {
             let json = serde_json::to_string(&status).unwrap();
             assert_eq!(json, format!("\"{}\"", status.as_str()));
+            assert_eq!(DeadlineStatus::parse(status.as_str()), Some(status));
         }
     }
 }

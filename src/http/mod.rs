@@ -46,7 +46,7 @@ impl AppState {
     {
         let pool = self.pool.clone();
         let result = web::block(move || -> ServiceResult<T> {
-            let mut conn = pool.get().map_err(crate::store::StoreError::from)?;
+            let mut conn = pool.get()?;
             f(&mut conn)
         })
         .await

@@ -14,6 +14,7 @@ use crate::domain::materialize::{self, Candidate, Materialised, RecipientValidit
 use crate::domain::notify::{self, Offset};
 use crate::domain::{Calendar, Period, PeriodType, Schedule};
 use crate::store::deadlines::NewDeadline;
+use crate::store::obligations::ObligationRow;
 use crate::store::states::DeadlineState;
 use crate::store::units::UnitRow;
 use crate::store::{self, AnyConnection};
@@ -279,32 +280,27 @@ pub fn for_unit(
             .into_iter()
             .collect();
     let mut parents: HashMap<String, Option<i64>> = HashMap::new();
-    let mut after = None;
-    loop {
-        let rows = store::obligations::list(conn, None, after, 500)?;
-        let Some(last) = rows.last() else { break };
-        after = Some(last.id);
-        for row in rows {
-            let concerned = match row.reporters.0 {
-                Reporters::Units(codes) => codes.contains(&unit.code),
-                Reporters::Group(group) => {
-                    let parent = match parents.get(&group.parent) {
-                        Some(id) => *id,
-                        None => {
-                            let id = store::units::find_by_code(conn, &group.parent)?.map(|u| u.id);
-                            parents.insert(group.parent.clone(), id);
-                            id
-                        }
-                    };
-                    parent.is_some_and(|p| ancestors.contains(&p))
-                        && group.kinds.iter().any(|k| k.as_str() == unit.kind)
-                }
-            };
-            if concerned {
-                ids.insert(row.id);
+    each_obligation(conn, |conn, row| {
+        let concerned = match row.reporters.0 {
+            Reporters::Units(codes) => codes.contains(&unit.code),
+            Reporters::Group(group) => {
+                let parent = match parents.get(&group.parent) {
+                    Some(id) => *id,
+                    None => {
+                        let id = store::units::find_by_code(conn, &group.parent)?.map(|u| u.id);
+                        parents.insert(group.parent.clone(), id);
+                        id
+                    }
+                };
+                parent.is_some_and(|p| ancestors.contains(&p))
+                    && group.kinds.iter().any(|k| k.as_str() == unit.kind)
             }
+        };
+        if concerned {
+            ids.insert(row.id);
         }
-    }
+        Ok(())
+    })?;
     let mut total = MaterialiseReport::default();
     for id in ids {
         let report = rematerialise(conn, now, id, Reach::Open)?;
@@ -322,16 +318,29 @@ pub fn for_calendar(
     code: &str,
 ) -> ServiceResult<usize> {
     let mut moved = 0;
+    each_obligation(conn, |conn, row| {
+        if row.schedule.0.calendar == code {
+            moved += rematerialise(conn, now, row.id, Reach::Open)?.rescheduled;
+        }
+        Ok(())
+    })?;
+    Ok(moved)
+}
+
+/// Calls `f` on every obligation, read 500 at a time in id order.
+fn each_obligation(
+    conn: &mut AnyConnection,
+    mut f: impl FnMut(&mut AnyConnection, ObligationRow) -> ServiceResult<()>,
+) -> ServiceResult<()> {
     let mut after = None;
     loop {
         let rows = store::obligations::list(conn, None, after, 500)?;
-        let Some(last) = rows.last() else { break };
+        let Some(last) = rows.last() else {
+            return Ok(());
+        };
         after = Some(last.id);
         for row in rows {
-            if row.schedule.0.calendar == code {
-                moved += rematerialise(conn, now, row.id, Reach::Open)?.rescheduled;
-            }
+            f(conn, row)?;
         }
     }
-    Ok(moved)
 }
