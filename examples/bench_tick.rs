@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::{Connection, PgConnection, QueryableByName, RunQueryDsl};
 use hanbao::config::DatabaseUrl;
-use hanbao::domain::notify::{DigestCron, OfficeHours, Timing};
+use hanbao::domain::notify::{DigestCron, OfficeHours, Offset, Timing};
 use hanbao::domain::unit::UnitKind;
 use hanbao::jobs::delivery::deliver_all;
 use hanbao::mail::transport::Transport;
@@ -49,6 +49,7 @@ fn run(backend: &str, url: DatabaseUrl, units: usize, obligations: usize) -> any
             end: "17:00:00".parse()?,
         },
         digest: DigestCron::parse("0 8 * * MON").map_err(anyhow::Error::msg)?,
+        max_catch_up: Offset::parse("P3D").expect("an ISO duration"),
     };
     let before = active_time(&url)?;
     let started = Instant::now();

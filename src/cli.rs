@@ -65,7 +65,12 @@ pub enum Command {
     },
     /// Load the demo data set from the seed plans: Hà Nội 269/KH-UBND with its 30 districts, the Biên Hòa
     /// campaign letter with its 25 wards and one campaign, the Cao Bằng and Thừa Thiên Huế plans.
-    Demo,
+    Demo {
+        /// Load as if at this instant, RFC 3339 [default: now]. Deadlines already past due then are history
+        /// (no reminders or escalations); with an earlier instant their cycle is live for `tick --at`.
+        #[arg(long, value_name = "RFC3339")]
+        at: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -129,12 +134,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Tick { at, dry_run } => {
-            let now = match at {
-                Some(text) => chrono::DateTime::parse_from_rfc3339(&text)
-                    .map_err(|e| anyhow::anyhow!("--at `{text}` is not an RFC 3339 instant: {e}"))?
-                    .with_timezone(&chrono::Utc),
-                None => chrono::Utc::now(),
-            };
+            let now = instant(at)?;
             let pool = startup::open_database(&settings, 2)?;
             let report =
                 crate::service::tick::tick(&mut *pool.get()?, now, &settings.timing(), dry_run)?;
@@ -155,19 +155,36 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                     }
                 );
             }
-            println!(
-                "{} deadline(s) looked at, {} notice(s){}",
+            let mut summary = format!(
+                "{} deadline(s) looked at, {} notice(s)",
                 report.deadlines_looked_at,
-                report.notices.len(),
-                if report.skipped > 0 {
-                    format!(
-                        ", {} skipped (unusable data or template: see the log)",
-                        report.skipped
-                    )
-                } else {
-                    String::new()
-                }
+                report.notices.len()
             );
+            if report.skipped > 0 {
+                summary += &format!(
+                    ", {} skipped (unusable data or template: see the log)",
+                    report.skipped
+                );
+            }
+            if report.closed_units > 0 {
+                summary += &format!(
+                    ", {} not sent because the unit has closed",
+                    report.closed_units
+                );
+            }
+            println!("{summary}");
+            if report.notices.is_empty() {
+                let quiet = crate::service::tick::quiet(&mut *pool.get()?, now)?;
+                println!(
+                    "nothing to send at {now}: {} overdue deadline(s) get no more email (recorded as history \
+                     when they were loaded already past due, or their escalation ladder is done); {}",
+                    quiet.overdue_without_notices,
+                    match quiet.next_notice_at {
+                        Some(at) => format!("the next reminder or escalation may be due at {at}"),
+                        None => "no reminder or escalation is planned".to_owned(),
+                    }
+                );
+            }
             if !dry_run {
                 let runtime = tokio::runtime::Builder::new_current_thread()
                     .enable_all()
@@ -224,10 +241,10 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{}", issued.token);
             Ok(())
         }
-        Command::Demo => {
+        Command::Demo { at } => {
+            let now = instant(at)?;
             let pool = startup::open_database(&settings, 1)?;
             let mut conn = pool.get()?;
-            let now = chrono::Utc::now();
             let report =
                 crate::service::demo::load(&mut conn, now).map_err(|e| anyhow::anyhow!("{e}"))?;
             println!(
@@ -237,6 +254,16 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// The instant of `--at`, or now.
+fn instant(at: Option<String>) -> anyhow::Result<chrono::DateTime<chrono::Utc>> {
+    Ok(match at {
+        Some(text) => chrono::DateTime::parse_from_rfc3339(&text)
+            .map_err(|e| anyhow::anyhow!("--at `{text}` is not an RFC 3339 instant: {e}"))?
+            .with_timezone(&chrono::Utc),
+        None => chrono::Utc::now(),
+    })
 }
 
 /// A use-case failure as a one-line message for the terminal, field errors included.
@@ -283,6 +310,7 @@ fn print_settings(s: &Settings) {
         s.office_hours_end.format("%H:%M")
     );
     println!("digest_cron        = {}", s.digest_cron.pattern());
+    println!("max_catch_up       = {}", s.max_catch_up);
     println!("smtp_url           = {}", hidden(s.smtp_url.is_some()));
     println!("smtp_connections   = {}", s.smtp_connections);
     println!("mail_from          = {}", s.mail_from);

@@ -33,6 +33,7 @@ const KEYS: &[&str] = &[
     "office_hours_start",
     "office_hours_end",
     "digest_cron",
+    "max_catch_up",
     "smtp_url",
     "smtp_connections",
     "mail_from",
@@ -59,6 +60,7 @@ struct RawConfig {
     office_hours_start: String,
     office_hours_end: String,
     digest_cron: String,
+    max_catch_up: String,
     smtp_url: String,
     smtp_connections: usize,
     mail_from: String,
@@ -176,6 +178,8 @@ pub struct Settings {
     pub office_hours_end: NaiveTime,
     /// When each recipient unit's digest goes out, read in the unit's time zone.
     pub digest_cron: DigestCron,
+    /// Catch-up after downtime sends no escalation step whose moment is older than this.
+    pub max_catch_up: crate::domain::notify::Offset,
     pub smtp_url: Option<SecretString>,
     /// SMTP connections kept open, and so emails in flight at once.
     pub smtp_connections: usize,
@@ -221,6 +225,7 @@ impl Settings {
         Timing {
             hours: self.office_hours(),
             digest: self.digest_cron.clone(),
+            max_catch_up: self.max_catch_up,
         }
     }
 
@@ -351,6 +356,17 @@ impl Settings {
                     format!("`{}` is not HH:MM", raw.office_hours_end),
                 )
             })?;
+        let max_catch_up = crate::domain::notify::Offset::parse(&raw.max_catch_up)
+            .filter(|o| o.months == 0)
+            .ok_or_else(|| {
+                ConfigError::new(
+                    "max_catch_up",
+                    format!(
+                        "`{}` is not an ISO 8601 duration in days or hours such as P3D or PT36H",
+                        raw.max_catch_up
+                    ),
+                )
+            })?;
         if office_hours_end <= office_hours_start {
             return Err(ConfigError::new(
                 "office_hours_end",
@@ -444,6 +460,7 @@ impl Settings {
             office_hours_start,
             office_hours_end,
             digest_cron,
+            max_catch_up,
             smtp_url,
             smtp_connections: raw.smtp_connections,
             mail_from: raw.mail_from,

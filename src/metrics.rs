@@ -19,6 +19,8 @@ pub struct Metrics {
     pub http_seconds: HistogramVec,
     /// Notices queued by ticks, by kind (`reminder`, `escalation`, `digest`).
     pub notices: IntCounterVec,
+    /// Notices not sent, by reason (`unit_closed`, `unusable_data`).
+    pub notices_skipped: IntCounterVec,
     /// Ticks by outcome (`ok`, `failed`).
     pub ticks: IntCounterVec,
     pub tick_seconds: Histogram,
@@ -56,6 +58,13 @@ impl Metrics {
             ),
             &["kind"],
         )?;
+        let notices_skipped = IntCounterVec::new(
+            Opts::new(
+                "hanbao_notices_skipped_total",
+                "Notices not sent: the unit had closed, or its data or template could not be used",
+            ),
+            &["reason"],
+        )?;
         let ticks = IntCounterVec::new(
             Opts::new("hanbao_ticks_total", "Notice ticks run, by outcome"),
             &["outcome"],
@@ -74,6 +83,7 @@ impl Metrics {
         registry.register(Box::new(http_requests.clone()))?;
         registry.register(Box::new(http_seconds.clone()))?;
         registry.register(Box::new(notices.clone()))?;
+        registry.register(Box::new(notices_skipped.clone()))?;
         registry.register(Box::new(ticks.clone()))?;
         registry.register(Box::new(tick_seconds.clone()))?;
         registry.register(Box::new(emails.clone()))?;
@@ -82,6 +92,7 @@ impl Metrics {
             http_requests,
             http_seconds,
             notices,
+            notices_skipped,
             ticks,
             tick_seconds,
             emails,

@@ -18,6 +18,33 @@ pub struct Offset {
     pub seconds: u32,
 }
 
+impl std::fmt::Display for Offset {
+    /// The ISO 8601 text: `P3D`, `PT36H`, `P1M2DT30M`, `P0D`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("P")?;
+        if self.months > 0 {
+            write!(f, "{}M", self.months)?;
+        }
+        if self.days > 0 || (self.months == 0 && self.seconds == 0) {
+            write!(f, "{}D", self.days)?;
+        }
+        if self.seconds > 0 {
+            let (h, m, s) = (
+                self.seconds / 3600,
+                self.seconds / 60 % 60,
+                self.seconds % 60,
+            );
+            f.write_str("T")?;
+            for (value, unit) in [(h, 'H'), (m, 'M'), (s, 'S')] {
+                if value > 0 {
+                    write!(f, "{value}{unit}")?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 impl Offset {
     /// Parses `P1Y2M10DT2H30M`, `P3W`; refuses fractions of a second and negative or absurd values.
     pub fn parse(text: &str) -> Option<Self> {
@@ -273,11 +300,25 @@ impl DigestCron {
     }
 }
 
-/// Everything periodic mail needs to know about the clock: office hours and the digest slots.
+/// Everything periodic mail needs to know about the clock: office hours, the digest slots, and how stale a
+/// notice may be when it is finally sent after downtime.
 #[derive(Debug, Clone)]
 pub struct Timing {
     pub hours: OfficeHours,
     pub digest: DigestCron,
+    /// An escalation step whose moment is older than this at the tick (downtime, or a deadline reopened late)
+    /// is not sent: a "3 days late" email a fortnight late misinforms. The next step still comes.
+    pub max_catch_up: Offset,
+}
+
+/// Whether a notice whose moment was `moment` may still go out at `now` (see [`Timing::max_catch_up`]).
+pub fn still_timely(
+    moment: DateTime<Utc>,
+    now: DateTime<Utc>,
+    max_catch_up: Offset,
+    tz: Tz,
+) -> bool {
+    moment >= max_catch_up.before(now, tz)
 }
 
 #[cfg(test)]
@@ -302,6 +343,35 @@ mod tests {
 
     fn o(s: &str) -> Offset {
         Offset::parse(s).unwrap()
+    }
+
+    #[test]
+    fn catch_up_sends_nothing_older_than_the_limit() {
+        let three_days = o("P3D");
+        let now = at("2030-12-20T08:00:00+07:00");
+        assert!(still_timely(
+            at("2030-12-17T08:00:00+07:00"),
+            now,
+            three_days,
+            HCM
+        ));
+        assert!(!still_timely(
+            at("2030-12-17T07:59:00+07:00"),
+            now,
+            three_days,
+            HCM
+        ));
+        assert!(still_timely(now, now, o("P0D"), HCM));
+    }
+
+    #[test]
+    fn offsets_print_as_iso_durations() {
+        for text in ["P3D", "PT36H", "P1M2DT30M", "P0D", "PT1H0M5S"] {
+            let offset = Offset::parse(text).unwrap();
+            assert_eq!(Offset::parse(&offset.to_string()), Some(offset), "{text}");
+        }
+        assert_eq!(Offset::parse("PT36H").unwrap().to_string(), "PT36H");
+        assert_eq!(Offset::parse("P1Y").unwrap().to_string(), "P12M");
     }
 
     #[test]

@@ -35,6 +35,13 @@ pub async fn start(pool: Pool, timing: Timing, tz: Tz) -> Result<JobScheduler, J
                 for notice in &report.notices {
                     metrics.notices.with_label_values(&[notice.kind]).inc();
                 }
+                let skipped = &metrics.notices_skipped;
+                skipped
+                    .with_label_values(&["unit_closed"])
+                    .inc_by(report.closed_units as u64);
+                skipped
+                    .with_label_values(&["unusable_data"])
+                    .inc_by(report.skipped as u64);
             }
             match outcome {
                 Ok(Ok(report)) if !report.notices.is_empty() => {

@@ -17,7 +17,8 @@ use serde_json::json;
 
 use super::obligation_rules::{Audience, EscalationStep};
 use super::{ServiceError, ServiceResult};
-use crate::domain::notify::{self, OfficeHours, Offset};
+use crate::domain::notify::{self, Offset, Timing};
+use crate::domain::unit::{is_valid_on, Contacts};
 use crate::domain::Calendar;
 use crate::mail;
 use crate::store::deadlines::DeadlineRow;
@@ -51,6 +52,8 @@ pub(super) struct Batch {
     pub looked_at: usize,
     pub notices: Vec<Notice>,
     pub skipped: usize,
+    /// Deadlines left with a unit that has closed (its successors took the later periods): nothing is sent.
+    pub closed_units: usize,
 }
 
 /// What several deadlines of one tick share: obligations, plans, units, calendars.
@@ -144,7 +147,7 @@ impl Rules {
 pub(super) fn batch(
     conn: &mut AnyConnection,
     now: DateTime<Utc>,
-    hours: OfficeHours,
+    timing: &Timing,
     cache: &mut Cache,
 ) -> ServiceResult<Batch> {
     let mut report = Batch::default();
@@ -154,10 +157,21 @@ pub(super) fn batch(
     // Grouped by the new moment: a national batch mostly shares a handful of next moments.
     let mut moves: BTreeMap<Option<UtcDateTime>, Vec<i64>> = BTreeMap::new();
     for deadline in &due {
-        let next = match decide(conn, now, hours, cache, deadline)? {
+        let next = match decide(conn, now, timing, cache, deadline)? {
             Decided::Next { draft, next } => {
                 drafts.extend(draft.map(|d| *d));
                 next
+            }
+            // No email ever goes to a unit outside its validity. A deadline that moved to a successor belongs
+            // to the successor; one that stayed is the closed unit's record, and nobody is left to write to.
+            Decided::UnitClosed => {
+                tracing::warn!(
+                    deadline = deadline.id,
+                    unit = deadline.unit_id,
+                    "no notice: the unit has closed"
+                );
+                report.closed_units += 1;
+                None
             }
             // A deadline whose data or template cannot be used must not stop everyone else's notices: it is
             // logged and looked at again in an hour (an operator may fix the template meanwhile).
@@ -207,6 +221,8 @@ enum Decided {
         draft: Option<Box<Draft>>,
         next: Option<DateTime<Utc>>,
     },
+    /// The deadline's unit no longer exists at `now`: nothing is sent, now or later.
+    UnitClosed,
     /// The deadline's stored data or a template cannot be used: count it, log why, and go on with the others.
     Skip(ServiceError),
 }
@@ -215,15 +231,12 @@ enum Decided {
 fn decide(
     conn: &mut AnyConnection,
     now: DateTime<Utc>,
-    hours: OfficeHours,
+    timing: &Timing,
     cache: &mut Cache,
     deadline: &DeadlineRow,
 ) -> ServiceResult<Decided> {
-    match decide_one(conn, now, hours, cache, deadline) {
-        Ok((draft, next)) => Ok(Decided::Next {
-            draft: draft.map(Box::new),
-            next,
-        }),
+    match decide_one(conn, now, timing, cache, deadline) {
+        Ok(decided) => Ok(decided),
         Err(e @ (ServiceError::Data(_) | ServiceError::Template(_))) => Ok(Decided::Skip(e)),
         Err(e) => Err(e),
     }
@@ -233,10 +246,11 @@ fn decide(
 fn decide_one(
     conn: &mut AnyConnection,
     now: DateTime<Utc>,
-    hours: OfficeHours,
+    timing: &Timing,
     cache: &mut Cache,
     deadline: &DeadlineRow,
-) -> ServiceResult<(Option<Draft>, Option<DateTime<Utc>>)> {
+) -> ServiceResult<Decided> {
+    let hours = timing.hours;
     let rules = cache.obligation(conn, deadline.obligation_id)?;
     let Rules {
         obligation,
@@ -257,10 +271,17 @@ fn decide_one(
         .parse()
         .map_err(|_| ServiceError::data(format!("unit {} zone", unit.code)))?;
     let due_at = deadline.due_at.0;
+    let today = now.with_timezone(&tz).date_naive();
+    if !is_valid_on(unit.valid_from, unit.valid_until, today) {
+        return Ok(Decided::UnitClosed);
+    }
     // Mail goes out in the unit's office hours on its working days only, catch-up after downtime included.
     let office = notify::next_office_moment(now, tz, hours, &calendar);
     if office > now {
-        return Ok((None, Some(office)));
+        return Ok(Decided::Next {
+            draft: None,
+            next: Some(office),
+        });
     }
 
     let about = About {
@@ -286,10 +307,23 @@ fn decide_one(
             )?);
         }
     } else if let Some(i) = notify::due_escalation(due_at, grace, afters, now, tz, hours, &calendar)
+        .filter(|i| {
+            let moment = notify::escalation_moment(due_at, grace, afters[*i], tz, hours, &calendar);
+            notify::still_timely(moment, now, timing.max_catch_up, tz)
+        })
     {
         let step = &steps[i];
         let own = &unit.contacts.0;
-        let theirs = &recipient.contacts.0;
+        // A recipient office that has closed is written to no more (its successor, if the deadline's period
+        // went to one, is the obligation's to name).
+        let no_one = Contacts::default();
+        let theirs = if is_valid_on(recipient.valid_from, recipient.valid_until, today) {
+            &recipient.contacts.0
+        } else {
+            tracing::warn!(deadline = deadline.id, recipient = %recipient.code,
+                           "escalation without the recipient office: it has closed");
+            &no_one
+        };
         let addresses = |audiences: &[Audience]| -> Vec<String> {
             let mut out: Vec<String> = Vec::new();
             for audience in audiences {
@@ -327,7 +361,10 @@ fn decide_one(
         )?);
     }
     let next = notify::next_notice(due_at, reminders, grace, afters, now, tz, hours, &calendar);
-    Ok((notice, next))
+    Ok(Decided::Next {
+        draft: notice.map(Box::new),
+        next,
+    })
 }
 
 /// The parts of one notice that do not depend on its kind.

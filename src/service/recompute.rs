@@ -216,9 +216,11 @@ pub fn rematerialise(
                 due_at: d.due_at.into(),
                 created_at: now.into(),
                 updated_at: now.into(),
-                next_notice_at: Some(
-                    notify::earliest_notice(d.due_at, &reminders, &parsed.calendar).into(),
-                ),
+                // A deadline already past due when it is made is history being recorded (a plan loaded years
+                // after it started): it shows in lists, compliance and digests, and no email is sent about it.
+                next_notice_at: (d.due_at > now).then(|| {
+                    notify::earliest_notice(d.due_at, &reminders, &parsed.calendar).into()
+                }),
             }),
             Some(old)
                 if is_movable(&old, now, reach)

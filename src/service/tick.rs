@@ -17,6 +17,8 @@ pub struct TickReport {
     pub notices: Vec<Notice>,
     /// Deadlines or digests whose notice could not be made (unreadable data, a template that fails); logged.
     pub skipped: usize,
+    /// Deadlines whose unit has closed: nothing was sent, nor will be (logged).
+    pub closed_units: usize,
 }
 
 impl TickReport {
@@ -24,6 +26,7 @@ impl TickReport {
         self.deadlines_looked_at += batch.looked_at;
         self.notices.extend(batch.notices);
         self.skipped += batch.skipped;
+        self.closed_units += batch.closed_units;
     }
 
     fn add_digests(&mut self, digests: digests::Digests) {
@@ -40,14 +43,13 @@ pub fn tick(
     timing: &Timing,
     dry_run: bool,
 ) -> ServiceResult<TickReport> {
-    let hours = timing.hours;
     let mut report = TickReport::default();
     let mut cache = notices::Cache::default();
     if dry_run {
         // One transaction for the whole tick, never committed: the report is all that remains.
         let outcome = store::transaction(conn, |conn| -> Result<(), DryRun> {
             loop {
-                let batch = notices::batch(conn, now, hours, &mut cache)?;
+                let batch = notices::batch(conn, now, timing, &mut cache)?;
                 let done = batch.looked_at == 0;
                 report.add_batch(batch);
                 if done {
@@ -63,7 +65,7 @@ pub fn tick(
         };
     }
     let notices = loop {
-        match store::transaction(conn, |conn| notices::batch(conn, now, hours, &mut cache)) {
+        match store::transaction(conn, |conn| notices::batch(conn, now, timing, &mut cache)) {
             Ok(batch) if batch.looked_at == 0 => break Ok(()),
             Ok(batch) => report.add_batch(batch),
             Err(e) => break Err(e),
@@ -72,6 +74,24 @@ pub fn tick(
     // Digests go out even when the notices failed (the database may have refused one batch).
     report.add_digests(digests::run(conn, now, &timing.digest)?);
     notices.map(|()| report)
+}
+
+/// Why a tick may have had nothing to send, for the operator who runs `hanbao tick --at`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Quiet {
+    /// Overdue deadlines that get no more email: recorded as history when loaded (already past due), or their
+    /// escalation ladder is done. They show in lists and digests.
+    pub overdue_without_notices: i64,
+    /// When the next reminder or escalation may be due.
+    pub next_notice_at: Option<DateTime<Utc>>,
+}
+
+/// What stands behind a quiet tick at `now`.
+pub fn quiet(conn: &mut AnyConnection, now: DateTime<Utc>) -> ServiceResult<Quiet> {
+    Ok(Quiet {
+        overdue_without_notices: store::deadlines::count_overdue_without_notice(conn, now.into())?,
+        next_notice_at: store::deadlines::next_notice_after(conn, now.into())?.map(|t| t.0),
+    })
 }
 
 /// How a dry run's transaction ends: always rolled back.

@@ -80,6 +80,35 @@ pub fn due_for_notice(
     Ok(rows)
 }
 
+/// Overdue deadlines (pending, due before `now`) that the notice tick will not look at again: recorded as
+/// history, or their ladder is done.
+pub fn count_overdue_without_notice(
+    conn: &mut AnyConnection,
+    now: UtcDateTime,
+) -> Result<i64, StoreError> {
+    let n = with_conn!(conn, c => deadlines::table
+        .filter(deadlines::state.eq(DeadlineState::Pending))
+        .filter(deadlines::due_at.le(now))
+        .filter(deadlines::next_notice_at.is_null())
+        .count()
+        .get_result(c))?;
+    Ok(n)
+}
+
+/// The earliest moment after `now` at which some deadline needs the notice tick.
+pub fn next_notice_after(
+    conn: &mut AnyConnection,
+    now: UtcDateTime,
+) -> Result<Option<UtcDateTime>, StoreError> {
+    let at = with_conn!(conn, c => deadlines::table
+        .filter(deadlines::next_notice_at.gt(now))
+        .order(deadlines::next_notice_at)
+        .select(deadlines::next_notice_at)
+        .first::<Option<UtcDateTime>>(c)
+        .optional())?;
+    Ok(at.flatten())
+}
+
 /// Sets the next notice moment of many deadlines at once.
 pub fn set_next_notice_many(
     conn: &mut AnyConnection,

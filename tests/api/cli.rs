@@ -78,6 +78,9 @@ fn help_explains_the_commands() {
     }
 }
 
+/// The demo loaded as if on 1 January 2025, so that its 2025 cycles are live (not history) for `tick --at`.
+const DEMO_AS_OF: &str = "2025-01-01T00:00:00+07:00";
+
 #[test]
 fn demo_loads_the_seed_plans_once() {
     let dir = tempfile::tempdir().unwrap();
@@ -135,7 +138,7 @@ fn token_create_prints_the_token_alone_on_the_last_line() {
 }
 
 #[test]
-fn tick_dry_run_previews_and_changes_nothing() {
+fn the_demo_switched_on_today_sends_no_history() {
     let dir = tempfile::tempdir().unwrap();
     assert!(hanbao(dir.path())
         .arg("demo")
@@ -143,8 +146,42 @@ fn tick_dry_run_previews_and_changes_nothing() {
         .unwrap()
         .status
         .success());
+    // Every demo plan ended by 2025: loaded now, all of it is history. Before, this tick queued 192 step-3
+    // escalations for 2021-2024, 90 of them to a department that closed in 2025.
+    let output = hanbao(dir.path())
+        .args(["tick", "--at", "2026-12-02T08:30:00+07:00"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    assert!(stdout.contains("0 notice(s)"), "{stdout}");
+    let why = stdout
+        .lines()
+        .find(|l| l.starts_with("nothing to send at"))
+        .unwrap_or_else(|| panic!("no explanation: {stdout}"));
+    let overdue: u32 = why
+        .split(": ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{why}"));
+    assert!(overdue > 100, "{why}");
+    assert!(why.contains("recorded as history"), "{why}");
+    assert!(stdout.contains("delivered: 0 sent"), "{stdout}");
+}
+
+#[test]
+fn tick_dry_run_previews_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(hanbao(dir.path())
+        .args(["demo", "--at", DEMO_AS_OF])
+        .output()
+        .unwrap()
+        .status
+        .success());
     // Cao Bằng's and Huế's district plans are due "by 31/1/2025", a Tết holiday: the last day moves to Monday
-    // 3/2, so the P14D reminder goes out on Tuesday 21/1 at 08:00. Older cycles get their latest escalation.
+    // 3/2, so the P14D reminder goes out on Tuesday 21/1 at 08:00. Older cycles were history when the demo was
+    // loaded (already past due on 1/1/2025): they get no email.
     let preview = || {
         let output = hanbao(dir.path())
             .args(["tick", "--at", "2025-01-21T08:30:00+07:00", "--dry-run"])
@@ -207,7 +244,7 @@ fn a_config_dir_replaces_templates_and_refuses_unknown_ones() {
     std::fs::write(config.join("templates/.gitkeep"), "").unwrap();
     std::fs::write(config.join("templates/vi/reminder.txt~"), "{{ broken").unwrap();
     assert!(hanbao(dir.path())
-        .arg("demo")
+        .args(["demo", "--at", DEMO_AS_OF])
         .output()
         .unwrap()
         .status
@@ -275,7 +312,7 @@ fn tick_at_delivers_by_smtp_once() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let dir = tempfile::tempdir().unwrap();
     assert!(hanbao(dir.path())
-        .arg("demo")
+        .args(["demo", "--at", DEMO_AS_OF])
         .output()
         .unwrap()
         .status

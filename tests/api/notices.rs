@@ -1,7 +1,7 @@
 //! The notice tick walks a deadline through its life: reminders before, escalations after, each once.
 
 use chrono::{DateTime, Utc};
-use hanbao::domain::notify::{DigestCron, OfficeHours, Timing};
+use hanbao::domain::notify::{DigestCron, OfficeHours, Offset, Timing};
 use hanbao::service::tick::{tick, TickReport};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -21,6 +21,7 @@ fn timing_with_digests(cron: &str) -> Timing {
             end: "17:00:00".parse().unwrap(),
         },
         digest: DigestCron::parse(cron).unwrap(),
+        max_catch_up: Offset::parse("P3D").unwrap(),
     }
 }
 
@@ -381,5 +382,60 @@ backend_test!(
         let report = tick_at(&app, "2030-11-19T09:00:00+07:00", false).await;
         assert_eq!(sent(&report), [row("A", "reminder", "P14D")]);
         assert_eq!(report.skipped, 0);
+    }
+);
+
+backend_test!(
+    history_stale_steps_and_closed_units_get_no_email,
+    |app| async move {
+        setup(&app).await;
+        // History: a 2025 cycle recorded now (its deadline was due on 2/12/2025, before the obligation was made).
+        let (_, plan) = app
+            .post(
+                "/api/v1/plans",
+                json!({"number": "6/KH", "title": "Plan 2025", "coordinator": "S",
+                   "starts_on": "2025-01-01", "ends_on": "2025-12-31"}),
+            )
+            .await;
+        let (status, old) = app.post(&format!("/api/v1/plans/{}/obligations", plan["id"]), json!({
+        "title": "Báo cáo năm 2025", "recipient": "S", "reporters": {"units": ["A", "B"]},
+        "schedule": {"period_type": "yearly", "due": {"rule": "fixed_date", "month": 12, "day": 1, "phrase": "before"}}
+    })).await;
+        assert_eq!(status, StatusCode::CREATED, "{old}");
+        let switched_on = tick_at(&app, "2026-12-02T08:30:00+07:00", false).await;
+        assert_eq!(
+            (switched_on.deadlines_looked_at, sent(&switched_on)),
+            (0, vec![]),
+            "a deadline past due when it was recorded gets no escalation"
+        );
+        let (_, listed) = app
+            .get(&format!("/api/v1/deadlines?obligation={}", old["id"]))
+            .await;
+        assert!(
+            listed["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|d| d["status"] == "overdue"),
+            "history still shows: {listed}"
+        );
+
+        // The 2030 cycle is live: its first step goes out.
+        assert_eq!(
+            sent(&tick_at(&app, "2030-12-03T08:00:00+07:00", false).await),
+            [row("A", "escalation", "1"), row("B", "escalation", "1")]
+        );
+        // B closes on 5/12 (its successor is not hanbao's to guess here): nothing more is written to it.
+        let (status, _) = app
+            .patch("/api/v1/units/B", json!({"valid_until": "2030-12-05"}))
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        let second = tick_at(&app, "2030-12-06T08:00:00+07:00", false).await;
+        assert_eq!(sent(&second), [row("A", "escalation", "2")]);
+        assert_eq!(second.closed_units, 1);
+        // Downtime from 6/12 to 20/12: step 3 (10/12) is ten days old, more than max_catch_up (P3D): not sent.
+        let late = tick_at(&app, "2030-12-20T08:00:00+07:00", false).await;
+        assert_eq!(sent(&late), []);
+        assert_eq!(outbox(&app).await.len(), 3);
     }
 );
