@@ -46,6 +46,8 @@ pub struct Calendar {
     days: BTreeMap<NaiveDate, DayKind>,
     /// Years with a schedule in the data, and whether it is complete.
     years: BTreeMap<i32, bool>,
+    /// What listed days are ("Tết Nguyên đán", "Làm bù cho ngày nghỉ 02/5"), where the data says.
+    names: BTreeMap<NaiveDate, String>,
 }
 
 impl Default for Calendar {
@@ -55,6 +57,7 @@ impl Default for Calendar {
             weekend: [Weekday::Sat, Weekday::Sun],
             days: BTreeMap::new(),
             years: BTreeMap::new(),
+            names: BTreeMap::new(),
         }
     }
 }
@@ -72,6 +75,8 @@ pub enum CalendarError {
     Conflict(NaiveDate),
     #[error("{0} is a weekend day, so it is off already: list the weekday that compensates it")]
     HolidayOnWeekend(NaiveDate),
+    #[error("{0} has a name but is listed neither under `off` nor under `work`")]
+    NamedButNotListed(NaiveDate),
     #[error("{0} is a weekday, so it is a working day already")]
     WorkingDayOnWeekday(NaiveDate),
 }
@@ -93,6 +98,9 @@ struct YearFile {
     off: Vec<NaiveDate>,
     #[serde(default)]
     work: Vec<NaiveDate>,
+    /// Names of listed days, `"YYYY-MM-DD" = "name"`.
+    #[serde(default)]
+    names: BTreeMap<NaiveDate, String>,
 }
 
 impl Calendar {
@@ -119,6 +127,12 @@ impl Calendar {
                     return Err(CalendarError::Conflict(date));
                 }
                 calendar.set_day(date, kind)?;
+            }
+            for (date, name) in year_file.names {
+                if !calendar.days.contains_key(&date) {
+                    return Err(CalendarError::NamedButNotListed(date));
+                }
+                calendar.names.insert(date, name);
             }
         }
         Ok(calendar)
@@ -151,6 +165,11 @@ impl Calendar {
     /// Listed exceptions, in date order (fixed holidays are implied, not listed).
     pub fn days(&self) -> impl Iterator<Item = (NaiveDate, DayKind)> + '_ {
         self.days.iter().map(|(d, k)| (*d, *k))
+    }
+
+    /// The name the data gives a listed day.
+    pub fn name(&self, date: NaiveDate) -> Option<&str> {
+        self.names.get(&date).map(String::as_str)
     }
 
     /// Records one exception, replacing any earlier one for that date. Holidays must be weekdays
@@ -231,18 +250,46 @@ mod tests {
         let years: Vec<_> = cal.years().collect();
         assert_eq!(
             years,
-            vec![(2023, true), (2024, true), (2025, true), (2026, false)]
+            vec![
+                (2021, true),
+                (2022, true),
+                (2023, true),
+                (2024, true),
+                (2025, true),
+                (2026, false)
+            ]
         );
+        assert!(cal.calendar_complete(2021));
         assert!(cal.calendar_complete(2025));
         assert!(!cal.calendar_complete(2026));
         assert!(!cal.calendar_complete(2027));
-        assert_eq!(cal.days().count(), 11 + 13 + 13 + 12);
+        assert_eq!(cal.days().count(), 11 + 11 + 11 + 13 + 13 + 12);
+        // Every listed day has its name.
+        for (day, _) in cal.days() {
+            assert!(cal.name(day).is_some_and(|n| !n.is_empty()), "{day}");
+        }
+        assert_eq!(cal.name(date("2022-01-31")), Some("Tết Nguyên đán"));
+        assert_eq!(cal.name(date("2022-01-28")), None);
+    }
+
+    #[test]
+    fn a_name_needs_a_listed_day() {
+        let text =
+            "[years.2030]\ncomplete = true\noff = []\n[years.2030.names]\n\"2030-01-02\" = \"x\"\n";
+        assert!(matches!(
+            Calendar::from_toml(text),
+            Err(CalendarError::NamedButNotListed(_))
+        ));
     }
 
     #[test]
     fn working_days_table() {
         let cal = vn();
         let table = [
+            ("2022-01-28", true),  // Friday before Tết 2022
+            ("2022-01-31", false), // Tết 2022: Huế's "by 31/1/2022" moves to Monday 7/2
+            ("2022-02-07", true),
+            ("2021-02-16", false), // Tết 2021
             ("2025-01-24", true),  // Friday before Tết
             ("2025-01-27", false), // Tết
             ("2025-01-31", false), // Tết

@@ -3,14 +3,14 @@
 //! Pure: the caller resolves the reporters (with their validity and succession) and the calendar; this module
 //! decides, period by period, who takes part and when each deadline falls, and flags periods nobody can serve.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
 
 use super::calendar::Calendar;
 use super::due::{due_at, last_day, DueError};
 use super::period::{periods_in, Period, PeriodType};
-use super::schedule::Schedule;
+use super::schedule::{DueRule, Schedule, Shift};
 use super::unit::is_valid_on;
 
 /// A unit that may report for the obligation.
@@ -48,7 +48,7 @@ pub struct Warning {
     /// Period id, e.g. `2025`.
     pub period: String,
     pub last_day: NaiveDate,
-    /// `no_reporter` or `no_recipient`.
+    /// `no_reporter`, `no_recipient` or `calendar_incomplete`.
     pub code: &'static str,
     pub message: String,
 }
@@ -139,6 +139,19 @@ fn walk(
                 ),
             });
         }
+        if uses_working_days(schedule) && !calendar.calendar_complete(day.year()) {
+            out.warnings.push(Warning {
+                period: period.to_string(),
+                last_day: day,
+                code: "calendar_incomplete",
+                message: format!(
+                    "the holidays of {} are not (all) in the working-day calendar `{}` yet: the last day \
+                     {day} of period {period} may move when they are added",
+                    day.year(),
+                    schedule.calendar
+                ),
+            });
+        }
         if !is_valid_on(recipient.valid_from, recipient.valid_until, day) {
             out.warnings.push(Warning {
                 period: period.to_string(),
@@ -151,6 +164,21 @@ fn walk(
         }
     }
     Ok(out)
+}
+
+/// Whether the rule's last days depend on the holidays: counted in working days, or moved off a day off.
+fn uses_working_days(schedule: &Schedule) -> bool {
+    let counts = matches!(
+        schedule.due,
+        DueRule::AfterPeriodEnd {
+            working_days: true,
+            ..
+        } | DueRule::AfterEvent {
+            working_days: true,
+            ..
+        }
+    );
+    counts || schedule.shift != Shift::None
 }
 
 #[cfg(test)]

@@ -79,7 +79,7 @@ pub fn ensure_builtin(
                     calendar_id: id,
                     day,
                     kind: kind.as_str().into(),
-                    name: None,
+                    name: calendar.name(day).map(str::to_owned),
                 })
                 .collect();
             let new_years: Vec<YearRow> = calendar
@@ -96,6 +96,13 @@ pub fn ensure_builtin(
                 .filter(|(year, done)| *done && partial.contains(year))
                 .map(|(year, _)| year)
                 .collect();
+            if !stored.is_empty() {
+                let names: Vec<(NaiveDate, &str)> = calendar
+                    .days()
+                    .filter_map(|(day, _)| calendar.name(day).map(|n| (day, n)))
+                    .collect();
+                store::calendars::fill_names(conn, id, &names)?;
+            }
             if days.is_empty() && new_years.is_empty() && completed.is_empty() {
                 return Ok(());
             }

@@ -83,6 +83,27 @@ pub fn insert_years(conn: &mut AnyConnection, rows: &[YearRow]) -> Result<(), St
     Ok(())
 }
 
+/// Gives stored days that have no name the name the data has for them (days stored before names were kept);
+/// returns how many were named. A name somebody set through the API is kept.
+pub fn fill_names(
+    conn: &mut AnyConnection,
+    calendar_id: i64,
+    names: &[(NaiveDate, &str)],
+) -> Result<usize, StoreError> {
+    let mut named = 0;
+    for (day, name) in names {
+        named += with_conn!(conn, c => diesel::update(
+                calendar_days::table
+                    .filter(calendar_days::calendar_id.eq(calendar_id))
+                    .filter(calendar_days::day.eq(day))
+                    .filter(calendar_days::name.is_null()),
+            )
+            .set(calendar_days::name.eq(*name))
+            .execute(c))?;
+    }
+    Ok(named)
+}
+
 /// Marks a year's published schedule complete.
 pub fn set_year_complete(
     conn: &mut AnyConnection,

@@ -775,3 +775,56 @@ backend_test!(
         assert_eq!(office["days"][0]["date"], "2030-01-02");
     }
 );
+
+backend_test!(calendar_years_2021_2022_names_and_gaps, |app| async move {
+    // The calendar API keeps the names of the calendar data, for every year 2021-2026.
+    let (_, year) = app.get("/api/v1/calendars/vn/days?year=2022").await;
+    assert_eq!(
+        year["years"],
+        json!([{"year": 2022, "calendar_complete": true}])
+    );
+    let tet = year["days"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["date"] == "2022-01-31")
+        .unwrap_or_else(|| panic!("{year}"));
+    assert_eq!(tet["name"], "Tết Nguyên đán");
+
+    // Huế's district plans are due "by 31/1" (đến hết ngày): in 2022 that is the first day of Tết, so the last
+    // day moves to the first working day after it, Monday 7/2.
+    app.create_unit(json!({"code": "TTH", "name": "UBND tỉnh Thừa Thiên Huế", "kind": "province"}))
+        .await;
+    app.create_unit(json!({"code": "TTH-HUONGTRA", "name": "UBND thị xã Hương Trà", "kind": "district", "parent": "TTH"}))
+        .await;
+    let plan_id = plan(&app, "440/KH-UBND", "TTH", "2021-01-01", "2027-12-31").await;
+    let created = obligation(&app, plan_id, json!({
+        "title": "Kế hoạch truyền thông năm", "recipient": "TTH", "reporters": {"units": ["TTH-HUONGTRA"]},
+        "schedule": {"period_type": "yearly", "due": {"rule": "fixed_date", "month": 1, "day": 31, "phrase": "no_later_than"}}
+    })).await;
+    let days: Vec<(String, String)> = deadlines_of(&app, "unit=TTH-HUONGTRA")
+        .await
+        .into_iter()
+        .map(|(period, last_day, _, _)| (period, last_day))
+        .collect();
+    assert_eq!(days[1], ("2022".to_owned(), "2022-02-07".to_owned()));
+    assert_eq!(
+        days[0],
+        ("2021".to_owned(), "2021-02-01".to_owned()),
+        "31/1/2021 is a Sunday"
+    );
+
+    // 2026 is incomplete in the data and 2027 absent: the obligation says its last days there may move.
+    let incomplete: Vec<&str> = created["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|w| w["code"] == "calendar_incomplete")
+        .map(|w| w["period"].as_str().unwrap())
+        .collect();
+    assert_eq!(incomplete, ["2026", "2027"], "{created}");
+    let (_, read) = app
+        .get(&format!("/api/v1/obligations/{}", created["id"]))
+        .await;
+    assert_eq!(read["warnings"], created["warnings"]);
+});
