@@ -146,8 +146,15 @@ fn run(
     };
     let mut pages = 0;
     while pages < 20 {
-        let result = service::deadlines::list(&mut conn, &actor, now, &query, &page)
-            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        let result = service::deadlines::list(
+            &mut conn,
+            &actor,
+            now,
+            chrono_tz::Asia::Ho_Chi_Minh,
+            &query,
+            &page,
+        )
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
         pages += 1;
         match result.next_cursor {
             Some(next) => page.cursor = Some(next),

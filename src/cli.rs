@@ -289,7 +289,16 @@ fn print_settings(s: &Settings) {
     println!("database_url       = {:?}", s.database);
     println!("pool_size          = {}", s.pool_size);
     println!("listen             = {}", s.listen);
-    println!("admin_token        = {}", hidden(s.admin_token.is_some()));
+    let token_file = s.data_dir.join("admin.token");
+    let admin_token = match (&s.admin_token, token_file.exists()) {
+        (Some(_), _) => "(set, hidden)".to_owned(),
+        (None, true) => format!("(generated, in {})", token_file.display()),
+        (None, false) => format!(
+            "(not set: `hanbao serve` generates one into {})",
+            token_file.display()
+        ),
+    };
+    println!("admin_token        = {admin_token}");
     println!("body_limit         = {}", s.body_limit);
     println!("auth_failures/min  = {}", s.auth_failures_per_minute);
     println!(

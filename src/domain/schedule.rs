@@ -103,6 +103,67 @@ pub enum Shift {
 }
 
 impl Schedule {
+    /// The reading of the due rule in words, for people checking an obligation against its plan: which day is
+    /// the last day, and what happens when it is a day off. E.g. "30/11, or the next working day when it is a
+    /// day off (Civil Code art. 148)" for "trước ngày 01 tháng 12 hàng năm".
+    pub fn last_day_rule(&self) -> String {
+        let shift = match self.shift {
+            Shift::NextWorkingDay => {
+                ", or the next working day when it is a day off (Civil Code art. 148)"
+            }
+            Shift::PreviousWorkingDay => ", or the previous working day when it is a day off",
+            Shift::None => ", even when it is a day off",
+        };
+        let day_before = |month: u32, day: u32| {
+            NaiveDate::from_ymd_opt(2001, month, day)
+                .and_then(|d| d.pred_opt())
+                .map_or_else(
+                    || format!("the day before {day}/{month}"),
+                    |d| d.format("%d/%m").to_string(),
+                )
+        };
+        match &self.due {
+            DueRule::FixedDate { month, day, phrase } => match phrase {
+                Phrase::Before => format!("{}{shift}", day_before(*month, *day)),
+                Phrase::NoLaterThan => format!("{day:02}/{month:02}{shift}"),
+            },
+            DueRule::Date { date, phrase } => match phrase {
+                Phrase::Before => format!(
+                    "{}{shift}",
+                    date.pred_opt().unwrap_or(*date).format("%d/%m/%Y")
+                ),
+                Phrase::NoLaterThan => format!("{}{shift}", date.format("%d/%m/%Y")),
+            },
+            DueRule::AfterPeriodEnd {
+                days,
+                working_days: true,
+            } => {
+                format!(
+                    "the {} working day after the period's data window ends",
+                    ordinal(*days)
+                )
+            }
+            DueRule::AfterPeriodEnd {
+                days,
+                working_days: false,
+            } => {
+                format!("{days} days after the period's data window ends{shift}")
+            }
+            DueRule::AfterEvent {
+                days,
+                working_days: true,
+            } => {
+                format!("the {} working day after the event ends", ordinal(*days))
+            }
+            DueRule::AfterEvent {
+                days,
+                working_days: false,
+            } => {
+                format!("{days} days after the event ends{shift}")
+            }
+        }
+    }
+
     /// Checks what serde cannot: impossible dates, rules that do not fit the period type, and an
     /// inverted validity window. Reports every problem at once.
     pub fn validate(&self) -> Result<(), Vec<FieldError>> {
@@ -196,12 +257,66 @@ fn days_in_month(month: u32) -> u32 {
     }
 }
 
+/// 1st, 2nd, 3rd, 4th … 11th, 12th, 13th, 21st.
+fn ordinal(n: u32) -> String {
+    let suffix = match (n % 10, n % 100) {
+        (_, 11..=13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    };
+    format!("{n}{suffix}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::domain::test_support::date;
 
     const HANOI: &str = r#"{"period_type":"yearly","cutoff":"calendar","due":{"rule":"fixed_date","month":12,"day":1,"phrase":"before"},"shift":"next_working_day","starts_on":"2022-01-01","ends_on":"2025-12-31","calendar":"vn"}"#;
+
+    #[test]
+    fn last_day_rules_in_words() {
+        let hanoi: Schedule = serde_json::from_str(HANOI).unwrap();
+        assert_eq!(
+            hanoi.last_day_rule(),
+            "30/11, or the next working day when it is a day off (Civil Code art. 148)"
+        );
+        let strict = Schedule {
+            shift: Shift::PreviousWorkingDay,
+            ..hanoi.clone()
+        };
+        assert_eq!(
+            strict.last_day_rule(),
+            "30/11, or the previous working day when it is a day off"
+        );
+        let new_year = Schedule {
+            due: DueRule::FixedDate {
+                month: 1,
+                day: 1,
+                phrase: Phrase::Before,
+            },
+            ..hanoi.clone()
+        };
+        assert!(new_year.last_day_rule().starts_with("31/12"));
+        let monthly = Schedule {
+            period_type: PeriodType::Monthly,
+            due: DueRule::AfterPeriodEnd {
+                days: 5,
+                working_days: true,
+            },
+            ..hanoi
+        };
+        assert_eq!(
+            monthly.last_day_rule(),
+            "the 5th working day after the period's data window ends"
+        );
+        assert_eq!(
+            [1, 2, 3, 11, 12, 13, 21, 22].map(ordinal),
+            ["1st", "2nd", "3rd", "11th", "12th", "13th", "21st", "22nd"]
+        );
+    }
 
     fn parse(json: &str) -> Result<Schedule, serde_json::Error> {
         serde_json::from_str(json)

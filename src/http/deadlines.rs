@@ -25,9 +25,9 @@ pub async fn list(
     Query(query): Query<DeadlineQuery>,
     Query(page): Query<PageParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let now = Utc::now();
+    let (now, zone) = (Utc::now(), state.settings.time_zone);
     let page = state
-        .run(move |conn| service::deadlines::list(conn, &actor, now, &query, &page))
+        .run(move |conn| service::deadlines::list(conn, &actor, now, zone, &query, &page))
         .await?;
     Ok(HttpResponse::Ok().json(page))
 }

@@ -6,15 +6,15 @@ use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use chrono::Utc;
 
 use super::auth::Authenticated;
-use super::extract::Json;
+use super::extract::{Json, Query};
 use super::problem::{ApiError, Problem};
 use super::AppState;
 use crate::domain::FieldError;
-use crate::service;
 use crate::service::deadlines::Deadline;
 use crate::service::submissions::{
     ExtensionInput, NewSubmissionInput, Receipt, ReviewInput, Submission, WaiverInput,
 };
+use crate::service::{self, Page, PageParams};
 
 /// The `Idempotency-Key` header: at most 255 visible ASCII characters.
 fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
@@ -116,8 +116,8 @@ pub async fn review(
 /// Every version filed for a deadline, oldest first.
 #[utoipa::path(
     tag = "submissions",
-    params(("id" = i64, Path, description = "the deadline's id")),
-    responses((status = 200, body = Vec<Submission>), (status = 401, body = Problem), (status = 404, body = Problem)),
+    params(("id" = i64, Path, description = "the deadline's id"), PageParams),
+    responses((status = 200, body = Page<Submission>), (status = 401, body = Problem), (status = 404, body = Problem)),
     security(("bearer" = []))
 )]
 #[get("/deadlines/{id}/submissions")]
@@ -125,11 +125,12 @@ pub async fn of_deadline(
     state: web::Data<AppState>,
     Authenticated(actor): Authenticated,
     id: web::Path<i64>,
+    Query(page): Query<PageParams>,
 ) -> Result<HttpResponse, ApiError> {
     let now = Utc::now();
     let id = id.into_inner();
     let versions = state
-        .run(move |conn| service::submissions::of_deadline(conn, &actor, now, id))
+        .run(move |conn| service::submissions::of_deadline(conn, &actor, now, id, &page))
         .await?;
     Ok(HttpResponse::Ok().json(versions))
 }

@@ -29,7 +29,9 @@ pub struct Deadline {
     /// The status at the moment of the request: open, overdue, submitted, late, waived or returned.
     #[schema(value_type = String)]
     pub status: DeadlineStatus,
-    pub submitted_at: Option<DateTime<Utc>>,
+    /// When the first report arrived, with the unit's offset.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub submitted_at: Option<DateTime<FixedOffset>>,
     /// Why the last day was extended, when it was.
     pub extension_reason: Option<String>,
     /// Why the unit was exempted, when it was.
@@ -48,20 +50,29 @@ pub struct DeadlineQuery {
     pub period: Option<String>,
     /// open, overdue, submitted, late, waived or returned (as of now).
     pub status: Option<String>,
-    /// due_at strictly before this instant (RFC 3339) or day (YYYY-MM-DD, meaning its 00:00 UTC).
+    /// due_at strictly before this instant (RFC 3339, taken as given) or day (YYYY-MM-DD: its 00:00 in the
+    /// office's time zone, the `time_zone` setting).
     pub due_before: Option<String>,
-    /// due_at at or after this instant or day.
+    /// due_at at or after this instant or day (as for `due_before`).
     pub due_after: Option<String>,
 }
 
-fn parse_instant(name: &str, value: &str, errors: &mut Vec<FieldError>) -> Option<UtcDateTime> {
+/// An instant as given, or a date: the start of that day in the office's time zone `zone` (not UTC, which would
+/// be 07:00 in Hà Nội and cut a day's deadlines in two).
+fn parse_instant(
+    name: &str,
+    value: &str,
+    zone: Tz,
+    errors: &mut Vec<FieldError>,
+) -> Option<UtcDateTime> {
     if let Ok(t) = DateTime::parse_from_rfc3339(value) {
         return Some(UtcDateTime(t.with_timezone(&Utc)));
     }
     if let Ok(d) = value.parse::<NaiveDate>() {
-        return Some(UtcDateTime(
-            d.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc(),
-        ));
+        return Some(UtcDateTime(crate::domain::due_at(
+            d.pred_opt().unwrap_or(d),
+            zone,
+        )));
     }
     errors.push(FieldError::new(
         format!("/{name}"),
@@ -85,6 +96,7 @@ pub fn list(
     conn: &mut AnyConnection,
     actor: &Actor,
     now: DateTime<Utc>,
+    zone: Tz,
     query: &DeadlineQuery,
     page: &PageParams,
 ) -> ServiceResult<Page<Deadline>> {
@@ -144,11 +156,11 @@ pub fn list(
     filter.due_before = query
         .due_before
         .as_deref()
-        .and_then(|v| parse_instant("due_before", v, &mut errors));
+        .and_then(|v| parse_instant("due_before", v, zone, &mut errors));
     filter.due_from = query
         .due_after
         .as_deref()
-        .and_then(|v| parse_instant("due_after", v, &mut errors));
+        .and_then(|v| parse_instant("due_after", v, zone, &mut errors));
     // open and overdue are one stored state split at `now`: narrow the due_at range accordingly.
     let now_bound = UtcDateTime(now);
     match query
@@ -232,7 +244,9 @@ fn render((row, unit, zone): ListedDeadline, now: DateTime<Utc>) -> ServiceResul
         unit,
         period: row.period,
         last_day: row.last_day,
-        submitted_at: row.submitted_at.map(|t| t.0),
+        submitted_at: row
+            .submitted_at
+            .map(|t| t.0.with_timezone(&tz).fixed_offset()),
         extension_reason: row.extended_reason,
         waiver_reason: row.waived_reason,
     })

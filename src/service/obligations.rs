@@ -104,6 +104,10 @@ pub struct Obligation {
     pub reporters: Reporters,
     #[schema(value_type = Object)]
     pub schedule: Schedule,
+    /// How the schedule's due rule is read, in words: which day is the last day and what happens when it is a
+    /// day off, e.g. "30/11, or the next working day when it is a day off (Civil Code art. 148)". A legal
+    /// reading: set `shift` to `previous_working_day` for the strict one (docs/deadlines.md).
+    pub last_day_rule: String,
     /// The window the deadlines cover (the schedule's, else the plan's period).
     pub window: Window,
     pub grace: String,
@@ -454,6 +458,7 @@ fn view(conn: &mut AnyConnection, row: ObligationRow) -> ServiceResult<Obligatio
         window: parsed.window(),
         reporters: parsed.reporters.clone(),
         schedule: parsed.schedule.clone(),
+        last_day_rule: parsed.schedule.last_day_rule(),
         grace: row.grace.clone(),
         reminders: row.reminders.0.clone(),
         escalation: row.escalation.0.clone(),

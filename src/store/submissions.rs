@@ -70,6 +70,23 @@ pub fn of_deadline(
     Ok(rows)
 }
 
+/// A page of a deadline's versions, oldest first (ids grow with versions), after the submission id `after`.
+pub fn of_deadline_page(
+    conn: &mut AnyConnection,
+    deadline_id: i64,
+    after: Option<i64>,
+    limit: i64,
+) -> Result<Vec<SubmissionRow>, StoreError> {
+    let rows = with_conn!(conn, c => submissions::table
+        .filter(submissions::deadline_id.eq(deadline_id))
+        .filter(submissions::id.gt(after.unwrap_or(0)))
+        .order(submissions::id)
+        .limit(limit)
+        .select(SubmissionRow::as_select())
+        .load(c))?;
+    Ok(rows)
+}
+
 /// How many versions a deadline has (the next one's number is this plus one); an index-only count, where
 /// reading the versions would read every payload.
 pub fn count_of_deadline(conn: &mut AnyConnection, deadline_id: i64) -> Result<i64, StoreError> {

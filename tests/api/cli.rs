@@ -423,3 +423,45 @@ fn instances_starting_together_on_postgres_prepare_the_database_once() {
         "each migration applied by exactly one instance"
     );
 }
+
+#[test]
+fn config_says_where_the_generated_admin_token_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let show = || {
+        let output = hanbao(dir.path()).arg("config").output().unwrap();
+        assert!(output.status.success());
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        stdout
+            .lines()
+            .find(|l| l.starts_with("admin_token"))
+            .unwrap()
+            .to_owned()
+    };
+    assert!(
+        show().contains("(not set: `hanbao serve` generates one into data"),
+        "{}",
+        show()
+    );
+    std::fs::create_dir_all(dir.path().join("data")).unwrap();
+    std::fs::write(
+        dir.path().join("data/admin.token"),
+        "hb_admin_0123456789abcdef\n",
+    )
+    .unwrap();
+    let line = show();
+    assert!(line.contains("(generated, in data"), "{line}");
+    assert!(
+        !line.contains("hb_admin_"),
+        "the secret is never printed: {line}"
+    );
+    let set = hanbao(dir.path())
+        .arg("config")
+        .env("HANBAO_ADMIN_TOKEN", "a-token-of-the-operators-own")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&set.stdout);
+    assert!(
+        stdout.contains("admin_token        = (set, hidden)"),
+        "{stdout}"
+    );
+}

@@ -106,6 +106,10 @@ backend_test!(hanoi_269_worked_example, |app| async move {
         warnings,
         [("2025", "no_reporter"), ("2025", "no_recipient")]
     );
+    assert_eq!(
+        created["last_day_rule"],
+        "30/11, or the next working day when it is a day off (Civil Code art. 148)"
+    );
 
     assert_eq!(
         deadlines_of(&app, "unit=HN-BADINH").await,
@@ -116,6 +120,60 @@ backend_test!(hanoi_269_worked_example, |app| async move {
             row("2024", "2024-12-02", "2024-12-03T00:00:00+07:00", "overdue"),
         ]
     );
+    // The strict reading of "trước ngày 01 tháng 12": Friday 29/11/2024 instead of Monday 2/12.
+    let mut strict_schedule = yearly_before_1_december("2024-01-01", "2024-12-31");
+    strict_schedule["shift"] = json!("previous_working_day");
+    let strict_plan = plan(
+        &app,
+        "1/KH-strict",
+        "HN-SLDTBXH",
+        "2024-01-01",
+        "2024-12-31",
+    )
+    .await;
+    let strict = obligation(
+        &app,
+        strict_plan,
+        json!({"title": "2024, strict", "recipient": "HN-SLDTBXH", "reporters": {"units": ["HN-BADINH"]},
+               "schedule": strict_schedule}),
+    )
+    .await;
+    assert_eq!(
+        strict["last_day_rule"],
+        "30/11, or the previous working day when it is a day off"
+    );
+    assert_eq!(
+        deadlines_of(&app, &format!("obligation={}", strict["id"])).await,
+        [row(
+            "2024",
+            "2024-11-29",
+            "2024-11-30T00:00:00+07:00",
+            "overdue"
+        )]
+    );
+    // A date in a filter is the start of that day in the office's zone (Asia/Ho_Chi_Minh), not 00:00 UTC
+    // (07:00 here): "due before 3/12/2024" excludes the deadline due at 00:00 on 3/12.
+    for (filter, periods) in [
+        ("due_before=2024-12-03", vec!["2022", "2023"]),
+        ("due_before=2024-12-04", vec!["2022", "2023", "2024"]),
+        ("due_after=2024-12-03", vec!["2024"]),
+        (
+            "due_before=2024-12-03T00:00:00%2B07:00",
+            vec!["2022", "2023"],
+        ),
+        (
+            "due_before=2024-12-03T00:00:00Z",
+            vec!["2022", "2023", "2024"],
+        ),
+    ] {
+        let query = format!("obligation={}&unit=HN-BADINH&{filter}", created["id"]);
+        let found: Vec<String> = deadlines_of(&app, &query)
+            .await
+            .into_iter()
+            .map(|d| d.0)
+            .collect();
+        assert_eq!(found, periods, "{filter}");
+    }
 
     // 2025 with a unit that still exists: 30/11/2025 is a Sunday → Monday 1/12.
     app.create_unit(json!({"code": "HN-PHUONG-BADINH", "name": "UBND phường Ba Đình", "kind": "commune", "parent": "HN"}))

@@ -109,6 +109,10 @@ backend_test!(on_time_and_late_with_receipts, |app| async move {
     let d = deadline(&app, "A", "2022").await;
     assert_eq!(d["status"], "late");
     assert_eq!(d["submitted_at"], late["received_at"]);
+    // Every instant of a unit's deadline is written with the unit's offset, like due_at.
+    for instant in [&d["submitted_at"], &late["received_at"], &d["due_at"]] {
+        assert!(instant.as_str().unwrap().ends_with("+07:00"), "{instant}");
+    }
 
     // An admin files for B, recorded as on B's behalf.
     let (status, behalf) = app
@@ -212,7 +216,7 @@ backend_test!(idempotent_replay, |app| async move {
         .get(&format!("/api/v1/deadlines/{id}/submissions"))
         .await;
     assert_eq!(
-        versions.as_array().unwrap().len(),
+        versions["items"].as_array().unwrap().len(),
         1,
         "nothing new was created"
     );
@@ -457,14 +461,31 @@ backend_test!(return_resubmit_accept, |app| async move {
             v1["deadline_id"]
         ))
         .await;
-    let numbers: Vec<i64> = versions
+    let numbers: Vec<i64> = versions["items"]
         .as_array()
         .unwrap()
         .iter()
         .map(|v| v["version"].as_i64().unwrap())
         .collect();
     assert_eq!(numbers, [1, 2]);
-    assert_eq!(versions[0]["review"]["comment"], "Thiếu số liệu");
+    assert_eq!(versions["items"][0]["review"]["comment"], "Thiếu số liệu");
+    // A page at a time, like every list.
+    let (_, first) = app
+        .get(&format!(
+            "/api/v1/deadlines/{}/submissions?limit=1",
+            v1["deadline_id"]
+        ))
+        .await;
+    assert_eq!(first["items"].as_array().unwrap().len(), 1);
+    let (_, rest) = app
+        .get(&format!(
+            "/api/v1/deadlines/{}/submissions?limit=1&cursor={}",
+            v1["deadline_id"],
+            first["next_cursor"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(rest["items"][0]["version"], 2);
+    assert!(rest.get("next_cursor").is_none(), "{rest}");
     let actions: Vec<String> = app
         .audit()
         .await

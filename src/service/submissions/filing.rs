@@ -222,7 +222,7 @@ fn send_receipt(
         "last_day_words": mail::date_words(lang, t.deadline.last_day),
         "due_at": t.deadline.due_at.0.with_timezone(&tz).format("%Y-%m-%d %H:%M %:z").to_string(),
         "on_time": receipt.on_time,
-        "lateness_words": mail::duration_words(lang, (receipt.received_at - t.deadline.due_at.0).num_seconds()),
+        "lateness_words": mail::duration_words(lang, (receipt.received_at.to_utc() - t.deadline.due_at.0).num_seconds()),
         "on_behalf": receipt.on_behalf, "filed_by": receipt.filed_by,
     });
     let email = mail::render(lang, "receipt", &context)?;

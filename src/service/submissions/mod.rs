@@ -15,12 +15,13 @@ pub use filing::submit;
 pub use idempotency::StoredResponse;
 pub use review::review;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::service::deadlines::{self as deadline_views};
-use crate::service::{Actor, ServiceError, ServiceResult};
+use crate::service::{ensure_valid, Actor, Page, PageParams, ServiceError, ServiceResult};
 use crate::store::deadlines::DeadlineRow;
 use crate::store::states::ReviewDecision;
 use crate::store::submissions::SubmissionRow;
@@ -52,8 +53,9 @@ pub struct Receipt {
     pub deadline_id: i64,
     pub unit: String,
     pub period: String,
-    /// Server time of receipt.
-    pub received_at: DateTime<Utc>,
+    /// Server time of receipt, with the unit's offset (like `due_at`).
+    #[schema(value_type = String, format = DateTime)]
+    pub received_at: DateTime<FixedOffset>,
     /// Judged on the deadline's first submission.
     pub on_time: bool,
     /// How late the first submission was (ISO 8601 duration), when late.
@@ -139,6 +141,9 @@ fn load(conn: &mut AnyConnection, id: i64) -> ServiceResult<SubmissionRow> {
 }
 
 fn receipt(row: SubmissionRow, deadline: &DeadlineRow, unit: &UnitRow) -> ServiceResult<Receipt> {
+    let tz: Tz = unit.time_zone.parse().map_err(|_| {
+        ServiceError::data(format!("unit {} time zone `{}`", unit.code, unit.time_zone))
+    })?;
     let lateness = (!row.on_time).then(|| {
         let first = deadline.submitted_at.map_or(row.received_at.0, |t| t.0);
         iso_duration((first.min(row.received_at.0) - deadline.due_at.0).num_seconds())
@@ -148,7 +153,7 @@ fn receipt(row: SubmissionRow, deadline: &DeadlineRow, unit: &UnitRow) -> Servic
         deadline_id: row.deadline_id,
         unit: unit.code.clone(),
         period: deadline.period.clone(),
-        received_at: row.received_at.into(),
+        received_at: row.received_at.0.with_timezone(&tz).fixed_offset(),
         on_time: row.on_time,
         lateness,
         version: row.version,
@@ -204,16 +209,20 @@ pub fn get(conn: &mut AnyConnection, actor: &Actor, id: i64) -> ServiceResult<Su
     view(conn, actor, row)
 }
 
-/// Every version filed for a deadline, oldest first.
+/// The versions filed for a deadline, oldest first, a page at a time like every list.
 pub fn of_deadline(
     conn: &mut AnyConnection,
     actor: &Actor,
     now: DateTime<Utc>,
     deadline_id: i64,
-) -> ServiceResult<Vec<Submission>> {
+    page: &PageParams,
+) -> ServiceResult<Page<Submission>> {
+    let mut errors = Vec::new();
+    let (limit, after) = page.resolve(&mut errors);
+    ensure_valid(errors)?;
     deadline_views::get(conn, actor, now, deadline_id)?;
-    let rows = store::submissions::of_deadline(conn, deadline_id)?;
-    rows.into_iter().map(|row| view(conn, actor, row)).collect()
+    let rows = store::submissions::of_deadline_page(conn, deadline_id, after, limit + 1)?;
+    Page::from_rows(rows, limit, |r| r.id, |row| view(conn, actor, row))
 }
 
 #[cfg(test)]
