@@ -32,6 +32,9 @@ pub struct Deadline {
     /// When the first report arrived, with the unit's offset.
     #[schema(value_type = Option<String>, format = DateTime)]
     pub submitted_at: Option<DateTime<FixedOffset>>,
+    /// The day the first report arrived, when the office filed it from paper (`received_on`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub submitted_on: Option<NaiveDate>,
     /// Why the last day was extended, when it was.
     pub extension_reason: Option<String>,
     /// Why the unit was exempted, when it was.
@@ -247,6 +250,7 @@ fn render((row, unit, zone): ListedDeadline, now: DateTime<Utc>) -> ServiceResul
         submitted_at: row
             .submitted_at
             .map(|t| t.0.with_timezone(&tz).fixed_offset()),
+        submitted_on: row.submitted_on,
         extension_reason: row.extended_reason,
         waiver_reason: row.waived_reason,
     })

@@ -28,6 +28,8 @@ pub struct DeadlineRow {
     pub created_at: UtcDateTime,
     pub updated_at: UtcDateTime,
     pub next_notice_at: Option<UtcDateTime>,
+    /// The arrival date of the first report, when it came on paper (or through the document system).
+    pub submitted_on: Option<NaiveDate>,
 }
 
 #[derive(Debug, Clone, Insertable)]

@@ -136,6 +136,7 @@ diesel::table! {
         created_at -> UtcTimestamp,
         updated_at -> UtcTimestamp,
         next_notice_at -> Nullable<UtcTimestamp>,
+        submitted_on -> Nullable<Date>,
     }
 }
 
@@ -175,6 +176,8 @@ diesel::table! {
         review_comment -> Nullable<Text>,
         reviewed_by -> Nullable<Text>,
         reviewed_at -> Nullable<UtcTimestamp>,
+        received_on -> Nullable<Date>,
+        document_ref -> Nullable<Text>,
     }
 }
 

@@ -24,6 +24,9 @@ pub struct SubmissionRow {
     pub review_comment: Option<String>,
     pub reviewed_by: Option<String>,
     pub reviewed_at: Option<UtcDateTime>,
+    /// When the office files a report that arrived on paper: the day it arrived, and its incoming number.
+    pub received_on: Option<chrono::NaiveDate>,
+    pub document_ref: Option<String>,
 }
 
 #[derive(Debug, Insertable)]
@@ -38,6 +41,8 @@ pub struct NewSubmission<'a> {
     pub on_time: bool,
     pub filed_by: &'a str,
     pub on_behalf: bool,
+    pub received_on: Option<chrono::NaiveDate>,
+    pub document_ref: Option<&'a str>,
 }
 
 /// Inserts a submission and returns the stored row (one round trip: INSERT … RETURNING).
@@ -116,22 +121,30 @@ pub fn review(
     Ok(())
 }
 
-/// Sets a deadline's stored state (and its first submission time, when given). None of these states gets
-/// reminders or escalations, so the deadline leaves the notice tick's index.
+/// The first report of a deadline: when it counts as received, and the day it arrived when it came on paper.
+#[derive(Debug, Clone, Copy)]
+pub struct FirstReport {
+    pub at: UtcDateTime,
+    pub on: Option<chrono::NaiveDate>,
+}
+
+/// Sets a deadline's stored state (and its first report, when given). None of these states gets reminders or
+/// escalations, so the deadline leaves the notice tick's index.
 pub fn set_deadline_state(
     conn: &mut AnyConnection,
     deadline_id: i64,
     state: DeadlineState,
-    submitted_at: Option<UtcDateTime>,
+    first: Option<FirstReport>,
     now: UtcDateTime,
 ) -> Result<(), StoreError> {
     with_conn!(conn, c => {
         let target = diesel::update(deadlines::table.find(deadline_id));
-        match submitted_at {
-            Some(at) => target
+        match first {
+            Some(first) => target
                 .set((
                     deadlines::state.eq(state),
-                    deadlines::submitted_at.eq(at),
+                    deadlines::submitted_at.eq(first.at),
+                    deadlines::submitted_on.eq(first.on),
                     deadlines::updated_at.eq(now),
                     deadlines::next_notice_at.eq(None::<UtcDateTime>),
                 ))

@@ -670,3 +670,105 @@ backend_test!(failed_authentications_are_rate_limited, |app| async move {
     let (status, _) = app.get("/api/v1/units").await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
 });
+
+backend_test!(
+    paper_reports_are_judged_on_their_arrival_day,
+    |app| async move {
+        let (past, _) = world(&app, None).await;
+        let reporter = token(&app, "reporter", Some("A")).await;
+        let paper = |unit: &str, extra: Value| {
+            let mut body =
+                json!({"obligation_id": past, "period": "2022", "unit": unit, "payload": {}});
+            for (k, v) in extra.as_object().unwrap() {
+                body[k] = v.clone();
+            }
+            body
+        };
+        let before = app.snapshot().await;
+        let (status, problem) = as_token(
+            &app,
+            &reporter,
+            Method::POST,
+            "/api/v1/submissions",
+            Some(
+                json!({"obligation_id": past, "period": "2022", "payload": {},
+                    "received_on": "2022-11-28", "document_ref": "12/SĐ"}),
+            ),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+        assert_eq!(pointers(&problem), ["/received_on", "/document_ref"]);
+        let long = "x".repeat(101);
+        for (extra, pointer) in [
+            (json!({"received_on": "2099-01-01"}), "/received_on"),
+            (json!({"received_on": "2021-12-31"}), "/received_on"),
+            (json!({"document_ref": "12/SĐ"}), "/received_on"),
+            (
+                json!({"received_on": "2022-11-28", "document_ref": long}),
+                "/document_ref",
+            ),
+            (json!({"received_on": "28/11/2022"}), "/received_on"),
+        ] {
+            let (status, problem) = app
+                .post("/api/v1/submissions", paper("A", extra.clone()))
+                .await;
+            assert_eq!(
+                status,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{extra}: {problem}"
+            );
+            assert_eq!(pointers(&problem), [pointer], "{extra}: {problem}");
+        }
+        assert_eq!(
+            app.snapshot().await,
+            before,
+            "a refused filing stored nothing"
+        );
+
+        // Entered in 2026, received on paper on 28/11/2022, two days before the last day (30/11/2022): on time.
+        let (status, on_time) = app
+            .post(
+                "/api/v1/submissions",
+                paper(
+                    "A",
+                    json!({"received_on": "2022-11-28", "document_ref": " 1234/SĐ-LĐTBXH "}),
+                ),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{on_time}");
+        assert_eq!(on_time["on_time"], true);
+        assert_eq!(on_time["lateness"], Value::Null);
+        assert_eq!(on_time["received_on"], "2022-11-28");
+        assert_eq!(on_time["document_ref"], "1234/SĐ-LĐTBXH");
+        let d = deadline(&app, "A", "2022").await;
+        assert_eq!(
+            (&d["status"], &d["submitted_on"], &d["submitted_at"]),
+            (
+                &json!("submitted"),
+                &json!("2022-11-28"),
+                &json!("2022-11-28T00:00:00+07:00")
+            )
+        );
+        // Received on Saturday 3/12/2022: three days after the last day.
+        let (_, late) = app
+            .post(
+                "/api/v1/submissions",
+                paper("B", json!({"received_on": "2022-12-03"})),
+            )
+            .await;
+        assert_eq!(
+            (&late["on_time"], &late["lateness"]),
+            (&json!(false), &json!("P3D"))
+        );
+        assert_eq!(deadline(&app, "B", "2022").await["status"], "late");
+        // The audit keeps both.
+        let filed = app
+            .audit()
+            .await
+            .into_iter()
+            .find(|e| e["action"] == "submission.create" && e["after"]["unit"] == "A")
+            .unwrap();
+        assert_eq!(filed["after"]["document_ref"], "1234/SĐ-LĐTBXH");
+        assert_eq!(filed["after"]["received_on"], "2022-11-28");
+    }
+);

@@ -1,6 +1,6 @@
 //! Filing a report: the unit it is for, the checks of its payload, the version and the receipt (an email).
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde_json::{json, Value};
 
@@ -9,7 +9,7 @@ use crate::mail;
 use crate::service::{audit, ensure_valid, Actor, Role, ServiceError, ServiceResult};
 use crate::store::deadlines::DeadlineRow;
 use crate::store::states::DeadlineState;
-use crate::store::submissions::NewSubmission;
+use crate::store::submissions::{FirstReport, NewSubmission};
 use crate::store::units::UnitRow;
 use crate::store::{self, AnyConnection, TextJson};
 
@@ -99,6 +99,7 @@ fn file(
             .collect();
         ensure_valid(errors)?;
     }
+    let paper = on_paper(actor, now, &unit, &period, &input)?;
     let target = Target {
         obligation,
         plan,
@@ -112,7 +113,83 @@ fn file(
         &target,
         &input.payload,
         input.note.as_deref(),
+        paper,
     )
+}
+
+/// A report that arrived on paper (or through the document system) and is entered by the office.
+struct Paper<'a> {
+    received_on: NaiveDate,
+    document_ref: Option<&'a str>,
+}
+
+/// Checks `received_on` and `document_ref`: only the office filing on a unit's behalf gives them, the day is not
+/// in the future (in the unit's zone) nor before the period starts, the number is short text.
+fn on_paper<'a>(
+    actor: &Actor,
+    now: DateTime<Utc>,
+    unit: &UnitRow,
+    period: &Period,
+    input: &'a NewSubmissionInput,
+) -> ServiceResult<Option<Paper<'a>>> {
+    let document_ref = input
+        .document_ref
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty());
+    let mut errors = Vec::new();
+    if actor.role == Role::Reporter {
+        for (given, pointer) in [
+            (input.received_on.is_some(), "/received_on"),
+            (input.document_ref.is_some(), "/document_ref"),
+        ] {
+            if given {
+                errors.push(FieldError::new(
+                    pointer,
+                    "only the office filing a paper report on the unit's behalf gives this",
+                ));
+            }
+        }
+        ensure_valid(errors)?;
+        return Ok(None);
+    }
+    if document_ref.is_some_and(|r| r.chars().count() > 100) {
+        errors.push(FieldError::new("/document_ref", "at most 100 characters"));
+    }
+    if document_ref.is_some() && input.received_on.is_none() {
+        errors.push(FieldError::new(
+            "/received_on",
+            "give the day the document arrived with its number",
+        ));
+    }
+    let Some(received_on) = input.received_on else {
+        ensure_valid(errors)?;
+        return Ok(None);
+    };
+    let tz: Tz = unit
+        .time_zone
+        .parse()
+        .map_err(|_| ServiceError::data(format!("unit {} time zone", unit.code)))?;
+    let today = now.with_timezone(&tz).date_naive();
+    if received_on > today {
+        errors.push(FieldError::new(
+            "/received_on",
+            format!("{received_on} is in the future"),
+        ));
+    }
+    if let Some((starts, _)) = period.span() {
+        if received_on < starts {
+            errors.push(FieldError::new(
+                "/received_on",
+                format!("{received_on} is before period {period} starts ({starts})"),
+            ));
+        }
+    }
+    ensure_valid(errors)?;
+    Ok(Some(Paper {
+        received_on,
+        document_ref,
+    }))
 }
 
 /// The unit a filing is for: a reporter's own; an admin's or coordinator's named one.
@@ -158,9 +235,23 @@ fn record(
     t: &Target,
     payload: &Value,
     note: Option<&str>,
+    paper: Option<Paper<'_>>,
 ) -> ServiceResult<Receipt> {
     let versions = store::submissions::count_of_deadline(conn, t.deadline.id)?;
-    let first_at = t.deadline.submitted_at.map_or(now, |at| at.0);
+    // A paper report counts as received at the start of the day it arrived: on time when that day is on or
+    // before the last day.
+    let arrived = match &paper {
+        Some(p) => {
+            let tz: Tz = t
+                .unit
+                .time_zone
+                .parse()
+                .map_err(|_| ServiceError::data(format!("unit {} time zone", t.unit.code)))?;
+            crate::domain::due_at(p.received_on.pred_opt().unwrap_or(p.received_on), tz)
+        }
+        None => now,
+    };
+    let first_at = t.deadline.submitted_at.map_or(arrived, |at| at.0);
     let on_time = crate::domain::is_on_time(first_at, t.deadline.due_at.0);
     let note = note.map(str::trim).filter(|n| !n.is_empty());
     let on_behalf = actor.role != Role::Reporter;
@@ -178,6 +269,8 @@ fn record(
             on_time,
             filed_by: &actor.name,
             on_behalf,
+            received_on: paper.as_ref().map(|p| p.received_on),
+            document_ref: paper.as_ref().and_then(|p| p.document_ref),
         },
     )?;
     let state = if on_time {
@@ -185,10 +278,18 @@ fn record(
     } else {
         DeadlineState::Late
     };
-    let first = t.deadline.submitted_at.is_none().then_some(now.into());
+    let first = t.deadline.submitted_at.is_none().then(|| FirstReport {
+        at: arrived.into(),
+        on: paper.as_ref().map(|p| p.received_on),
+    });
     store::submissions::set_deadline_state(conn, t.deadline.id, state, first, now.into())?;
     let id = stored.id;
-    let receipt = receipt(stored, &t.deadline, &t.unit)?;
+    let mut deadline = t.deadline.clone();
+    if let Some(first) = first {
+        deadline.submitted_at = Some(first.at);
+        deadline.submitted_on = first.on;
+    }
+    let receipt = receipt(stored, &deadline, &t.unit)?;
     send_receipt(conn, now, t, &receipt)?;
     audit::<Receipt, Receipt>(
         conn,

@@ -44,6 +44,14 @@ pub struct NewSubmissionInput {
     pub payload: Value,
     #[serde(default)]
     pub note: Option<String>,
+    /// For a report that arrived on paper or through the document system, filed by the office on the unit's
+    /// behalf (admins and coordinators only): the day it arrived. Timeliness is judged on it: on time when it
+    /// is on or before the last day. Not in the future, not before the period starts.
+    #[serde(default)]
+    pub received_on: Option<NaiveDate>,
+    /// The incoming document's number ("số đến"), with `received_on`. At most 100 characters.
+    #[serde(default)]
+    pub document_ref: Option<String>,
 }
 
 /// What a filing answers: the receipt.
@@ -64,6 +72,12 @@ pub struct Receipt {
     /// True when an admin or coordinator filed for the unit.
     pub on_behalf: bool,
     pub filed_by: String,
+    /// The day a report filed on the unit's behalf arrived on paper, when it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub received_on: Option<NaiveDate>,
+    /// The incoming document's number, when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document_ref: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -144,9 +158,13 @@ fn receipt(row: SubmissionRow, deadline: &DeadlineRow, unit: &UnitRow) -> Servic
     let tz: Tz = unit.time_zone.parse().map_err(|_| {
         ServiceError::data(format!("unit {} time zone `{}`", unit.code, unit.time_zone))
     })?;
-    let lateness = (!row.on_time).then(|| {
-        let first = deadline.submitted_at.map_or(row.received_at.0, |t| t.0);
-        iso_duration((first.min(row.received_at.0) - deadline.due_at.0).num_seconds())
+    let lateness = (!row.on_time).then(|| match deadline.submitted_on.or(row.received_on) {
+        // On paper only the day is known: late by the days after the last day ("nộp muộn 3 ngày").
+        Some(arrived) => format!("P{}D", (arrived - deadline.last_day).num_days().max(1)),
+        None => {
+            let first = deadline.submitted_at.map_or(row.received_at.0, |t| t.0);
+            iso_duration((first.min(row.received_at.0) - deadline.due_at.0).num_seconds())
+        }
     });
     Ok(Receipt {
         id: row.id,
@@ -159,6 +177,8 @@ fn receipt(row: SubmissionRow, deadline: &DeadlineRow, unit: &UnitRow) -> Servic
         version: row.version,
         on_behalf: row.on_behalf,
         filed_by: row.filed_by,
+        received_on: row.received_on,
+        document_ref: row.document_ref,
     })
 }
 
