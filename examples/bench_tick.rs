@@ -30,6 +30,10 @@ use hanbao::store::{self, AnyConnection};
 use serde_json::json;
 
 const AT: &str = "2030-11-19T08:00:00+07:00";
+fn sender() -> hanbao::mail::transport::Sender {
+    hanbao::mail::transport::Sender::new(FROM, "").unwrap()
+}
+
 const FROM: &str = "hanbao <hanbao@example.org>";
 
 fn main() -> anyhow::Result<()> {
@@ -92,7 +96,7 @@ fn run(backend: &str, url: DatabaseUrl, units: usize, obligations: usize) -> any
         )
         .map_err(anyhow::Error::msg)?;
         let started = Instant::now();
-        let sent = deliver_all(&pool, &transport, FROM, now).await?.sent;
+        let sent = deliver_all(&pool, &transport, &sender(), now).await?.sent;
         let elapsed = started.elapsed();
         let received = sink.received.lock().map_or(0, |r| r.len());
         sink.stop().await;

@@ -193,11 +193,10 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 let _in_runtime = runtime.enter();
                 let transport = crate::mail::transport::Transport::configured(&settings)
                     .map_err(|e| anyhow::anyhow!(e))?;
+                let sender = crate::mail::transport::Sender::configured(&settings)
+                    .map_err(|e| anyhow::anyhow!(e))?;
                 let delivered = runtime.block_on(crate::jobs::delivery::deliver_all(
-                    &pool,
-                    &transport,
-                    &settings.mail_from,
-                    now,
+                    &pool, &transport, &sender, now,
                 ))?;
                 println!(
                     "delivered: {} sent, {} to retry, {} failed",
@@ -323,5 +322,6 @@ fn print_settings(s: &Settings) {
     println!("smtp_url           = {}", hidden(s.smtp_url.is_some()));
     println!("smtp_connections   = {}", s.smtp_connections);
     println!("mail_from          = {}", s.mail_from);
+    println!("mail_subject_prefix = {:?}", s.mail_subject_prefix);
     println!("log                = {}", s.log);
 }

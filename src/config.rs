@@ -37,6 +37,7 @@ const KEYS: &[&str] = &[
     "smtp_url",
     "smtp_connections",
     "mail_from",
+    "mail_subject_prefix",
     "log",
 ];
 
@@ -64,6 +65,7 @@ struct RawConfig {
     smtp_url: String,
     smtp_connections: usize,
     mail_from: String,
+    mail_subject_prefix: String,
     log: String,
 }
 
@@ -184,6 +186,8 @@ pub struct Settings {
     /// SMTP connections kept open, and so emails in flight at once.
     pub smtp_connections: usize,
     pub mail_from: String,
+    /// Put before every subject (e.g. "[hanbao]"); empty by default: the office's letters need no tag.
+    pub mail_subject_prefix: String,
     pub log: String,
 }
 
@@ -464,6 +468,7 @@ impl Settings {
             smtp_url,
             smtp_connections: raw.smtp_connections,
             mail_from: raw.mail_from,
+            mail_subject_prefix: raw.mail_subject_prefix,
             log: raw.log,
         })
     }

@@ -84,7 +84,7 @@ pub fn serve(settings: Settings) -> anyhow::Result<()> {
             }
             _ => tracing::info!("emails are sent by SMTP"),
         }
-        let from = settings.mail_from.clone();
+        let from = crate::mail::transport::Sender::configured(&settings).map_err(|e| anyhow::anyhow!(e))?;
         let (timing, zone) = (settings.timing(), settings.time_zone);
         let app = build_application(settings)?;
         let _scheduler = crate::jobs::scheduler::start(app.pool(), timing, zone)

@@ -94,6 +94,9 @@ pub fn unit(
         contacts: contacts.map(serde_json::from_value).transpose()?,
         valid_from: None,
         valid_until: None,
+        address: None,
+        phone: None,
+        email: None,
     };
     service::units::create(conn, actor, Utc::now(), chrono_tz::Asia::Ho_Chi_Minh, input)
         .map_err(|e| anyhow::anyhow!("{e:?}"))?;

@@ -6,7 +6,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
 
-use crate::mail::transport::{SendError, Transport};
+use crate::mail::transport::{SendError, Sender, Transport};
 use crate::service::{self, ServiceError, ServiceResult};
 use crate::store::{AnyConnection, Pool};
 
@@ -48,7 +48,7 @@ async fn db<T: Send + 'static>(
 pub async fn deliver_due(
     pool: &Pool,
     transport: &Transport,
-    from: &str,
+    from: &Sender,
     now: DateTime<Utc>,
 ) -> ServiceResult<DeliveryReport> {
     let clock = now.max(Utc::now());
@@ -104,7 +104,7 @@ pub async fn deliver_due(
 pub async fn deliver_all(
     pool: &Pool,
     transport: &Transport,
-    from: &str,
+    from: &Sender,
     now: DateTime<Utc>,
 ) -> ServiceResult<DeliveryReport> {
     let mut total = DeliveryReport::default();
@@ -123,7 +123,7 @@ pub async fn deliver_all(
 }
 
 /// Delivers forever, every `every`; errors are logged and the loop goes on.
-pub async fn run(pool: Pool, transport: Transport, from: String, every: Duration) {
+pub async fn run(pool: Pool, transport: Transport, from: Sender, every: Duration) {
     let mut interval = tokio::time::interval(every);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {

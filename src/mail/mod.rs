@@ -4,10 +4,13 @@
 //! dedupe key (one email per reason) and a Message-ID. Delivery (SMTP or .eml files) reads the outbox later.
 
 pub mod transport;
+pub mod words;
+
+pub use words::{date_words, duration_words};
 
 use std::sync::OnceLock;
 
-use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use minijinja::Environment;
 use rand::distr::{Alphanumeric, SampleString};
 use serde::Serialize;
@@ -31,16 +34,26 @@ macro_rules! templates {
 
 /// The templates, embedded so the binary runs from any directory.
 const TEMPLATES: &[(&str, &str)] = templates![
-    "vi": ["reminder", "escalation", "digest", "receipt", "returned"],
-    "en": ["reminder", "escalation", "digest", "receipt", "returned"],
+    "vi": ["reminder", "escalation", "overdue_list", "digest", "receipt", "returned"],
+    "en": ["reminder", "escalation", "overdue_list", "digest", "receipt", "returned"],
 ];
 
 /// The variables hanbao gives each template (all parts, both languages). A replacement template may use only
 /// these: checked at start, so a typo is an error then rather than a failed email at 08:00. Debug builds check
 /// on every render that the code still provides exactly these, so the list cannot drift from the code.
 const CONTEXT_KEYS: &[(&str, &[&str])] = &[
-    ("reminder", NOTICE_KEYS),
-    ("escalation", NOTICE_KEYS),
+    // `about` (every letter about a deadline): plan_number, plan_title, plan_issued_words, obligation, wording,
+    // period_words, last_day_words, recipient, filing, office {name, address, phone, email}.
+    (
+        "reminder",
+        &["to", "about", "unit", "days_left", "notice_number"],
+    ),
+    (
+        "escalation",
+        &["to", "about", "unit", "days_late", "notices_before"],
+    ),
+    // units: [{name, days_late, notices_sent, phone, email}]
+    ("overdue_list", &["to", "about", "count", "units"]),
     (
         "digest",
         &[
@@ -66,47 +79,19 @@ const CONTEXT_KEYS: &[(&str, &[&str])] = &[
     (
         "receipt",
         &[
+            "to",
+            "about",
             "unit",
-            "obligation",
-            "period",
-            "plan",
-            "submission_id",
             "version",
-            "received_at",
-            "last_day_words",
-            "due_at",
+            "received_words",
             "on_time",
             "lateness_words",
             "on_behalf",
-            "filed_by",
+            "received_on_words",
+            "document_ref",
         ],
     ),
-    (
-        "returned",
-        &[
-            "unit",
-            "obligation",
-            "period",
-            "plan",
-            "submission_id",
-            "version",
-            "comment",
-        ],
-    ),
-];
-
-const NOTICE_KEYS: &[&str] = &[
-    "unit",
-    "audience",
-    "recipient",
-    "obligation",
-    "obligation_id",
-    "period",
-    "plan",
-    "last_day_words",
-    "due_at",
-    "overdue_words",
-    "step",
+    ("returned", &["to", "about", "unit", "version", "comment"]),
 ];
 
 fn context_keys(kind: &str) -> &'static [&'static str] {
@@ -284,21 +269,20 @@ pub struct Outgoing {
     pub to: Vec<String>,
     pub cc: Vec<String>,
     pub email: Rendered,
+    /// The sender's display name: the coordinating office the email speaks for (the address is `mail_from`'s).
+    pub sender: Option<String>,
 }
 
 /// Queues an email in the current transaction. Returns false (and queues nothing) when there is no recipient.
 pub fn queue(
     conn: &mut AnyConnection,
     now: DateTime<Utc>,
-    dedupe_key: &str,
-    to: &[String],
-    cc: &[String],
-    email: &Rendered,
+    email: &Outgoing,
 ) -> Result<bool, StoreError> {
-    let Some(envelope) = Envelope::new(dedupe_key, to, cc) else {
+    let Some(envelope) = Envelope::new(&email.dedupe_key, &email.to, &email.cc) else {
         return Ok(false);
     };
-    store::outbox::insert_email(conn, &envelope.row(dedupe_key, email, now))?;
+    store::outbox::insert_email(conn, &envelope.row(email, now))?;
     Ok(true)
 }
 
@@ -313,10 +297,7 @@ pub fn queue_many(
         .iter()
         .filter_map(|o| Envelope::new(&o.dedupe_key, &o.to, &o.cc).map(|e| (o, e)))
         .collect();
-    let rows: Vec<NewEmail<'_>> = envelopes
-        .iter()
-        .map(|(o, e)| e.row(&o.dedupe_key, &o.email, now))
-        .collect();
+    let rows: Vec<NewEmail<'_>> = envelopes.iter().map(|(o, e)| e.row(o, now)).collect();
     let queued = store::outbox::insert_emails(conn, &rows)?;
     if queued < rows.len() {
         tracing::warn!(
@@ -343,8 +324,9 @@ impl Envelope {
             );
             return None;
         }
+        // The local part only: the transport adds `@` and the domain of `mail_from` when it sends.
         let message_id = format!(
-            "<{}.{}@hanbao>",
+            "{}.{}",
             dedupe_key.replace(|c: char| !c.is_ascii_alphanumeric(), "-"),
             Alphanumeric.sample_string(&mut rand::rng(), 12)
         );
@@ -358,58 +340,18 @@ impl Envelope {
         })
     }
 
-    fn row<'a>(
-        &'a self,
-        dedupe_key: &'a str,
-        email: &'a Rendered,
-        now: DateTime<Utc>,
-    ) -> NewEmail<'a> {
+    fn row<'a>(&'a self, outgoing: &'a Outgoing, now: DateTime<Utc>) -> NewEmail<'a> {
         NewEmail {
-            dedupe_key,
+            dedupe_key: &outgoing.dedupe_key,
             message_id: &self.message_id,
             recipients: TextJson(&self.recipients),
-            subject: &email.subject,
-            text_body: &email.text,
-            html_body: &email.html,
+            subject: &outgoing.email.subject,
+            text_body: &outgoing.email.text,
+            html_body: &outgoing.email.html,
             next_attempt_at: now.into(),
             created_at: now.into(),
+            sender_name: outgoing.sender.as_deref(),
         }
-    }
-}
-
-/// A date in words: "ngày 02 tháng 12 năm 2024" / "2 December 2024".
-pub fn date_words(language: &str, date: NaiveDate) -> String {
-    if language == "en" {
-        date.format("%-d %B %Y").to_string()
-    } else {
-        format!(
-            "ngày {:02} tháng {:02} năm {}",
-            date.day(),
-            date.month(),
-            date.year()
-        )
-    }
-}
-
-/// A positive duration in words, to the minute: "2 ngày 3 giờ 5 phút" / "2 days 3 hours 5 minutes".
-pub fn duration_words(language: &str, seconds: i64) -> String {
-    let minutes = (seconds.max(0) + 59) / 60;
-    let (days, hours, mins) = (minutes / 1440, minutes / 60 % 24, minutes % 60);
-    let names: [(&str, &str); 3] = if language == "en" {
-        [("day", "days"), ("hour", "hours"), ("minute", "minutes")]
-    } else {
-        [("ngày", "ngày"), ("giờ", "giờ"), ("phút", "phút")]
-    };
-    let parts: Vec<String> = [days, hours, mins]
-        .into_iter()
-        .zip(names)
-        .filter(|(n, _)| *n > 0)
-        .map(|(n, (one, many))| format!("{n} {}", if n == 1 { one } else { many }))
-        .collect();
-    if parts.is_empty() {
-        format!("0 {}", names[2].1)
-    } else {
-        parts.join(" ")
     }
 }
 
@@ -418,27 +360,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn words() {
-        let d = NaiveDate::from_ymd_opt(2024, 12, 2).unwrap();
-        assert_eq!(date_words("vi", d), "ngày 02 tháng 12 năm 2024");
-        assert_eq!(date_words("en", d), "2 December 2024");
-        assert_eq!(
-            duration_words("en", 2 * 86400 + 3 * 3600 + 300),
-            "2 days 3 hours 5 minutes"
-        );
-        assert_eq!(duration_words("vi", 3600), "1 giờ");
-        assert_eq!(duration_words("en", 1), "1 minute");
-    }
-
-    #[test]
     fn digests_render_in_both_languages_with_counts_of_the_rest() {
         let line = serde_json::json!({
             "unit": "UBND <B>", "unit_code": "B", "obligation": "Báo cáo năm", "period": "2030",
-            "last_day_words": "2 December 2030", "due_at": "2030-12-03 00:00", "overdue_words": "6 days",
-            "received_at": "2030-11-20 10:00", "version": 2, "on_time": false,
+            "last_day_words": "2 December 2030", "overdue_words": "6 days",
+            "received_at": "10:00 on 20 November 2030", "version": 2, "on_time": false,
         });
         let context = serde_json::json!({
-            "unit": "Sở", "slot_words": "25 November 2030", "now": "2030-11-25 08:00", "since": "2030-11-18 08:00",
+            "unit": "Sở", "slot_words": "25 November 2030", "now": "08:00 on 25 November 2030",
+            "since": "08:00 on 18 November 2030",
             "soon_days": 14, "overdue_count": 51, "overdue_more": 50, "overdue": [line],
             "soon_count": 0, "soon_more": 0, "soon": [], "returned_count": 0, "returned_more": 0, "returned": [],
             "received_count": 1, "received_more": 0,
@@ -447,10 +377,10 @@ mod tests {
         let en = render("en", "digest", &context).unwrap();
         assert_eq!(
             en.subject,
-            "[hanbao] Reporting digest, 25 November 2030: 51 overdue, 0 due soon, 1 received"
+            "Reporting digest, 25 November 2030: 51 overdue, 0 due soon, 1 received"
         );
         assert!(en.text.contains(
-            "OVERDUE (51)\n- UBND <B>: Báo cáo năm, period 2030 — due by the end of 2 December 2030, overdue by 6 days\n- … and 50 more.\n"
+            "OVERDUE (51)\n- UBND <B>: Báo cáo năm, 2030 — due by the end of 2 December 2030, overdue by 6 days\n- … and 50 more.\n"
         ), "{}", en.text);
         assert!(
             en.text.contains("DUE IN THE NEXT 14 DAYS (0)\n- None.\n\n"),
@@ -459,7 +389,7 @@ mod tests {
         );
         assert!(
             en.text
-                .contains("version 2, received 2030-11-20 10:00 (late)\n"),
+                .contains("version 2, received 10:00 on 20 November 2030 (late)\n"),
             "{}",
             en.text
         );
@@ -471,13 +401,17 @@ mod tests {
 
     #[test]
     fn html_is_escaped_and_text_is_not() {
+        let about = serde_json::json!({
+            "plan_number": "1/KH", "plan_title": "p", "plan_issued_words": null, "obligation": "o",
+            "wording": null, "period_words": "2024", "last_day_words": "2 December 2024", "recipient": "r",
+            "filing": null, "office": {"name": "Sở", "address": null, "phone": null, "email": null},
+        });
         let context = serde_json::json!({
-            "unit": "A & B <script>", "obligation": "o", "period": "2024", "plan": "p", "comment": "c",
-            "submission_id": 1, "version": 2,
+            "to": "A & B <script>", "about": about, "unit": "A & B <script>", "version": 2, "comment": "c",
         });
         let email = render("en", "returned", &context).unwrap();
         assert!(email.html.contains("A &amp; B &lt;script&gt;"));
         assert!(email.text.contains("A & B <script>"));
-        assert!(email.subject.starts_with("[hanbao] Report returned: o"));
+        assert_eq!(email.subject, "Please revise and send again: “o”, 2024");
     }
 }

@@ -13,9 +13,60 @@ use crate::store::outbox::{EmailRow, Recipients};
 /// Emails in flight at once through the file and memory transports.
 const LOCAL_CONCURRENCY: usize = 16;
 
+/// Who emails come from: the address of `mail_from` (with its display name unless the outbox row names the
+/// office it speaks for), and the `mail_subject_prefix` every subject starts with.
+#[derive(Debug, Clone)]
+pub struct Sender {
+    mailbox: Mailbox,
+    subject_prefix: String,
+}
+
+impl Sender {
+    /// `from` as `mail_from` writes it (`Sở LĐTBXH <so@example.vn>` or `so@example.vn`).
+    pub fn new(from: &str, subject_prefix: &str) -> Result<Self, String> {
+        let mailbox = from
+            .parse::<Mailbox>()
+            .map_err(|e| format!("`{from}` is not an email address: {e}"))?;
+        Ok(Self {
+            mailbox,
+            subject_prefix: subject_prefix.trim().to_owned(),
+        })
+    }
+
+    pub fn configured(settings: &crate::config::Settings) -> Result<Self, String> {
+        Self::new(&settings.mail_from, &settings.mail_subject_prefix)
+    }
+
+    /// The From of one email: the office it speaks for, at the configured address.
+    fn from(&self, email: &EmailRow) -> Mailbox {
+        match &email.sender_name {
+            Some(name) => Mailbox::new(Some(name.clone()), self.mailbox.email.clone()),
+            None => self.mailbox.clone(),
+        }
+    }
+
+    fn subject(&self, email: &EmailRow) -> String {
+        if self.subject_prefix.is_empty() {
+            email.subject.clone()
+        } else {
+            format!("{} {}", self.subject_prefix, email.subject)
+        }
+    }
+
+    /// The Message-ID: the row's local part at the domain of `mail_from` (rows written before kept theirs).
+    fn message_id(&self, email: &EmailRow) -> String {
+        if email.message_id.contains('@') {
+            email.message_id.clone()
+        } else {
+            format!("<{}@{}>", email.message_id, self.mailbox.email.domain())
+        }
+    }
+}
+
 /// An email as the memory transport keeps it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SentEmail {
+    pub from: String,
     pub message_id: String,
     pub to: Vec<String>,
     pub cc: Vec<String>,
@@ -86,23 +137,24 @@ impl Transport {
         (Self::Memory(sent.clone()), sent)
     }
 
-    /// Sends one outbox row from `from` (an address such as `hanbao <hanbao@example.org>`).
-    pub async fn send(&self, email: &EmailRow, from: &str) -> Result<(), SendError> {
+    /// Sends one outbox row as `sender`.
+    pub async fn send(&self, email: &EmailRow, sender: &Sender) -> Result<(), SendError> {
         let recipients = Recipients::from_stored(&email.recipients)
             .map_err(|e| SendError::Permanent(format!("recipients are not readable: {e}")))?;
         match self {
             Self::Memory(sent) => {
                 sent.lock().expect("memory transport lock").push(SentEmail {
-                    message_id: email.message_id.clone(),
+                    from: sender.from(email).to_string(),
+                    message_id: sender.message_id(email),
                     to: recipients.to,
                     cc: recipients.cc,
-                    subject: email.subject.clone(),
+                    subject: sender.subject(email),
                     text: email.text_body.clone(),
                 });
                 Ok(())
             }
             Self::Files(dir) => {
-                let message = build(email, &recipients, from)?;
+                let message = build(email, &recipients, sender)?;
                 tokio::fs::create_dir_all(dir).await.map_err(|e| {
                     SendError::Transient(format!("cannot create {}: {e}", dir.display()))
                 })?;
@@ -126,7 +178,7 @@ impl Transport {
                     })
             }
             Self::Smtp { client, .. } => {
-                let message = build(email, &recipients, from)?;
+                let message = build(email, &recipients, sender)?;
                 client.send(message).await.map(|_| ()).map_err(|e| {
                     if e.is_permanent() {
                         SendError::Permanent(e.to_string())
@@ -147,11 +199,11 @@ fn mailbox(address: &str) -> Result<Mailbox, SendError> {
 
 /// The MIME message: text and HTML alternatives, with the outbox row's Message-ID (so a re-send after a crash is
 /// recognisably the same message).
-fn build(email: &EmailRow, recipients: &Recipients, from: &str) -> Result<Message, SendError> {
+fn build(email: &EmailRow, recipients: &Recipients, sender: &Sender) -> Result<Message, SendError> {
     let mut builder = Message::builder()
-        .from(mailbox(from)?)
-        .subject(email.subject.clone())
-        .message_id(Some(email.message_id.clone()))
+        .from(sender.from(email))
+        .subject(sender.subject(email))
+        .message_id(Some(sender.message_id(email)))
         .header(header::MIME_VERSION_1_0);
     for to in &recipients.to {
         builder = builder.to(mailbox(to)?);

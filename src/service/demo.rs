@@ -140,6 +140,10 @@ impl Loader<'_> {
             }),
             valid_from: None,
             valid_until: until.map(|d| d.parse().expect("demo dates are valid")),
+            // The seed documents give no address or phone number: the demo invents none.
+            address: None,
+            phone: None,
+            email: None,
         };
         units::create(
             self.conn,

@@ -15,8 +15,9 @@ use serde::Serialize;
 use super::notices::Notice;
 use super::{ServiceError, ServiceResult};
 use crate::domain::notify::DigestCron;
-use crate::mail;
-use crate::store::digests::{OpenLine, ReceivedLine};
+use crate::domain::Period;
+use crate::mail::{self, words};
+use crate::store::digests::OpenLine;
 use crate::store::states::DeadlineState;
 use crate::store::units::UnitRow;
 use crate::store::{self, AnyConnection, UtcDateTime};
@@ -67,7 +68,6 @@ struct Line {
     obligation: String,
     period: String,
     last_day_words: String,
-    due_at: String,
     overdue_words: String,
     received_at: String,
     version: i32,
@@ -124,31 +124,53 @@ fn one(
     let contacts = &unit.contacts.0;
     let to = contacts.everyone();
     let lang = unit.language.as_str();
-    let local = |t: DateTime<Utc>| t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string();
-    let open = |l: OpenLine| Line {
-        unit: l.unit_name,
-        unit_code: l.unit_code,
-        obligation: l.obligation,
-        period: l.period,
-        last_day_words: mail::date_words(lang, l.last_day),
-        due_at: local(l.due_at.0),
-        overdue_words: mail::duration_words(lang, (now - l.due_at.0).num_seconds()),
-        received_at: String::new(),
-        version: 0,
-        on_time: true,
+    let local = |t: DateTime<Utc>| words::instant_words(lang, t, tz);
+    let today = now.with_timezone(&tz).date_naive();
+    let mut periods = PeriodNames::default();
+    let days = |n: i64| {
+        if lang == "en" {
+            format!("{n} {}", if n == 1 { "day" } else { "days" })
+        } else {
+            format!("{n} ngày")
+        }
     };
-    let got = |l: ReceivedLine| Line {
-        unit: l.unit_name,
-        unit_code: l.unit_code,
-        obligation: l.obligation,
-        period: l.period,
-        last_day_words: String::new(),
-        due_at: String::new(),
-        overdue_words: String::new(),
-        received_at: local(l.received_at.0),
-        version: l.version,
-        on_time: l.on_time,
-    };
+    let mut open_lines =
+        |conn: &mut AnyConnection, lines: Vec<OpenLine>| -> ServiceResult<Vec<Line>> {
+            lines
+                .into_iter()
+                .map(|l| {
+                    Ok(Line {
+                        unit: l.unit_name,
+                        unit_code: l.unit_code,
+                        obligation: l.obligation,
+                        period: periods.words(conn, lang, &l.period)?,
+                        last_day_words: mail::date_words(lang, l.last_day),
+                        overdue_words: days(words::days_late(today, l.last_day)),
+                        received_at: String::new(),
+                        version: 0,
+                        on_time: true,
+                    })
+                })
+                .collect()
+        };
+    let overdue = open_lines(conn, overdue)?;
+    let due_soon = open_lines(conn, due_soon)?;
+    let returned = open_lines(conn, returned)?;
+    let mut got_lines = Vec::new();
+    for l in received {
+        got_lines.push(Line {
+            unit: l.unit_name,
+            unit_code: l.unit_code,
+            obligation: l.obligation,
+            period: periods.words(conn, lang, &l.period)?,
+            last_day_words: String::new(),
+            overdue_words: String::new(),
+            received_at: local(l.received_at.0),
+            version: l.version,
+            on_time: l.on_time,
+        });
+    }
+    let received = got_lines;
     let more = |count: i64, shown: usize| count - shown as i64;
     let context = serde_json::json!({
         "unit": unit.name,
@@ -158,19 +180,30 @@ fn one(
         "soon_days": SOON_DAYS,
         "overdue_count": overdue_count,
         "overdue_more": more(overdue_count, overdue.len()),
-        "overdue": overdue.into_iter().map(open).collect::<Vec<_>>(),
+        "overdue": overdue,
         "soon_count": soon_count,
         "soon_more": more(soon_count, due_soon.len()),
-        "soon": due_soon.into_iter().map(open).collect::<Vec<_>>(),
+        "soon": due_soon,
         "returned_count": returned_count,
         "returned_more": more(returned_count, returned.len()),
-        "returned": returned.into_iter().map(open).collect::<Vec<_>>(),
+        "returned": returned,
         "received_count": received_count,
         "received_more": more(received_count, received.len()),
-        "received": received.into_iter().map(got).collect::<Vec<_>>(),
+        "received": received,
     });
     let email = mail::render(lang, "digest", &context)?;
-    if !mail::queue(conn, now, &format!("{job}:{key}"), &to, &[], &email)? {
+    let queued = mail::queue(
+        conn,
+        now,
+        &mail::Outgoing {
+            dedupe_key: format!("{job}:{key}"),
+            to: to.clone(),
+            cc: Vec::new(),
+            email: email.clone(),
+            sender: None,
+        },
+    )?;
+    if !queued {
         return Ok(None);
     }
     Ok(Some(Notice {
@@ -183,4 +216,28 @@ fn one(
         cc: Vec::new(),
         subject: email.subject,
     }))
+}
+
+/// Period ids in words, events by their names (read once each).
+#[derive(Default)]
+struct PeriodNames(std::collections::HashMap<i64, Option<String>>);
+
+impl PeriodNames {
+    fn words(&mut self, conn: &mut AnyConnection, lang: &str, id: &str) -> ServiceResult<String> {
+        let Ok(period) = id.parse::<Period>() else {
+            return Ok(id.to_owned());
+        };
+        let name = match period {
+            Period::Event(event) => match self.0.get(&event) {
+                Some(name) => name.clone(),
+                None => {
+                    let name = store::obligations::find_event(conn, event)?.map(|e| e.name);
+                    self.0.insert(event, name.clone());
+                    name
+                }
+            },
+            _ => None,
+        };
+        Ok(words::period_words(lang, &period, name.as_deref()))
+    }
 }

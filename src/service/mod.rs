@@ -7,6 +7,7 @@ pub mod calendars;
 pub mod deadlines;
 pub mod demo;
 pub mod digests;
+pub mod letters;
 pub mod notices;
 pub mod obligation_rules;
 pub mod obligations;

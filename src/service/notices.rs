@@ -15,12 +15,14 @@ use chrono_tz::Tz;
 use serde::Serialize;
 use serde_json::json;
 
+use super::letters;
 use super::obligation_rules::{Audience, EscalationStep};
 use super::{ServiceError, ServiceResult};
 use crate::domain::notify::{self, Offset, Timing};
 use crate::domain::unit::{is_valid_on, Contacts};
 use crate::domain::Calendar;
 use crate::mail;
+use crate::mail::words;
 use crate::store::deadlines::DeadlineRow;
 use crate::store::obligations::ObligationRow;
 use crate::store::plans::PlanRow;
@@ -194,13 +196,25 @@ pub(super) fn batch(
         .collect();
     let won = store::notices::claim_many(conn, &claims, now.into())?;
     let mut outgoing = Vec::new();
+    let mut listed = Vec::new();
+    let mut noticed = Vec::new();
     for draft in drafts {
-        if won.contains(&(draft.notice.kind.to_owned(), draft.slot)) {
-            outgoing.push(draft.email);
-            report.notices.push(draft.notice);
+        if !won.contains(&(draft.notice.kind.to_owned(), draft.slot)) {
+            continue;
+        }
+        noticed.extend(draft.notice.deadline_id);
+        match draft.letter {
+            Letter::Own(email) => {
+                outgoing.push(email);
+                report.notices.push(draft.notice);
+            }
+            Letter::ToOffice(letter) => listed.push((draft.notice, *letter)),
         }
     }
+    outgoing.extend(office_letters(listed, &mut report.notices)?);
     mail::queue_many(conn, now, &outgoing)?;
+    // The next email about each of these deadlines counts on from this one.
+    store::deadlines::count_notice_many(conn, &noticed)?;
     for (at, ids) in moves {
         store::deadlines::set_next_notice_many(conn, &ids, at)?;
     }
@@ -284,27 +298,31 @@ fn decide_one(
         });
     }
 
-    let about = About {
-        deadline,
-        unit: &unit,
-        recipient: &recipient,
-        obligation,
+    let coordinator = cache.unit(conn, plan.coordinator_id)?;
+    let subject = letters::Subject {
         plan,
-        tz,
+        obligation,
+        deadline,
+        recipient: &recipient,
+        coordinator: &coordinator,
     };
+    let lang = unit.language.as_str();
     let mut notice = None;
     if now < due_at {
         if let Some(i) = notify::due_reminder(due_at, reminders, now, tz, hours, &calendar) {
-            let contacts = &unit.contacts.0;
+            let context = json!({
+                "to": unit.name, "about": subject.about(conn, lang)?, "unit": unit.name,
+                "days_left": words::days_left(today, deadline.last_day),
+                "notice_number": deadline.notices_sent + 1,
+            });
             notice = Some(draft(
-                now,
-                &about,
+                &subject,
+                &unit.code,
                 "reminder",
                 &reminder_texts[i],
-                contacts.reporters.clone(),
-                Vec::new(),
-                &unit.name,
-            )?);
+                mail::render(lang, "reminder", &context)?,
+                (unit.contacts.0.reporters.clone(), Vec::new()),
+            ));
         }
     } else if let Some(i) = notify::due_escalation(due_at, grace, afters, now, tz, hours, &calendar)
         .filter(|i| {
@@ -340,25 +358,74 @@ fn decide_one(
             }
             out
         };
-        let to = addresses(&step.to);
-        let cc: Vec<String> = addresses(&step.cc)
+        let mut to = addresses(&step.to);
+        let mut cc: Vec<String> = addresses(&step.cc)
             .into_iter()
             .filter(|a| !to.contains(a))
             .collect();
-        let audience = if step.to.contains(&Audience::Recipient) && step.to.len() == 1 {
-            recipient.name.clone()
+        if to.is_empty() {
+            to = std::mem::take(&mut cc);
+        }
+        let days_late = words::days_late(today, deadline.last_day);
+        let slot_step = format!("{}", i + 1);
+        if step.to == [Audience::Recipient] {
+            // Written to the recipient office: one letter listing its late units (see `office_letters`).
+            let rlang = recipient.language.as_str();
+            let late = LateUnit {
+                name: unit.name.clone(),
+                days_late,
+                notices_sent: deadline.notices_sent,
+                phone: unit.phone.clone(),
+                email: unit.email.clone(),
+            };
+            let about = subject.about(conn, rlang)?;
+            notice = Some(Draft {
+                slot: format!("{}:{slot_step}", deadline.id),
+                notice: Notice {
+                    deadline_id: Some(deadline.id),
+                    unit: unit.code.clone(),
+                    period: deadline.period.clone(),
+                    kind: "escalation",
+                    step: slot_step.clone(),
+                    to: to.clone(),
+                    cc: cc.clone(),
+                    subject: String::new(),
+                },
+                letter: Letter::ToOffice(Box::new(OfficeLetter {
+                    group: (recipient.id, obligation.id, deadline.period.clone(), i),
+                    language: rlang.to_owned(),
+                    to_name: recipient.name.clone(),
+                    about,
+                    sender: coordinator.name.clone(),
+                    to,
+                    cc,
+                    late,
+                })),
+            });
         } else {
-            unit.name.clone()
-        };
-        notice = Some(draft(
-            now,
-            &about,
-            "escalation",
-            &format!("{}", i + 1),
-            to,
-            cc,
-            &audience,
-        )?);
+            let to_name =
+                if step.to.contains(&Audience::Heads) && !step.to.contains(&Audience::Reporters) {
+                    if lang == "en" {
+                        format!("The head of {}", unit.name)
+                    } else {
+                        format!("Lãnh đạo {}", unit.name)
+                    }
+                } else {
+                    unit.name.clone()
+                };
+            let context = json!({
+                "to": to_name, "about": subject.about(conn, lang)?, "unit": unit.name,
+                "days_late": days_late, "notices_before": deadline.notices_sent,
+            });
+            notice = Some(draft(
+                &subject,
+                &unit.code,
+                "escalation",
+                &slot_step,
+                mail::render(lang, "escalation", &context)?,
+                (to, cc),
+            ));
+        }
     }
     let next = notify::next_notice(due_at, reminders, grace, afters, now, tz, hours, &calendar);
     Ok(Decided::Next {
@@ -367,63 +434,116 @@ fn decide_one(
     })
 }
 
-/// The parts of one notice that do not depend on its kind.
-struct About<'a> {
-    deadline: &'a DeadlineRow,
-    unit: &'a UnitRow,
-    recipient: &'a UnitRow,
-    obligation: &'a ObligationRow,
-    plan: &'a PlanRow,
-    tz: Tz,
+/// One late unit in a letter to the recipient office.
+#[derive(Debug, Clone, Serialize)]
+struct LateUnit {
+    name: String,
+    days_late: i64,
+    notices_sent: i32,
+    phone: Option<String>,
+    email: Option<String>,
+}
+
+/// (recipient unit, obligation, period, escalation step index).
+type OfficeGroup = (i64, i64, String, usize);
+
+/// A late unit's line in the letter to its recipient office, and what the letter is about.
+struct OfficeLetter {
+    /// One letter per group and batch.
+    group: OfficeGroup,
+    language: String,
+    to_name: String,
+    about: letters::About,
+    sender: String,
+    to: Vec<String>,
+    cc: Vec<String>,
+    late: LateUnit,
+}
+
+/// What a claimed notice sends: its own email, or a line in a letter to the recipient office.
+enum Letter {
+    Own(mail::Outgoing),
+    ToOffice(Box<OfficeLetter>),
 }
 
 /// A notice decided and rendered, to be sent if this caller claims `(notice.kind, slot)`.
 struct Draft {
     slot: String,
     notice: Notice,
-    email: mail::Outgoing,
+    letter: Letter,
 }
 
-/// Renders the notice `kind` (`reminder`, `escalation`) of step `step` for one deadline.
+/// A notice with its own email, from the coordinating office.
 fn draft(
-    now: DateTime<Utc>,
-    d: &About<'_>,
+    subject: &letters::Subject<'_>,
+    unit_code: &str,
     kind: &'static str,
     step: &str,
-    to: Vec<String>,
-    cc: Vec<String>,
-    audience: &str,
-) -> ServiceResult<Draft> {
-    let slot = format!("{}:{step}", d.deadline.id);
-    let recipient_name = &d.recipient.name;
-    let lang = d.unit.language.as_str();
-    let context = json!({
-        "unit": d.unit.name, "audience": audience, "recipient": recipient_name,
-        "obligation": d.obligation.title, "obligation_id": d.obligation.id, "period": d.deadline.period,
-        "plan": format!("{} ({})", d.plan.number, d.plan.title),
-        "last_day_words": mail::date_words(lang, d.deadline.last_day),
-        "due_at": d.deadline.due_at.0.with_timezone(&d.tz).format("%Y-%m-%d %H:%M %:z").to_string(),
-        "overdue_words": mail::duration_words(lang, (now - d.deadline.due_at.0).num_seconds()),
-        "step": step,
-    });
-    let email = mail::render(lang, kind, &context)?;
-    Ok(Draft {
+    email: mail::Rendered,
+    (to, cc): (Vec<String>, Vec<String>),
+) -> Draft {
+    let slot = format!("{}:{step}", subject.deadline.id);
+    Draft {
         notice: Notice {
-            deadline_id: Some(d.deadline.id),
-            unit: d.unit.code.clone(),
-            period: d.deadline.period.clone(),
+            deadline_id: Some(subject.deadline.id),
+            unit: unit_code.to_owned(),
+            period: subject.deadline.period.clone(),
             kind,
             step: step.to_owned(),
             to: to.clone(),
             cc: cc.clone(),
             subject: email.subject.clone(),
         },
-        email: mail::Outgoing {
+        letter: Letter::Own(mail::Outgoing {
             dedupe_key: format!("{kind}:{slot}"),
             to,
             cc,
             email,
-        },
+            sender: Some(subject.coordinator.name.clone()),
+        }),
         slot,
-    })
+    }
+}
+
+/// The letters to recipient offices: each group's claimed late units in one email, the latest first.
+fn office_letters(
+    listed: Vec<(Notice, OfficeLetter)>,
+    notices: &mut Vec<Notice>,
+) -> ServiceResult<Vec<mail::Outgoing>> {
+    let mut groups: BTreeMap<OfficeGroup, Vec<(Notice, OfficeLetter)>> = BTreeMap::new();
+    for (notice, letter) in listed {
+        groups
+            .entry(letter.group.clone())
+            .or_default()
+            .push((notice, letter));
+    }
+    let mut out = Vec::new();
+    for ((_, obligation, period, step), mut members) in groups {
+        members.sort_by(|(_, a), (_, b)| {
+            (b.late.days_late, &a.late.name).cmp(&(a.late.days_late, &b.late.name))
+        });
+        let first = &members[0].1;
+        let units: Vec<&LateUnit> = members.iter().map(|(_, l)| &l.late).collect();
+        let context = json!({
+            "to": first.to_name, "about": first.about, "count": units.len(), "units": units,
+        });
+        let email = mail::render(&first.language, "overdue_list", &context)?;
+        let lowest = members
+            .iter()
+            .filter_map(|(n, _)| n.deadline_id)
+            .min()
+            .unwrap_or(0);
+        out.push(mail::Outgoing {
+            dedupe_key: format!("overdue_list:{obligation}:{period}:{}:{lowest}", step + 1),
+            to: first.to.clone(),
+            cc: first.cc.clone(),
+            email: email.clone(),
+            sender: Some(first.sender.clone()),
+        });
+        for (mut notice, _) in members {
+            notice.subject = email.subject.clone();
+            notices.push(notice);
+        }
+    }
+    Ok(out)
 }

@@ -75,6 +75,10 @@ pub struct NewObligation {
     #[serde(default)]
     #[schema(value_type = Option<Object>)]
     pub form: Option<serde_json::Value>,
+    /// The plan's own words of the obligation, quoted in reminders ("Trước ngày 01 tháng 12 hàng năm, báo cáo
+    /// kết quả gửi Sở Lao động - Thương binh và Xã hội …"). At most 2,000 characters.
+    #[serde(default)]
+    pub wording: Option<String>,
 }
 
 /// Body of `PATCH /api/v1/obligations/{id}`: fields present are set; `form: null` removes the form.
@@ -92,6 +96,9 @@ pub struct ObligationPatch {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<Object>)]
     pub form: Option<Option<serde_json::Value>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub wording: Option<Option<String>>,
 }
 
 /// An obligation as the API shows it.
@@ -115,6 +122,8 @@ pub struct Obligation {
     pub escalation: Vec<EscalationStep>,
     #[schema(value_type = Option<Object>)]
     pub form: Option<serde_json::Value>,
+    /// The plan's own words of the obligation.
+    pub wording: Option<String>,
     /// How many deadlines exist.
     pub deadlines: i64,
     /// Periods without any valid reporter or without a valid recipient: they need a decision.
@@ -136,6 +145,19 @@ struct Draft {
     reminders: Vec<String>,
     escalation: Vec<EscalationStep>,
     form: Option<serde_json::Value>,
+    wording: Option<String>,
+}
+
+/// The wording as stored (trimmed, absent when empty), or a field error when it is too long.
+fn wording(text: Option<String>) -> ServiceResult<Option<String>> {
+    let text = text.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
+    if text.as_ref().is_some_and(|t| t.chars().count() > 2000) {
+        return Err(ServiceError::invalid(
+            "/wording",
+            "must be at most 2000 characters",
+        ));
+    }
+    Ok(text)
 }
 
 impl Draft {
@@ -153,6 +175,7 @@ impl Draft {
             reminders: TextJson(&self.reminders),
             escalation: TextJson(&self.escalation),
             form: self.form.as_ref().map(TextJson),
+            wording: self.wording.as_deref(),
             updated_at: now.into(),
         })
     }
@@ -331,6 +354,7 @@ pub fn create(
             reminders: input.reminders,
             escalation: input.escalation,
             form: input.form,
+            wording: wording(input.wording)?,
         };
         let mut id = 0;
         draft.store(now, |values| {
@@ -402,6 +426,7 @@ pub fn update(
             reminders,
             escalation,
             form,
+            wording: wording(patch.wording.unwrap_or_else(|| before.wording.clone()))?,
         };
         draft.store(now, |values| {
             Ok(store::obligations::update(conn, id, values)?)
@@ -463,6 +488,7 @@ fn view(conn: &mut AnyConnection, row: ObligationRow) -> ServiceResult<Obligatio
         reminders: row.reminders.0.clone(),
         escalation: row.escalation.0.clone(),
         form: row.form.as_ref().map(|f| f.0.clone()),
+        wording: row.wording.clone(),
         deadlines: store::deadlines::count_of_obligation(conn, row.id)?,
         warnings: planned.warnings,
         materialised: None,

@@ -27,6 +27,10 @@ pub struct Plan {
     pub source_url: Option<String>,
     /// The plan's text (or the part that creates the obligations).
     pub text: Option<String>,
+    /// How units file their reports, in the office's words: reminders and escalations quote it (e.g. "Gửi
+    /// báo cáo bằng văn bản về Sở …, đồng thời gửi bản điện tử qua hộp thư …"). Without it, emails give the
+    /// coordinating office's contact.
+    pub filing_instructions: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -48,6 +52,9 @@ pub struct NewPlan {
     pub source_url: Option<String>,
     #[serde(default)]
     pub text: Option<String>,
+    /// How units file their reports (at most 2,000 characters); see `Plan`.
+    #[serde(default)]
+    pub filing_instructions: Option<String>,
 }
 
 /// Body of `PATCH /api/v1/plans/{id}`: fields present are changed, `null` clears a nullable field.
@@ -71,6 +78,9 @@ pub struct PlanPatch {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     pub text: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub filing_instructions: Option<Option<String>>,
 }
 
 /// Query of `GET /api/v1/plans`.
@@ -96,6 +106,7 @@ struct Draft {
     ends_on: NaiveDate,
     source_url: Option<String>,
     text: Option<String>,
+    filing_instructions: Option<String>,
 }
 
 impl Draft {
@@ -120,6 +131,16 @@ impl Draft {
                     format!("must be at most {max} characters"),
                 ));
             }
+        }
+        if self
+            .filing_instructions
+            .as_ref()
+            .is_some_and(|f| f.chars().count() > 2000)
+        {
+            errors.push(FieldError::new(
+                "/filing_instructions",
+                "must be at most 2000 characters",
+            ));
         }
         if self.ends_on < self.starts_on {
             errors.push(FieldError::new("/ends_on", "must not be before starts_on"));
@@ -148,6 +169,11 @@ impl Draft {
             ends_on: self.ends_on,
             source_url: self.source_url.as_deref(),
             text: self.text.as_deref(),
+            filing_instructions: self
+                .filing_instructions
+                .as_deref()
+                .map(str::trim)
+                .filter(|f| !f.is_empty()),
             updated_at: now.into(),
         }
     }
@@ -194,6 +220,7 @@ pub fn create(
             ends_on: input.ends_on,
             source_url: input.source_url,
             text: input.text,
+            filing_instructions: input.filing_instructions,
         };
         errors.extend(draft.check());
         ensure_valid(errors)?;
@@ -277,6 +304,7 @@ pub fn update(
             ends_on: patch.ends_on.unwrap_or(row.ends_on),
             source_url: patch.source_url.unwrap_or(row.source_url),
             text: patch.text.unwrap_or(row.text),
+            filing_instructions: patch.filing_instructions.unwrap_or(row.filing_instructions),
         };
         errors.extend(draft.check());
         ensure_valid(errors)?;
@@ -409,6 +437,7 @@ fn render(row: PlanRow, code: impl Fn(i64) -> Option<String>) -> ServiceResult<P
         ends_on: row.ends_on,
         source_url: row.source_url,
         text: row.text,
+        filing_instructions: row.filing_instructions,
         created_at: row.created_at.into(),
         updated_at: row.updated_at.into(),
     })

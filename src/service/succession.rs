@@ -120,6 +120,9 @@ pub fn succeed(
             contacts: TextJson(&row.contacts.0),
             valid_from: row.valid_from,
             valid_until,
+            address: row.address.as_deref(),
+            phone: row.phone.as_deref(),
+            email: row.email.as_deref(),
             updated_at: now.into(),
         };
         store::units::update(conn, row.id, values)?;

@@ -31,6 +31,11 @@ pub struct Unit {
     pub valid_from: Option<NaiveDate>,
     /// Last day the unit exists (inclusive); `null` means still in existence.
     pub valid_until: Option<NaiveDate>,
+    /// The office's postal address, phone and email: the signature of the letters hanbao writes for it (as a
+    /// plan's coordinating office) and what an office calls a late unit on.
+    pub address: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -57,6 +62,15 @@ pub struct NewUnit {
     pub valid_from: Option<NaiveDate>,
     #[serde(default)]
     pub valid_until: Option<NaiveDate>,
+    /// Postal address, for the signature of letters (at most 300 characters).
+    #[serde(default)]
+    pub address: Option<String>,
+    /// Phone number as written (digits, spaces, `+ ( ) . -`; at most 50 characters).
+    #[serde(default)]
+    pub phone: Option<String>,
+    /// The office's general email address (its people are in `contacts`).
+    #[serde(default)]
+    pub email: Option<String>,
 }
 
 /// Body of `PATCH /api/v1/units/{code}`: fields present are changed, `null` clears a nullable field.
@@ -78,6 +92,15 @@ pub struct UnitPatch {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<NaiveDate>)]
     pub valid_until: Option<Option<NaiveDate>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub address: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub phone: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub email: Option<Option<String>>,
 }
 
 /// Query of `GET /api/v1/units`.
@@ -102,6 +125,14 @@ struct Draft {
     contacts: Contacts,
     valid_from: Option<NaiveDate>,
     valid_until: Option<NaiveDate>,
+    address: Option<String>,
+    phone: Option<String>,
+    email: Option<String>,
+}
+
+/// A text field as stored: trimmed, and absent when empty.
+fn trimmed(value: Option<String>) -> Option<String> {
+    value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
 }
 
 impl Draft {
@@ -115,6 +146,9 @@ impl Draft {
             contacts: TextJson(&self.contacts),
             valid_from: self.valid_from,
             valid_until: self.valid_until,
+            address: self.address.as_deref(),
+            phone: self.phone.as_deref(),
+            email: self.email.as_deref(),
             updated_at: now.into(),
         }
     }
@@ -142,6 +176,34 @@ impl Draft {
         errors.extend(unit::check_validity(self.valid_from, self.valid_until));
         errors.extend(self.valid_from.and_then(|d| check_date("/valid_from", d)));
         errors.extend(self.valid_until.and_then(|d| check_date("/valid_until", d)));
+        if self
+            .address
+            .as_ref()
+            .is_some_and(|a| a.chars().count() > 300)
+        {
+            errors.push(FieldError::new("/address", "at most 300 characters"));
+        }
+        if let Some(phone) = &self.phone {
+            let ok = phone.chars().count() <= 50
+                && phone.chars().any(|c| c.is_ascii_digit())
+                && phone
+                    .chars()
+                    .all(|c| c.is_ascii_digit() || " +().-".contains(c));
+            if !ok {
+                errors.push(FieldError::new(
+                    "/phone",
+                    "digits, spaces and + ( ) . - only, at most 50 characters",
+                ));
+            }
+        }
+        if let Some(email) = &self.email {
+            if !unit::is_email(email) {
+                errors.push(FieldError::new(
+                    "/email",
+                    format!("`{email}` is not an email address"),
+                ));
+            }
+        }
         errors
     }
 }
@@ -193,6 +255,9 @@ pub fn create(
             contacts: input.contacts.unwrap_or_default(),
             valid_from: input.valid_from,
             valid_until: input.valid_until,
+            address: trimmed(input.address),
+            phone: trimmed(input.phone),
+            email: trimmed(input.email),
         };
         errors.extend(draft.check());
         ensure_valid(errors)?;
@@ -273,6 +338,9 @@ pub fn update(
                 .unwrap_or_else(|| before.contacts.clone().unwrap_or_default()),
             valid_from: patch.valid_from.unwrap_or(row.valid_from),
             valid_until: patch.valid_until.unwrap_or(row.valid_until),
+            address: trimmed(patch.address.unwrap_or(row.address)),
+            phone: trimmed(patch.phone.unwrap_or(row.phone)),
+            email: trimmed(patch.email.unwrap_or(row.email)),
         };
         errors.extend(draft.check());
         ensure_valid(errors)?;
@@ -385,6 +453,9 @@ fn render(row: UnitRow, parent: Option<String>) -> ServiceResult<Unit> {
         language: row.language,
         valid_from: row.valid_from,
         valid_until: row.valid_until,
+        address: row.address,
+        phone: row.phone,
+        email: row.email,
         created_at: row.created_at.into(),
         updated_at: row.updated_at.into(),
     })

@@ -30,6 +30,8 @@ pub struct DeadlineRow {
     pub next_notice_at: Option<UtcDateTime>,
     /// The arrival date of the first report, when it came on paper (or through the document system).
     pub submitted_on: Option<NaiveDate>,
+    /// Reminders and escalations sent so far: the next email counts on from them.
+    pub notices_sent: i32,
 }
 
 #[derive(Debug, Clone, Insertable)]
@@ -109,6 +111,16 @@ pub fn next_notice_after(
         .first::<Option<UtcDateTime>>(c)
         .optional())?;
     Ok(at.flatten())
+}
+
+/// Counts one more reminder or escalation sent for each of these deadlines.
+pub fn count_notice_many(conn: &mut AnyConnection, ids: &[i64]) -> Result<(), StoreError> {
+    for chunk in ids.chunks(BATCH) {
+        with_conn!(conn, c => diesel::update(deadlines::table.filter(deadlines::id.eq_any(chunk)))
+            .set(deadlines::notices_sent.eq(deadlines::notices_sent + 1))
+            .execute(c))?;
+    }
+    Ok(())
 }
 
 /// Sets the next notice moment of many deadlines at once.

@@ -24,6 +24,8 @@ pub struct ObligationRow {
     pub form: Option<TextJson<serde_json::Value>>,
     pub created_at: UtcDateTime,
     pub updated_at: UtcDateTime,
+    /// The plan's own words of the obligation ("Trước ngày 01 tháng 12 hàng năm, báo cáo kết quả …").
+    pub wording: Option<String>,
 }
 
 #[derive(Debug, Clone, Insertable, AsChangeset)]
@@ -37,6 +39,7 @@ pub struct ObligationValues<'a> {
     pub reminders: TextJson<&'a Vec<String>>,
     pub escalation: TextJson<&'a Vec<EscalationStep>>,
     pub form: Option<TextJson<&'a serde_json::Value>>,
+    pub wording: Option<&'a str>,
     pub updated_at: UtcDateTime,
 }
 

@@ -34,6 +34,8 @@ pub struct NewEmail<'a> {
     pub html_body: &'a str,
     pub next_attempt_at: UtcDateTime,
     pub created_at: UtcDateTime,
+    /// The sender's display name (the coordinating office); the address is `mail_from`'s.
+    pub sender_name: Option<&'a str>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -53,6 +55,7 @@ pub struct EmailRow {
     pub last_error: Option<String>,
     pub created_at: UtcDateTime,
     pub sent_at: Option<UtcDateTime>,
+    pub sender_name: Option<String>,
 }
 
 pub fn insert_email(conn: &mut AnyConnection, email: &NewEmail<'_>) -> Result<(), StoreError> {

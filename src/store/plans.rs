@@ -22,6 +22,7 @@ pub struct PlanRow {
     pub text: Option<String>,
     pub created_at: UtcDateTime,
     pub updated_at: UtcDateTime,
+    pub filing_instructions: Option<String>,
 }
 
 #[derive(Debug, Clone, Insertable, AsChangeset)]
@@ -36,6 +37,7 @@ pub struct PlanValues<'a> {
     pub ends_on: NaiveDate,
     pub source_url: Option<&'a str>,
     pub text: Option<&'a str>,
+    pub filing_instructions: Option<&'a str>,
     pub updated_at: UtcDateTime,
 }
 

@@ -17,6 +17,9 @@ diesel::table! {
         valid_until -> Nullable<Date>,
         created_at -> UtcTimestamp,
         updated_at -> UtcTimestamp,
+        address -> Nullable<Text>,
+        phone -> Nullable<Text>,
+        email -> Nullable<Text>,
     }
 }
 
@@ -51,6 +54,7 @@ diesel::table! {
         text -> Nullable<Text>,
         created_at -> UtcTimestamp,
         updated_at -> UtcTimestamp,
+        filing_instructions -> Nullable<Text>,
     }
 }
 
@@ -100,6 +104,7 @@ diesel::table! {
         form -> Nullable<Text>,
         created_at -> UtcTimestamp,
         updated_at -> UtcTimestamp,
+        wording -> Nullable<Text>,
     }
 }
 
@@ -137,6 +142,7 @@ diesel::table! {
         updated_at -> UtcTimestamp,
         next_notice_at -> Nullable<UtcTimestamp>,
         submitted_on -> Nullable<Date>,
+        notices_sent -> Integer,
     }
 }
 
@@ -230,6 +236,7 @@ diesel::table! {
         last_error -> Nullable<Text>,
         created_at -> UtcTimestamp,
         sent_at -> Nullable<UtcTimestamp>,
+        sender_name -> Nullable<Text>,
     }
 }
 

@@ -25,6 +25,10 @@ pub struct UnitRow {
     pub valid_until: Option<NaiveDate>,
     pub created_at: UtcDateTime,
     pub updated_at: UtcDateTime,
+    /// The office's postal address, phone and email, for the signature of the letters it sends.
+    pub address: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
 }
 
 /// The columns a create or an update writes.
@@ -39,6 +43,9 @@ pub struct UnitValues<'a> {
     pub contacts: TextJson<&'a Contacts>,
     pub valid_from: Option<NaiveDate>,
     pub valid_until: Option<NaiveDate>,
+    pub address: Option<&'a str>,
+    pub phone: Option<&'a str>,
+    pub email: Option<&'a str>,
     pub updated_at: UtcDateTime,
 }
 

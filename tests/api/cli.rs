@@ -237,7 +237,7 @@ fn a_config_dir_replaces_templates_and_refuses_unknown_ones() {
     std::fs::create_dir_all(config.join("templates/vi")).unwrap();
     std::fs::write(
         config.join("templates/vi/reminder.subject"),
-        "NHẮC HẠN: {{ unit }} — {{ obligation }} ({{ period }})\n",
+        "NHẮC HẠN: {{ unit }} — {{ about.obligation }} ({{ about.period_words }})\n",
     )
     .unwrap();
     // What version control and editors leave behind is passed over.
@@ -286,12 +286,12 @@ fn a_config_dir_replaces_templates_and_refuses_unknown_ones() {
     let (ok, stderr) = start();
     assert!(!ok);
     assert!(
-        stderr.contains("`deadline_day`") && stderr.contains("last_day_words"),
+        stderr.contains("`deadline_day`") && stderr.contains("days_left"),
         "{stderr}"
     );
     std::fs::write(
         config.join("templates/vi/reminder.txt"),
-        "Kính gửi {{ unit }}, hạn {{ last_day_words }}{% for x in [1] %}{{ x }}{% endfor %}.\n",
+        "Kính gửi {{ unit }}, hạn {{ about.last_day_words }}{% for x in [1] %}{{ x }}{% endfor %}.\n",
     )
     .unwrap();
     let (ok, stderr) = start();

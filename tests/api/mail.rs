@@ -9,6 +9,10 @@ use serde_json::json;
 use crate::backend_test;
 use crate::submissions::{as_token, token, world};
 
+fn sender() -> hanbao::mail::transport::Sender {
+    hanbao::mail::transport::Sender::new(FROM, "").unwrap()
+}
+
 const FROM: &str = "hanbao <hanbao@example.org>";
 
 backend_test!(receipts_are_delivered_once, |app| async move {
@@ -25,7 +29,7 @@ backend_test!(receipts_are_delivered_once, |app| async move {
     assert_eq!(status, StatusCode::CREATED);
 
     let (transport, sent) = Transport::memory();
-    let report = deliver_due(&app.pool, &transport, FROM, Utc::now())
+    let report = deliver_due(&app.pool, &transport, &sender(), Utc::now())
         .await
         .unwrap();
     assert_eq!(
@@ -44,11 +48,17 @@ backend_test!(receipts_are_delivered_once, |app| async move {
         let sent = sent.lock().unwrap();
         assert_eq!(sent.len(), 1);
         assert_eq!(sent[0].to, ["baocao@a.gov.vn"]);
-        assert_eq!(sent[0].message_id, row["message_id"].as_str().unwrap());
+        // The outbox keeps the local part; the Message-ID is at the domain of mail_from.
+        assert_eq!(
+            sent[0].message_id,
+            format!("<{}@example.org>", row["message_id"].as_str().unwrap())
+        );
+        // The sender's display name is the plan's coordinating office.
+        assert_eq!(sent[0].from, "Sở <hanbao@example.org>");
         assert!(sent[0].text.contains("2030"));
     }
     // Nothing is sent twice for one reason.
-    let again = deliver_due(&app.pool, &transport, FROM, Utc::now())
+    let again = deliver_due(&app.pool, &transport, &sender(), Utc::now())
         .await
         .unwrap();
     assert_eq!(again, DeliveryReport::default());
@@ -73,7 +83,9 @@ backend_test!(
         std::fs::write(&blocked, "a file").unwrap();
         let broken = Transport::Files(blocked.join("mail"));
         let now = Utc::now();
-        let report = deliver_due(&app.pool, &broken, FROM, now).await.unwrap();
+        let report = deliver_due(&app.pool, &broken, &sender(), now)
+            .await
+            .unwrap();
         assert_eq!(
             report,
             DeliveryReport {
@@ -88,7 +100,9 @@ backend_test!(
             .unwrap()
             .contains("cannot create"));
         assert_eq!(
-            deliver_due(&app.pool, &broken, FROM, now).await.unwrap(),
+            deliver_due(&app.pool, &broken, &sender(), now)
+                .await
+                .unwrap(),
             DeliveryReport::default(),
             "backing off"
         );
@@ -96,7 +110,7 @@ backend_test!(
         let files = Transport::Files(dir.path().join("mail"));
         let later = now + chrono::Duration::minutes(1);
         assert_eq!(
-            deliver_due(&app.pool, &files, FROM, later)
+            deliver_due(&app.pool, &files, &sender(), later)
                 .await
                 .unwrap()
                 .sent,
@@ -115,7 +129,7 @@ backend_test!(
         let (_, sent) = app.get("/api/v1/outbox?status=sent").await;
         assert!(
             eml.contains(&format!(
-                "Message-ID: {}",
+                "Message-ID: <{}@example.org>",
                 sent["items"][0]["message_id"].as_str().unwrap()
             )),
             "{eml}"

@@ -300,7 +300,7 @@ backend_test!(the_weekly_digest_goes_once_per_slot, |app| async move {
     assert_eq!(to, &["vanthu@so.gov.vn", "giamdoc@so.gov.vn"]);
     assert_eq!(
         subject,
-        "[hanbao] Tổng hợp báo cáo ngày 25 tháng 11 năm 2030: 0 quá hạn, 1 sắp đến hạn, 1 đã nhận"
+        "Tổng hợp báo cáo ngày 25 tháng 11 năm 2030: 0 quá hạn, 1 sắp đến hạn, 1 đã nhận"
     );
     let section = |title: &str| -> String {
         let start = text
@@ -309,10 +309,11 @@ backend_test!(the_weekly_digest_goes_once_per_slot, |app| async move {
         text[start..].split("\n\n").next().unwrap().to_owned()
     };
     assert!(section("ĐẾN HẠN")
-        .contains("- UBND A: Báo cáo năm, kỳ 2030 — hạn hết ngày 02 tháng 12 năm 2030"));
+        .contains("- UBND A: Báo cáo năm, năm 2030 — hạn hết ngày 02 tháng 12 năm 2030"));
     assert!(!section("ĐẾN HẠN").contains("UBND B"), "B has reported");
-    assert!(section("ĐÃ NHẬN")
-        .contains("- UBND B: Báo cáo năm, kỳ 2030 — lần 1, nhận lúc 2030-11-20 10:00"));
+    assert!(section("ĐÃ NHẬN").contains(
+        "- UBND B: Báo cáo năm, năm 2030 — lần 1, nhận lúc 10 giờ 00 ngày 20 tháng 11 năm 2030"
+    ));
     assert!(section("QUÁ HẠN").contains("Không có báo cáo nào quá hạn"));
     assert!(
         digest_tick(&app, "2030-11-25T08:05:00+07:00")
@@ -340,7 +341,9 @@ backend_test!(the_weekly_digest_goes_once_per_slot, |app| async move {
         "{}",
         overdue[0].2
     );
-    assert!(overdue[0].3.contains("- UBND A: Báo cáo năm, kỳ 2030 — hạn hết ngày 02 tháng 12 năm 2030, đã quá hạn 6 ngày 8 giờ"));
+    assert!(overdue[0].3.contains(
+        "- UBND A: Báo cáo năm, năm 2030 — hạn hết ngày 02 tháng 12 năm 2030, đã quá hạn 7 ngày"
+    ));
 
     // Down over Monday 16/12, back on Tuesday morning: the missed slot goes out late, once.
     let late = digest_tick(&app, "2030-12-17T07:30:00+07:00").await;

@@ -9,6 +9,10 @@ use hanbao::mail::transport::Transport;
 use reqwest::StatusCode;
 use serde_json::json;
 
+fn sender() -> hanbao::mail::transport::Sender {
+    hanbao::mail::transport::Sender::new(FROM, "").unwrap()
+}
+
 const FROM: &str = "hanbao <hanbao@example.org>";
 
 async fn one_receipt(app: &crate::helpers::TestApp) {
@@ -34,7 +38,9 @@ backend_test!(smtp_delivery_survives_a_server_restart, |app| async move {
     .unwrap();
     let now = Utc::now();
     assert_eq!(
-        deliver_due(&app.pool, &transport, FROM, now).await.unwrap(),
+        deliver_due(&app.pool, &transport, &sender(), now)
+            .await
+            .unwrap(),
         DeliveryReport {
             sent: 0,
             retried: 1,
@@ -61,14 +67,14 @@ backend_test!(smtp_delivery_survives_a_server_restart, |app| async move {
     .unwrap();
     let later = now + chrono::Duration::minutes(5);
     assert_eq!(
-        deliver_due(&app.pool, &transport, FROM, later)
+        deliver_due(&app.pool, &transport, &sender(), later)
             .await
             .unwrap()
             .sent,
         1
     );
     assert_eq!(
-        deliver_due(&app.pool, &transport, FROM, later)
+        deliver_due(&app.pool, &transport, &sender(), later)
             .await
             .unwrap(),
         DeliveryReport::default()
@@ -77,7 +83,7 @@ backend_test!(smtp_delivery_survives_a_server_restart, |app| async move {
     assert_eq!(received.len(), 1);
     let (_, sent) = app.get("/api/v1/outbox?status=sent").await;
     assert!(received[0].contains(&format!(
-        "Message-ID: {}",
+        "Message-ID: <{}@example.org>",
         sent["items"][0]["message_id"].as_str().unwrap()
     )));
     assert!(
@@ -99,7 +105,7 @@ backend_test!(
         )
         .unwrap();
         assert_eq!(
-            deliver_due(&app.pool, &transport, FROM, Utc::now())
+            deliver_due(&app.pool, &transport, &sender(), Utc::now())
                 .await
                 .unwrap(),
             DeliveryReport {
@@ -118,7 +124,7 @@ backend_test!(
         );
         let later = Utc::now() + chrono::Duration::hours(2);
         assert_eq!(
-            deliver_due(&app.pool, &transport, FROM, later)
+            deliver_due(&app.pool, &transport, &sender(), later)
                 .await
                 .unwrap(),
             DeliveryReport::default(),

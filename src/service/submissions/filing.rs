@@ -5,7 +5,8 @@ use chrono_tz::Tz;
 use serde_json::{json, Value};
 
 use crate::domain::{FieldError, Period};
-use crate::mail;
+use crate::mail::{self, words};
+use crate::service::letters;
 use crate::service::{audit, ensure_valid, Actor, Role, ServiceError, ServiceResult};
 use crate::store::deadlines::DeadlineRow;
 use crate::store::states::DeadlineState;
@@ -309,32 +310,47 @@ fn send_receipt(
     t: &Target,
     receipt: &Receipt,
 ) -> ServiceResult<()> {
-    let tz: Tz = t
-        .unit
-        .time_zone
-        .parse()
-        .map_err(|_| ServiceError::data(format!("unit {} time zone", t.unit.code)))?;
+    let tz = letters::zone(&t.unit)?;
     let lang = t.unit.language.as_str();
+    let recipient = store::units::find(conn, t.obligation.recipient_id)?.ok_or_else(|| {
+        ServiceError::data(format!("obligation {} has no recipient", t.obligation.id))
+    })?;
+    let coordinator = store::units::find(conn, t.plan.coordinator_id)?
+        .ok_or_else(|| ServiceError::data(format!("plan {} has no coordinator", t.plan.id)))?;
+    let subject = letters::Subject {
+        plan: &t.plan,
+        obligation: &t.obligation,
+        deadline: &t.deadline,
+        recipient: &recipient,
+        coordinator: &coordinator,
+    };
+    // The same lateness the API gives, in words (truncated alike).
+    let lateness_words = receipt
+        .lateness
+        .as_deref()
+        .and_then(crate::domain::notify::Offset::parse)
+        .map(|o| {
+            let seconds = i64::from(o.days) * 86_400 + i64::from(o.seconds);
+            mail::duration_words(lang, seconds)
+        });
     let context = json!({
-        "unit": t.unit.name, "obligation": t.obligation.title, "period": receipt.period,
-        "plan": format!("{} ({})", t.plan.number, t.plan.title),
-        "submission_id": receipt.id, "version": receipt.version,
-        "received_at": receipt.received_at.with_timezone(&tz).format("%Y-%m-%d %H:%M %:z").to_string(),
-        "last_day_words": mail::date_words(lang, t.deadline.last_day),
-        "due_at": t.deadline.due_at.0.with_timezone(&tz).format("%Y-%m-%d %H:%M %:z").to_string(),
-        "on_time": receipt.on_time,
-        "lateness_words": mail::duration_words(lang, (receipt.received_at.to_utc() - t.deadline.due_at.0).num_seconds()),
-        "on_behalf": receipt.on_behalf, "filed_by": receipt.filed_by,
+        "to": t.unit.name, "about": subject.about(conn, lang)?, "unit": t.unit.name,
+        "version": receipt.version,
+        "received_words": words::instant_words(lang, receipt.received_at.to_utc(), tz),
+        "on_time": receipt.on_time, "lateness_words": lateness_words, "on_behalf": receipt.on_behalf,
+        "received_on_words": receipt.received_on.map(|d| words::date_words(lang, d)),
+        "document_ref": receipt.document_ref,
     });
-    let email = mail::render(lang, "receipt", &context)?;
-    let contacts = &t.unit.contacts.0;
     mail::queue(
         conn,
         now,
-        &format!("receipt:{}", receipt.id),
-        &contacts.reporters,
-        &[],
-        &email,
+        &mail::Outgoing {
+            dedupe_key: format!("receipt:{}", receipt.id),
+            to: t.unit.contacts.0.reporters.clone(),
+            cc: Vec::new(),
+            email: mail::render(lang, "receipt", &context)?,
+            sender: Some(coordinator.name.clone()),
+        },
     )?;
     Ok(())
 }

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use crate::mail;
-use crate::service::{audit, Actor, ServiceError, ServiceResult};
+use crate::service::{audit, letters, Actor, ServiceError, ServiceResult};
 use crate::store::states::{DeadlineState, ReviewDecision};
 use crate::store::{self, AnyConnection};
 
@@ -62,20 +62,31 @@ pub fn review(
             let obligation = store::obligations::find(conn, deadline.obligation_id)?
                 .ok_or_else(|| ServiceError::data("obligation"))?;
             let lang = unit.language.as_str();
+            let recipient = store::units::find(conn, obligation.recipient_id)?
+                .ok_or_else(|| ServiceError::data("obligation without its recipient"))?;
+            let coordinator = store::units::find(conn, plan.coordinator_id)?
+                .ok_or_else(|| ServiceError::data("plan without its coordinator"))?;
+            let subject = letters::Subject {
+                plan: &plan,
+                obligation: &obligation,
+                deadline: &deadline,
+                recipient: &recipient,
+                coordinator: &coordinator,
+            };
             let context = json!({
-                "unit": unit.name, "obligation": obligation.title, "period": deadline.period,
-                "plan": format!("{} ({})", plan.number, plan.title), "submission_id": id, "version": row.version,
-                "comment": comment.unwrap_or("—"),
+                "to": unit.name, "about": subject.about(conn, lang)?, "unit": unit.name,
+                "version": row.version, "comment": comment.unwrap_or("—"),
             });
-            let email = mail::render(lang, "returned", &context)?;
-            let contacts = &unit.contacts.0;
             mail::queue(
                 conn,
                 now,
-                &format!("returned:{id}"),
-                &contacts.reporters,
-                &[],
-                &email,
+                &mail::Outgoing {
+                    dedupe_key: format!("returned:{id}"),
+                    to: unit.contacts.0.reporters.clone(),
+                    cc: Vec::new(),
+                    email: mail::render(lang, "returned", &context)?,
+                    sender: Some(coordinator.name.clone()),
+                },
             )?;
         }
         let row = load(conn, id)?;

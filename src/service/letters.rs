@@ -1,0 +1,103 @@
+//! What every email about a deadline says besides its own news, as an official letter says it: the plan and
+//! the obligation in their own words, the period, the last day, how to file, and the coordinating office that
+//! signs it (its name is also the sender's display name). Never an id, a token or an HTTP method.
+
+use chrono_tz::Tz;
+use serde::Serialize;
+
+use super::{ServiceError, ServiceResult};
+use crate::domain::Period;
+use crate::mail::words;
+use crate::store::deadlines::DeadlineRow;
+use crate::store::obligations::ObligationRow;
+use crate::store::plans::PlanRow;
+use crate::store::units::UnitRow;
+use crate::store::{self, AnyConnection};
+
+/// The office that signs: its name, and how to reach it when the unit record says.
+#[derive(Debug, Clone, Serialize)]
+pub struct Office {
+    pub name: String,
+    pub address: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+}
+
+impl Office {
+    pub fn of(unit: &UnitRow) -> Self {
+        Self {
+            name: unit.name.clone(),
+            address: unit.address.clone(),
+            phone: unit.phone.clone(),
+            email: unit.email.clone(),
+        }
+    }
+}
+
+/// The parts of a letter about one deadline that do not depend on its kind (`about` in the templates).
+#[derive(Debug, Clone, Serialize)]
+pub struct About {
+    pub plan_number: String,
+    pub plan_title: String,
+    /// "ngày 18 tháng 10 năm 2022", when the plan says when it was issued.
+    pub plan_issued_words: Option<String>,
+    pub obligation: String,
+    /// The plan's own words of the obligation, when recorded.
+    pub wording: Option<String>,
+    /// "năm 2025", "đợt tuyên truyền tháng 3/2025".
+    pub period_words: String,
+    /// "ngày 01 tháng 12 năm 2025": the report is in time until the end of that day.
+    pub last_day_words: String,
+    /// The office the report goes to.
+    pub recipient: String,
+    /// How to file, in the plan's words; without it the letter names the coordinating office to ask.
+    pub filing: Option<String>,
+    pub office: Office,
+}
+
+/// What a letter about `deadline` needs to know, read once by the caller.
+pub struct Subject<'a> {
+    pub plan: &'a PlanRow,
+    pub obligation: &'a ObligationRow,
+    pub deadline: &'a DeadlineRow,
+    pub recipient: &'a UnitRow,
+    pub coordinator: &'a UnitRow,
+}
+
+impl Subject<'_> {
+    /// The common parts in `language`; an event period is named by its event (read here).
+    pub fn about(&self, conn: &mut AnyConnection, language: &str) -> ServiceResult<About> {
+        let period: Period = self.deadline.period.parse().map_err(|_| {
+            ServiceError::data(format!(
+                "deadline {} has period `{}`",
+                self.deadline.id, self.deadline.period
+            ))
+        })?;
+        let event = match self.deadline.event_id {
+            Some(id) => store::obligations::find_event(conn, id)?.map(|e| e.name),
+            None => None,
+        };
+        Ok(About {
+            plan_number: self.plan.number.clone(),
+            plan_title: self.plan.title.clone(),
+            plan_issued_words: self.plan.issued_on.map(|d| words::date_words(language, d)),
+            obligation: self.obligation.title.clone(),
+            wording: self.obligation.wording.clone(),
+            period_words: words::period_words(language, &period, event.as_deref()),
+            last_day_words: words::date_words(language, self.deadline.last_day),
+            recipient: self.recipient.name.clone(),
+            filing: self.plan.filing_instructions.clone(),
+            office: Office::of(self.coordinator),
+        })
+    }
+}
+
+/// A unit's time zone, or unusable data.
+pub fn zone(unit: &UnitRow) -> ServiceResult<Tz> {
+    unit.time_zone.parse().map_err(|_| {
+        ServiceError::data(format!(
+            "unit {} has time zone `{}`",
+            unit.code, unit.time_zone
+        ))
+    })
+}
