@@ -247,8 +247,13 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             let report =
                 crate::service::demo::load(&mut conn, now).map_err(|e| anyhow::anyhow!("{e}"))?;
             println!(
-                "demo loaded into {:?}: {} units, {} plans, {} obligations, {} deadlines",
-                settings.database, report.units, report.plans, report.obligations, report.deadlines
+                "demo loaded into {:?}: {} units, {} plans, {} obligations, {} deadlines, {} sample reports",
+                settings.database,
+                report.units,
+                report.plans,
+                report.obligations,
+                report.deadlines,
+                report.submissions
             );
             Ok(())
         }

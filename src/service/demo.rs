@@ -108,6 +108,8 @@ pub struct DemoReport {
     pub plans: usize,
     pub obligations: usize,
     pub deadlines: usize,
+    /// Sample reports filed (illustrative, labelled so).
+    pub submissions: usize,
 }
 
 struct Loader<'a> {
@@ -224,21 +226,76 @@ fn hanoi(l: &mut Loader<'_>) -> ServiceResult<()> {
     }
     let plan = l.plan(json!({
         "number": "269/KH-UBND",
-        "title": "Kế hoạch thực hiện Dự án truyền thông và giảm nghèo về thông tin thuộc Chương trình mục tiêu quốc gia giảm nghèo bền vững giai đoạn 2022-2025 trên địa bàn Thành phố Hà Nội",
+        "title": "Kế hoạch truyền thông, thông tin, tuyên truyền về công tác giảm nghèo thành phố Hà Nội giai đoạn 2022-2025",
         "issuer": "HN", "coordinator": "HN-SLDTBXH", "issued_on": "2022-10-18",
         "starts_on": "2022-01-01", "ends_on": "2025-12-31",
         "text": "V.5. UBND các quận, huyện, thị xã: … Trước ngày 01 tháng 12 hàng năm, báo cáo kết quả gửi Sở Lao động - Thương binh và Xã hội để tổng hợp chung, báo cáo Ủy ban nhân dân Thành phố, Bộ Lao động - Thương binh và Xã hội theo quy định."
     }))?;
-    l.obligation(plan, json!({
+    let obligation = l.obligation(plan, json!({
         "title": "Báo cáo kết quả thực hiện công tác truyền thông giảm nghèo hàng năm",
+        "wording": "Trước ngày 01 tháng 12 hàng năm, báo cáo kết quả gửi Sở Lao động - Thương binh và Xã hội để tổng hợp chung, báo cáo Ủy ban nhân dân Thành phố, Bộ Lao động - Thương binh và Xã hội theo quy định.",
+        "notes": "Mục V.5 của Kế hoạch 269/KH-UBND. Biểu mẫu báo cáo (số hoạt động, tóm tắt) là giả định minh họa: Kế hoạch không quy định mẫu.",
         "recipient": "HN-SLDTBXH",
         "reporters": {"group": {"parent": "HN", "kinds": ["district"]}},
         "schedule": {"period_type": "yearly", "cutoff": "calendar",
                      "due": {"rule": "fixed_date", "month": 12, "day": 1, "phrase": "before"},
                      "shift": "next_working_day", "starts_on": "2022-01-01", "ends_on": "2025-12-31", "calendar": "vn"},
         "form": {"type": "object", "required": ["activities"],
-                 "properties": {"activities": {"type": "integer", "minimum": 0}, "summary": {"type": "string"}}}
+                 "properties": {"activities": {"type": "integer", "minimum": 0, "title": "Số hoạt động truyền thông"},
+                                "summary": {"type": "string", "title": "Tóm tắt kết quả"}}}
     }))?;
+    sample_reports(l, obligation)?;
+    Ok(())
+}
+
+/// A few reports of the Hà Nội districts, entered as paper reports with their arrival day, so that the demo
+/// shows a realistic picture (on time, late, returned) rather than every past deadline overdue. None of them
+/// comes from the seed documents: each says so in its note. Only days already past at loading are used.
+fn sample_reports(l: &mut Loader<'_>, obligation: i64) -> ServiceResult<()> {
+    const NOTE: &str = "Dữ liệu minh họa (giả định): báo cáo bản giấy nhập để xem thử, không lấy từ văn bản nguồn.";
+    let today = l
+        .now
+        .with_timezone(&chrono_tz::Asia::Ho_Chi_Minh)
+        .date_naive();
+    // (district, period, arrival day, incoming number, returned for revision with this comment)
+    let reports: [(&str, &str, &str, &str, Option<&str>); 8] = [
+        ("HN-BADINH", "2022", "2022-11-25", "MH-2022/01", None),
+        ("HN-HOANKIEM", "2022", "2022-11-29", "MH-2022/02", None),
+        ("HN-TAYHO", "2022", "2022-12-06", "MH-2022/03", None),
+        ("HN-BADINH", "2023", "2023-11-27", "MH-2023/01", None),
+        ("HN-CAUGIAY", "2023", "2023-12-04", "MH-2023/02", None),
+        ("HN-BADINH", "2024", "2024-11-28", "MH-2024/01", None),
+        ("HN-DONGDA", "2024", "2024-12-02", "MH-2024/02", None),
+        (
+            "HN-HOANKIEM",
+            "2024",
+            "2024-11-29",
+            "MH-2024/03",
+            Some("Đề nghị bổ sung số liệu về các hoạt động truyền thông tại cơ sở (minh họa)."),
+        ),
+    ];
+    for (unit, period, arrived, number, returned) in reports {
+        let arrived: chrono::NaiveDate = arrived.parse().expect("a valid date");
+        if arrived > today {
+            continue;
+        }
+        let input: super::submissions::NewSubmissionInput = serde_json::from_value(json!({
+            "obligation_id": obligation, "period": period, "unit": unit,
+            "payload": {"activities": 12, "summary": "Số liệu minh họa."},
+            "note": NOTE, "received_on": arrived, "document_ref": number,
+        }))
+        .expect("demo submissions are well-formed");
+        let filed = super::submissions::submit(l.conn, &l.actor, l.now, input, None)?;
+        if let Some(comment) = returned {
+            let id = filed.body["id"].as_i64().unwrap_or_default();
+            let review = super::submissions::ReviewInput {
+                decision: crate::store::states::ReviewDecision::Return,
+                comment: Some(comment.to_owned()),
+            };
+            super::submissions::review(l.conn, &l.actor, l.now, id, review)?;
+        }
+        l.report.submissions += 1;
+    }
     Ok(())
 }
 
@@ -286,15 +343,16 @@ fn bien_hoa(l: &mut Loader<'_>, now: DateTime<Utc>) -> ServiceResult<()> {
         reporters.push(code);
     }
     let plan = l.plan(json!({
-        "number": "PVHTT (2025)",
-        "title": "Tuyên truyền Chương trình mục tiêu quốc gia giảm nghèo bền vững năm 2025 trên địa bàn thành phố Biên Hòa",
+        "number": "…/PVHTT (2025)",
+        "title": "V/v truyền thông Chương trình mục tiêu quốc gia giảm nghèo trên địa bàn thành phố Biên Hoà năm 2025",
         "issuer": "DN-BIENHOA-PVHTT", "coordinator": "DN-BIENHOA-PVHTT",
         "starts_on": "2025-02-04", "ends_on": "2025-06-30",
         "text": "Trung tâm VH-TT-TT/TP, Ban biên tập Trang thông tin điện tử thành phố, UBND 25 phường, xã triển khai, thực hiện công tác tuyên truyền, có báo cáo kết quả về Phòng Văn hoá và Thông tin thành phố sau đợt tuyên truyền."
     }))?;
-    // The letter says "after each campaign" without a count of days; 5 working days is the demo's assumption.
     let obligation = l.obligation(plan, json!({
         "title": "Báo cáo kết quả sau đợt tuyên truyền",
+        "wording": "Trung tâm VH-TT-TT/TP, Ban biên tập Trang thông tin điện tử thành phố, UBND 25 phường, xã triển khai, thực hiện công tác tuyên truyền, có báo cáo kết quả về Phòng Văn hoá và Thông tin thành phố sau đợt tuyên truyền.",
+        "notes": "Giả định minh họa: văn bản chỉ ghi \"sau đợt tuyên truyền\", không nêu số ngày, và không ghi số, ngày ban hành; hạn 5 ngày làm việc sau khi đợt kết thúc, hiệu lực từ 04/02/2025 (ngày của Kế hoạch 14/KH-PLĐTBXH được viện dẫn) và đợt tuyên truyền kết thúc ngày 31/3/2025 là giả định của dữ liệu mẫu.",
         "recipient": "DN-BIENHOA-PVHTT",
         "reporters": {"units": reporters},
         "schedule": {"period_type": "event", "due": {"rule": "after_event", "days": 5, "working_days": true}, "calendar": "vn"}
@@ -314,28 +372,58 @@ fn bien_hoa(l: &mut Loader<'_>, now: DateTime<Utc>) -> ServiceResult<()> {
     Ok(())
 }
 
+/// A provincial plan of the seeds, with what the demo assumes where it is silent.
+struct Provincial {
+    province: &'static str,
+    name: &'static str,
+    districts: &'static [(&'static str, &'static str, &'static str)],
+    number: &'static str,
+    issued: Option<&'static str>,
+    starts: &'static str,
+    department: &'static str,
+    /// The plan's own words of the obligation, when the seed has them.
+    wording: Option<&'static str>,
+    notes: &'static str,
+}
+
 fn provincial_plans(l: &mut Loader<'_>) -> ServiceResult<()> {
     use UnitKind::*;
-    for (province, name, districts, number, issued, starts, department) in [
-        (
-            "CB",
-            "UBND tỉnh Cao Bằng",
-            &CAOBANG_DISTRICTS[..],
-            "2278/KH-UBND",
-            Some("2022-08-31"),
-            "2022-08-31",
-            "Sở Lao động - Thương binh và Xã hội tỉnh Cao Bằng",
-        ),
-        (
-            "TTH",
-            "UBND tỉnh Thừa Thiên Huế",
-            &HUE_DISTRICTS[..],
-            "440/KH-UBND",
-            None,
-            "2021-01-01",
-            "Sở Lao động - Thương binh và Xã hội tỉnh Thừa Thiên Huế",
-        ),
-    ] {
+    let plans = [
+        Provincial {
+            province: "CB",
+            name: "UBND tỉnh Cao Bằng",
+            districts: &CAOBANG_DISTRICTS[..],
+            number: "2278/KH-UBND",
+            issued: Some("2022-08-31"),
+            starts: "2022-08-31",
+            department: "Sở Lao động - Thương binh và Xã hội tỉnh Cao Bằng",
+            wording: None,
+            notes: "Giả định minh họa: Kế hoạch 2278/KH-UBND (31/8/2022) không nêu hạn báo cáo của cấp huyện; \"chậm nhất ngày 31 tháng 01 hàng năm\", từ năm 2023, là giả định của dữ liệu mẫu.",
+        },
+        Provincial {
+            province: "TTH",
+            name: "UBND tỉnh Thừa Thiên Huế",
+            districts: &HUE_DISTRICTS[..],
+            number: "440/KH-UBND",
+            issued: None,
+            starts: "2024-12-22",
+            department: "Sở Lao động - Thương binh và Xã hội tỉnh Thừa Thiên Huế",
+            wording: Some("100% các huyện, thị xã, thành phố xây dựng kế hoạch truyền thông về giảm nghèo bền vững giai đoạn 2021-2025 và hàng năm."),
+            notes: "Giả định minh họa: nguồn không ghi ngày ban hành Kế hoạch 440/KH-UBND; bản tin ngày 22/12/2024 đưa tin kế hoạch đã ban hành, nên dữ liệu mẫu coi kế hoạch có hiệu lực từ ngày đó. Kế hoạch không nêu hạn; \"chậm nhất ngày 31 tháng 01 hàng năm\" là giả định.",
+        },
+    ];
+    for Provincial {
+        province,
+        name,
+        districts,
+        number,
+        issued,
+        starts,
+        department,
+        wording,
+        notes,
+    } in plans
+    {
         l.unit(province, name, Province, None, None)?;
         let dept = format!("{province}-SLDTBXH");
         l.unit(
@@ -354,18 +442,17 @@ fn provincial_plans(l: &mut Loader<'_>) -> ServiceResult<()> {
                 Some("2025-06-30"),
             )?;
         }
-        // The first plan a district submits is for the year after the provincial plan is issued.
-        let first_year = issued.map_or(2021, |d: &str| d[..4].parse::<i32>().expect("a year") + 1);
+        // The first plan a district submits is for the year after the provincial plan starts.
+        let first_year = starts[..4].parse::<i32>().expect("a year") + 1;
         let plan = l.plan(json!({
             "number": number,
-            "title": format!("Kế hoạch truyền thông về giảm nghèo bền vững giai đoạn {}-2025 ({name})", &starts[..4]),
+            "title": format!("Kế hoạch truyền thông về giảm nghèo bền vững giai đoạn 2021-2025 ({name})"),
             "issuer": province, "coordinator": dept, "issued_on": issued,
             "starts_on": starts, "ends_on": "2025-12-31"
         }))?;
-        // "100% các huyện, thị xã, thành phố xây dựng kế hoạch truyền thông … hàng năm": the plans name no day;
-        // "chậm nhất ngày 31 tháng 01 hàng năm" is the demo's assumption.
         l.obligation(plan, json!({
             "title": "Kế hoạch truyền thông giảm nghèo hàng năm của cấp huyện",
+            "wording": wording, "notes": notes,
             "recipient": dept,
             "reporters": {"group": {"parent": province, "kinds": ["district"]}},
             "schedule": {"period_type": "yearly",

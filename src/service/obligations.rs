@@ -79,6 +79,9 @@ pub struct NewObligation {
     /// kết quả gửi Sở Lao động - Thương binh và Xã hội …"). At most 2,000 characters.
     #[serde(default)]
     pub wording: Option<String>,
+    /// The office's notes: how the plan was read, what is assumed where it is silent (at most 2,000 characters).
+    #[serde(default)]
+    pub notes: Option<String>,
 }
 
 /// Body of `PATCH /api/v1/obligations/{id}`: fields present are set; `form: null` removes the form.
@@ -99,6 +102,9 @@ pub struct ObligationPatch {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     pub wording: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub notes: Option<Option<String>>,
 }
 
 /// An obligation as the API shows it.
@@ -124,6 +130,8 @@ pub struct Obligation {
     pub form: Option<serde_json::Value>,
     /// The plan's own words of the obligation.
     pub wording: Option<String>,
+    /// The office's notes: how the plan was read, what is assumed.
+    pub notes: Option<String>,
     /// How many deadlines exist.
     pub deadlines: i64,
     /// Periods without any valid reporter or without a valid recipient: they need a decision.
@@ -146,14 +154,15 @@ struct Draft {
     escalation: Vec<EscalationStep>,
     form: Option<serde_json::Value>,
     wording: Option<String>,
+    notes: Option<String>,
 }
 
-/// The wording as stored (trimmed, absent when empty), or a field error when it is too long.
-fn wording(text: Option<String>) -> ServiceResult<Option<String>> {
+/// A long text as stored (trimmed, absent when empty), or a field error at `pointer` when it is too long.
+fn long_text(pointer: &str, text: Option<String>) -> ServiceResult<Option<String>> {
     let text = text.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
     if text.as_ref().is_some_and(|t| t.chars().count() > 2000) {
         return Err(ServiceError::invalid(
-            "/wording",
+            pointer,
             "must be at most 2000 characters",
         ));
     }
@@ -176,6 +185,7 @@ impl Draft {
             escalation: TextJson(&self.escalation),
             form: self.form.as_ref().map(TextJson),
             wording: self.wording.as_deref(),
+            notes: self.notes.as_deref(),
             updated_at: now.into(),
         })
     }
@@ -354,7 +364,8 @@ pub fn create(
             reminders: input.reminders,
             escalation: input.escalation,
             form: input.form,
-            wording: wording(input.wording)?,
+            wording: long_text("/wording", input.wording)?,
+            notes: long_text("/notes", input.notes)?,
         };
         let mut id = 0;
         draft.store(now, |values| {
@@ -426,7 +437,14 @@ pub fn update(
             reminders,
             escalation,
             form,
-            wording: wording(patch.wording.unwrap_or_else(|| before.wording.clone()))?,
+            wording: long_text(
+                "/wording",
+                patch.wording.unwrap_or_else(|| before.wording.clone()),
+            )?,
+            notes: long_text(
+                "/notes",
+                patch.notes.unwrap_or_else(|| before.notes.clone()),
+            )?,
         };
         draft.store(now, |values| {
             Ok(store::obligations::update(conn, id, values)?)
@@ -489,6 +507,7 @@ fn view(conn: &mut AnyConnection, row: ObligationRow) -> ServiceResult<Obligatio
         escalation: row.escalation.0.clone(),
         form: row.form.as_ref().map(|f| f.0.clone()),
         wording: row.wording.clone(),
+        notes: row.notes.clone(),
         deadlines: store::deadlines::count_of_obligation(conn, row.id)?,
         warnings: planned.warnings,
         materialised: None,

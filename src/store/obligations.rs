@@ -26,6 +26,8 @@ pub struct ObligationRow {
     pub updated_at: UtcDateTime,
     /// The plan's own words of the obligation ("Trước ngày 01 tháng 12 hàng năm, báo cáo kết quả …").
     pub wording: Option<String>,
+    /// The office's notes on the obligation: how it was read, what is assumed.
+    pub notes: Option<String>,
 }
 
 #[derive(Debug, Clone, Insertable, AsChangeset)]
@@ -40,6 +42,7 @@ pub struct ObligationValues<'a> {
     pub escalation: TextJson<&'a Vec<EscalationStep>>,
     pub form: Option<TextJson<&'a serde_json::Value>>,
     pub wording: Option<&'a str>,
+    pub notes: Option<&'a str>,
     pub updated_at: UtcDateTime,
 }
 

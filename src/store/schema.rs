@@ -105,6 +105,7 @@ diesel::table! {
         created_at -> UtcTimestamp,
         updated_at -> UtcTimestamp,
         wording -> Nullable<Text>,
+        notes -> Nullable<Text>,
     }
 }
 

@@ -81,6 +81,37 @@ fn help_explains_the_commands() {
 /// The demo loaded as if on 1 January 2025, so that its 2025 cycles are live (not history) for `tick --at`.
 const DEMO_AS_OF: &str = "2025-01-01T00:00:00+07:00";
 
+/// Loads the demo as of [`DEMO_AS_OF`] and delivers the receipts of its sample reports (as .eml files), so that
+/// what a later tick sends is the tick's alone; returns how many there were.
+fn demo_as_of(dir: &std::path::Path) -> usize {
+    let loaded = hanbao(dir)
+        .args(["demo", "--at", DEMO_AS_OF])
+        .output()
+        .unwrap();
+    assert!(
+        loaded.status.success(),
+        "{}",
+        String::from_utf8_lossy(&loaded.stderr)
+    );
+    let flushed = hanbao(dir)
+        .args(["tick", "--at", DEMO_AS_OF])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&flushed.stdout);
+    assert!(
+        stdout.contains(" 0 notice(s)"),
+        "nothing is due at midnight: {stdout}"
+    );
+    let sent: usize = stdout
+        .split("delivered: ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert!(sent > 0, "the sample reports' receipts: {stdout}");
+    sent
+}
+
 #[test]
 fn demo_loads_the_seed_plans_once() {
     let dir = tempfile::tempdir().unwrap();
@@ -91,10 +122,10 @@ fn demo_loads_the_seed_plans_once() {
         String::from_utf8_lossy(&output.stderr)
     );
     // Hà Nội 30 districts × 2022–2024, Biên Hòa 27 addressees × 1 campaign, Cao Bằng 10 × 2023–2025,
-    // Thừa Thiên Huế 9 × 2021–2025.
+    // Thừa Thiên Huế 9 × 2025 (its plan is known from 22/12/2024 only); 8 sample reports.
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
-        stdout.contains("86 units, 4 plans, 4 obligations, 192 deadlines"),
+        stdout.contains("86 units, 4 plans, 4 obligations, 156 deadlines, 8 sample reports"),
         "{stdout}"
     );
     let again = hanbao(dir.path()).arg("demo").output().unwrap();
@@ -167,18 +198,24 @@ fn the_demo_switched_on_today_sends_no_history() {
         .unwrap_or_else(|| panic!("{why}"));
     assert!(overdue > 100, "{why}");
     assert!(why.contains("recorded as history"), "{why}");
-    assert!(stdout.contains("delivered: 0 sent"), "{stdout}");
+    // What goes out is the receipts of the demo's sample reports (and the one returned), nothing else.
+    let mails: Vec<String> = std::fs::read_dir(dir.path().join("data/mail"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(!mails.is_empty());
+    assert!(
+        mails
+            .iter()
+            .all(|m| m.contains("-receipt-") || m.contains("-returned-")),
+        "{mails:?}"
+    );
 }
 
 #[test]
 fn tick_dry_run_previews_and_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    assert!(hanbao(dir.path())
-        .args(["demo", "--at", DEMO_AS_OF])
-        .output()
-        .unwrap()
-        .status
-        .success());
+    let receipts = demo_as_of(dir.path());
     // Cao Bằng's and Huế's district plans are due "by 31/1/2025", a Tết holiday: the last day moves to Monday
     // 3/2, so the P14D reminder goes out on Tuesday 21/1 at 08:00. Older cycles were history when the demo was
     // loaded (already past due on 1/1/2025): they get no email.
@@ -226,7 +263,7 @@ fn tick_dry_run_previews_and_changes_nothing() {
         std::fs::read_dir(dir.path().join("data/mail"))
             .unwrap()
             .count(),
-        total
+        total + receipts
     );
 }
 
@@ -243,12 +280,7 @@ fn a_config_dir_replaces_templates_and_refuses_unknown_ones() {
     // What version control and editors leave behind is passed over.
     std::fs::write(config.join("templates/.gitkeep"), "").unwrap();
     std::fs::write(config.join("templates/vi/reminder.txt~"), "{{ broken").unwrap();
-    assert!(hanbao(dir.path())
-        .args(["demo", "--at", DEMO_AS_OF])
-        .output()
-        .unwrap()
-        .status
-        .success());
+    demo_as_of(dir.path());
     let output = hanbao(dir.path())
         .args(["tick", "--at", "2025-01-21T08:30:00+07:00", "--dry-run"])
         .env("HANBAO_CONFIG_DIR", &config)
@@ -311,12 +343,7 @@ fn tick_at_delivers_by_smtp_once() {
     use crate::sink::{Mood, Sink};
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let dir = tempfile::tempdir().unwrap();
-    assert!(hanbao(dir.path())
-        .args(["demo", "--at", DEMO_AS_OF])
-        .output()
-        .unwrap()
-        .status
-        .success());
+    demo_as_of(dir.path());
     let tick = |at: &str, port: u16| {
         let output = hanbao(dir.path())
             .args(["tick", "--at", at])
