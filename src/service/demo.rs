@@ -232,7 +232,7 @@ fn hanoi(l: &mut Loader<'_>) -> ServiceResult<()> {
         "text": "V.5. UBND các quận, huyện, thị xã: … Trước ngày 01 tháng 12 hàng năm, báo cáo kết quả gửi Sở Lao động - Thương binh và Xã hội để tổng hợp chung, báo cáo Ủy ban nhân dân Thành phố, Bộ Lao động - Thương binh và Xã hội theo quy định."
     }))?;
     let obligation = l.obligation(plan, json!({
-        "title": "Báo cáo kết quả thực hiện công tác truyền thông giảm nghèo hàng năm",
+        "title": "Báo cáo kết quả thực hiện công tác truyền thông giảm nghèo",
         "wording": "Trước ngày 01 tháng 12 hàng năm, báo cáo kết quả gửi Sở Lao động - Thương binh và Xã hội để tổng hợp chung, báo cáo Ủy ban nhân dân Thành phố, Bộ Lao động - Thương binh và Xã hội theo quy định.",
         "notes": "Mục V.5 của Kế hoạch 269/KH-UBND. Biểu mẫu báo cáo (số hoạt động, tóm tắt) là giả định minh họa: Kế hoạch không quy định mẫu.",
         "recipient": "HN-SLDTBXH",
@@ -350,7 +350,7 @@ fn bien_hoa(l: &mut Loader<'_>, now: DateTime<Utc>) -> ServiceResult<()> {
         "text": "Trung tâm VH-TT-TT/TP, Ban biên tập Trang thông tin điện tử thành phố, UBND 25 phường, xã triển khai, thực hiện công tác tuyên truyền, có báo cáo kết quả về Phòng Văn hoá và Thông tin thành phố sau đợt tuyên truyền."
     }))?;
     let obligation = l.obligation(plan, json!({
-        "title": "Báo cáo kết quả sau đợt tuyên truyền",
+        "title": "Báo cáo kết quả tuyên truyền giảm nghèo",
         "wording": "Trung tâm VH-TT-TT/TP, Ban biên tập Trang thông tin điện tử thành phố, UBND 25 phường, xã triển khai, thực hiện công tác tuyên truyền, có báo cáo kết quả về Phòng Văn hoá và Thông tin thành phố sau đợt tuyên truyền.",
         "notes": "Giả định minh họa: văn bản chỉ ghi \"sau đợt tuyên truyền\", không nêu số ngày, và không ghi số, ngày ban hành; hạn 5 ngày làm việc sau khi đợt kết thúc, hiệu lực từ 04/02/2025 (ngày của Kế hoạch 14/KH-PLĐTBXH được viện dẫn) và đợt tuyên truyền kết thúc ngày 31/3/2025 là giả định của dữ liệu mẫu.",
         "recipient": "DN-BIENHOA-PVHTT",
@@ -363,7 +363,7 @@ fn bien_hoa(l: &mut Loader<'_>, now: DateTime<Utc>) -> ServiceResult<()> {
         now,
         deadlines::NewEventInput {
             obligation_id: obligation,
-            name: "Đợt tuyên truyền giảm nghèo tháng 3/2025".into(),
+            name: "đợt tháng 3/2025".into(),
             ended_on: "2025-03-31".parse().expect("a valid date"),
             units: None,
         },
@@ -451,7 +451,7 @@ fn provincial_plans(l: &mut Loader<'_>) -> ServiceResult<()> {
             "starts_on": starts, "ends_on": "2025-12-31"
         }))?;
         l.obligation(plan, json!({
-            "title": "Kế hoạch truyền thông giảm nghèo hàng năm của cấp huyện",
+            "title": "Kế hoạch truyền thông giảm nghèo của cấp huyện",
             "wording": wording, "notes": notes,
             "recipient": dept,
             "reporters": {"group": {"parent": province, "kinds": ["district"]}},

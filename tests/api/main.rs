@@ -9,6 +9,7 @@ mod architecture;
 mod cli;
 mod errors;
 mod health;
+mod letters;
 mod mail;
 mod notices;
 mod obligations;

@@ -1,0 +1,359 @@
+//! Every email hanbao writes, in Vietnamese and English, rendered from the demo data (Hà Nội 269/KH-UBND's 2024
+//! cycle walked from the first reminder to the letter to the department) and kept as reviewed insta snapshots.
+//! Beside the snapshots: what no email may contain, and that each letter counts on from the ones before.
+
+use chrono::{DateTime, Utc};
+use hanbao::domain::notify::{DigestCron, OfficeHours, Offset, Timing};
+use hanbao::service::{self, Actor};
+use hanbao::store::outbox::{EmailRow, Recipients};
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::helpers::{Backend, TestApp};
+
+fn at(text: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(text)
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+fn timing() -> Timing {
+    Timing {
+        hours: OfficeHours {
+            start: "08:00:00".parse().unwrap(),
+            end: "17:00:00".parse().unwrap(),
+        },
+        digest: DigestCron::parse("0 8 * * MON").unwrap(),
+        max_catch_up: Offset::parse("P3D").unwrap(),
+    }
+}
+
+/// Runs `f` on a pooled connection off the async runtime.
+async fn with_conn<T: Send + 'static>(
+    app: &TestApp,
+    f: impl FnOnce(&mut hanbao::store::AnyConnection) -> T + Send + 'static,
+) -> T {
+    let pool = app.pool.clone();
+    tokio::task::spawn_blocking(move || f(&mut pool.get().unwrap()))
+        .await
+        .unwrap()
+}
+
+async fn tick(app: &TestApp, instant: &str) {
+    let now = at(instant);
+    with_conn(app, move |c| {
+        service::tick::tick(c, now, &timing(), false).unwrap()
+    })
+    .await;
+}
+
+async fn file(app: &TestApp, instant: &str, body: serde_json::Value) -> i64 {
+    let now = at(instant);
+    with_conn(app, move |c| {
+        let input = serde_json::from_value(body).unwrap();
+        let filed =
+            service::submissions::submit(c, &Actor::operator("test"), now, input, None).unwrap();
+        filed.body["id"].as_i64().unwrap()
+    })
+    .await
+}
+
+async fn send_back(app: &TestApp, instant: &str, submission: i64, comment: &str) {
+    let (now, comment) = (at(instant), comment.to_owned());
+    with_conn(app, move |c| {
+        let review = service::submissions::ReviewInput {
+            decision: hanbao::store::states::ReviewDecision::Return,
+            comment: Some(comment),
+        };
+        service::submissions::review(c, &Actor::operator("test"), now, submission, review).unwrap();
+    })
+    .await;
+}
+
+/// The demo as of 1 November 2024, Hoàn Kiếm and Cầu Giấy writing in English, the department with an
+/// address and phone for its signature (test data: the seeds give none), and `office_language` for it.
+async fn hanoi_2024(office_language: &str) -> TestApp {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    with_conn(&app, |c| {
+        service::demo::load(c, at("2024-11-01T00:00:00+07:00")).unwrap();
+    })
+    .await;
+    for unit in ["HN-HOANKIEM", "HN-CAUGIAY"] {
+        let (status, body) = app
+            .patch(&format!("/api/v1/units/{unit}"), json!({"language": "en"}))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    let (status, body) = app
+        .patch(
+            "/api/v1/units/HN-SLDTBXH",
+            json!({"language": office_language, "address": "Số 1 phố Minh Họa, Hà Nội (địa chỉ dùng cho kiểm thử)",
+                   "phone": "024 0000 0000", "email": "vanphong@sldtbxh.example.gov.vn"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = app
+        .patch("/api/v1/units/HN-TAYHO", json!({"phone": "024 1111 1111"}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // The 2024 cycle: last day Monday 2/12/2024 (30/11 is a Saturday).
+    for instant in [
+        "2024-11-19T08:00:00+07:00", // P14D
+        "2024-11-29T08:00:00+07:00", // P3D (Saturday 30/11 → Friday)
+        "2024-12-02T08:00:00+07:00", // P1D, the last day (and Monday's digest)
+    ] {
+        tick(&app, instant).await;
+    }
+    let body = |unit: &str| json!({"obligation_id": 1, "period": "2024", "unit": unit, "payload": {"activities": 7}});
+    // Long Biên's report arrived on paper on 28/11; Cầu Giấy filed in time.
+    let mut paper = body("HN-LONGBIEN");
+    paper["received_on"] = json!("2024-11-28");
+    paper["document_ref"] = json!("1234/SĐ-LĐTBXH");
+    file(&app, "2024-12-02T10:00:00+07:00", paper).await;
+    let cau_giay = file(&app, "2024-12-02T15:30:00+07:00", body("HN-CAUGIAY")).await;
+    // Đống Đa files the evening after the last day: PT20H27M50S late, said "20 giờ 27 phút" (never 28).
+    let dong_da = file(&app, "2024-12-03T20:27:50+07:00", body("HN-DONGDA")).await;
+    send_back(
+        &app,
+        "2024-12-04T09:00:00+07:00",
+        dong_da,
+        "Đề nghị bổ sung số liệu các hoạt động tại cơ sở.",
+    )
+    .await;
+    send_back(
+        &app,
+        "2024-12-04T09:05:00+07:00",
+        cau_giay,
+        "Please add the figures for the ward-level activities.",
+    )
+    .await;
+    for instant in [
+        "2024-12-03T08:00:00+07:00", // escalation 1: the units
+        "2024-12-06T08:00:00+07:00", // escalation 2: their heads, the department in copy
+        "2024-12-09T08:00:00+07:00", // Monday: the department's digest
+        "2024-12-10T08:00:00+07:00", // escalation 3: one letter to the department
+    ] {
+        tick(&app, instant).await;
+    }
+    app
+}
+
+async fn outbox(app: &TestApp) -> Vec<EmailRow> {
+    with_conn(app, |c| {
+        hanbao::store::outbox::emails(c, None, None, 100_000).unwrap()
+    })
+    .await
+}
+
+/// The latest email whose dedupe key starts with `key` and that goes to `to`, as a reviewer reads it.
+fn letter(emails: &[EmailRow], key: &str, to: &str) -> String {
+    // The latest one: the demo's own sample reports were receipted at loading, before the walk.
+    let email = emails
+        .iter()
+        .rev()
+        .find(|e| {
+            e.dedupe_key.starts_with(key)
+                && Recipients::from_stored(&e.recipients)
+                    .unwrap()
+                    .to
+                    .iter()
+                    .any(|a| a == to)
+        })
+        .unwrap_or_else(|| panic!("no {key} email to {to}"));
+    let recipients = Recipients::from_stored(&email.recipients).unwrap();
+    format!(
+        "From: {}\nTo: {}\nCc: {}\nSubject: {}\n\n{}\n----- HTML -----\n{}",
+        email.sender_name.as_deref().unwrap_or("(mail_from)"),
+        recipients.to.join(", "),
+        recipients.cc.join(", "),
+        email.subject,
+        email.text_body,
+        email.html_body
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_letter_in_vietnamese_and_english() {
+    let app = hanoi_2024("vi").await;
+    let emails = outbox(&app).await;
+    let cases = [
+        (
+            "vi_reminder_p14d",
+            "reminder:",
+            "P14D",
+            "baocao.hn-badinh@example.gov.vn",
+        ),
+        (
+            "vi_reminder_p3d",
+            "reminder:",
+            "P3D",
+            "baocao.hn-badinh@example.gov.vn",
+        ),
+        (
+            "vi_reminder_p1d",
+            "reminder:",
+            "P1D",
+            "baocao.hn-badinh@example.gov.vn",
+        ),
+        (
+            "en_reminder_p14d",
+            "reminder:",
+            "P14D",
+            "baocao.hn-hoankiem@example.gov.vn",
+        ),
+        (
+            "en_reminder_p3d",
+            "reminder:",
+            "P3D",
+            "baocao.hn-hoankiem@example.gov.vn",
+        ),
+        (
+            "en_reminder_p1d",
+            "reminder:",
+            "P1D",
+            "baocao.hn-hoankiem@example.gov.vn",
+        ),
+        (
+            "vi_escalation_1",
+            "escalation:",
+            ":1",
+            "baocao.hn-badinh@example.gov.vn",
+        ),
+        (
+            "vi_escalation_2",
+            "escalation:",
+            ":2",
+            "lanhdao.hn-badinh@example.gov.vn",
+        ),
+        (
+            "en_escalation_1",
+            "escalation:",
+            ":1",
+            "baocao.hn-hoankiem@example.gov.vn",
+        ),
+        (
+            "en_escalation_2",
+            "escalation:",
+            ":2",
+            "lanhdao.hn-hoankiem@example.gov.vn",
+        ),
+        (
+            "vi_receipt_paper",
+            "receipt:",
+            "",
+            "baocao.hn-longbien@example.gov.vn",
+        ),
+        (
+            "vi_receipt_late",
+            "receipt:",
+            "",
+            "baocao.hn-dongda@example.gov.vn",
+        ),
+        (
+            "en_receipt",
+            "receipt:",
+            "",
+            "baocao.hn-caugiay@example.gov.vn",
+        ),
+        (
+            "vi_returned",
+            "returned:",
+            "",
+            "baocao.hn-dongda@example.gov.vn",
+        ),
+        (
+            "en_returned",
+            "returned:",
+            "",
+            "baocao.hn-caugiay@example.gov.vn",
+        ),
+        (
+            "vi_overdue_list",
+            "overdue_list:",
+            "",
+            "baocao.hn-sldtbxh@example.gov.vn",
+        ),
+        (
+            "vi_digest",
+            "digest:",
+            "",
+            "baocao.hn-sldtbxh@example.gov.vn",
+        ),
+    ];
+    for (name, kind, step, to) in cases {
+        let matching: Vec<EmailRow> = emails
+            .iter()
+            .filter(|e| e.dedupe_key.starts_with(kind) && e.dedupe_key.ends_with(step))
+            .cloned()
+            .collect();
+        insta::assert_snapshot!(format!("letter_{name}"), letter(&matching, kind, to));
+    }
+    nothing_for_machines_in(&emails);
+
+    // Each email counts on from the ones before: Ba Đình's first escalation knows of its three reminders.
+    let first = letter(&emails, "escalation:", "baocao.hn-badinh@example.gov.vn");
+    assert!(first.contains("đã gửi 3 thư nhắc"), "{first}");
+    // The third step is one letter to the department listing its late units, not one per unit.
+    let lists = emails
+        .iter()
+        .filter(|e| e.dedupe_key.starts_with("overdue_list:"))
+        .count();
+    assert_eq!(lists, 1);
+    let list = letter(&emails, "overdue_list:", "baocao.hn-sldtbxh@example.gov.vn");
+    assert!(
+        list.contains("27 đơn vị chưa gửi Báo cáo kết quả"),
+        "{list}"
+    );
+    assert!(
+        !list.contains("UBND quận Long Biên"),
+        "Long Biên filed: {list}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_department_reads_english_when_it_asks() {
+    let app = hanoi_2024("en").await;
+    let emails = outbox(&app).await;
+    for (name, kind) in [
+        ("en_overdue_list", "overdue_list:"),
+        ("en_digest", "digest:"),
+    ] {
+        insta::assert_snapshot!(
+            format!("letter_{name}"),
+            letter(&emails, kind, "baocao.hn-sldtbxh@example.gov.vn")
+        );
+    }
+    nothing_for_machines_in(&emails);
+}
+
+/// No email shows a person HTTP, JSON, an id, a token, an ISO date or a UTC offset.
+fn nothing_for_machines_in(emails: &[EmailRow]) {
+    assert!(emails.len() > 100, "the walk sends a real amount of mail");
+    let forbidden = [
+        "POST ",
+        "GET ",
+        "/api/",
+        "JSON",
+        "json",
+        "token",
+        "obligation_id",
+        "T00:00",
+        "+07:00",
+        "2024-12-",
+        "[hanbao]",
+        "ngày ngày",
+        "E1",
+        "kỳ 2024",
+    ];
+    for email in emails {
+        for part in [&email.subject, &email.text_body, &email.html_body] {
+            for word in forbidden {
+                assert!(
+                    !part.contains(word),
+                    "`{word}` in {}: {part}",
+                    email.dedupe_key
+                );
+            }
+        }
+    }
+}
