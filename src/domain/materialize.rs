@@ -37,6 +37,8 @@ impl Candidate {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlannedDeadline {
     pub unit_id: i64,
+    /// The unit the report goes to; none while the recipient is undecided (split) or missing.
+    pub recipient_id: Option<i64>,
     pub period: Period,
     pub last_day: NaiveDate,
     pub due_at: DateTime<Utc>,
@@ -48,7 +50,7 @@ pub struct Warning {
     /// Period id, e.g. `2025`.
     pub period: String,
     pub last_day: NaiveDate,
-    /// `no_reporter`, `no_recipient` or `calendar_incomplete`.
+    /// `no_reporter`, `no_recipient`, `recipient_split` or `calendar_incomplete`.
     pub code: &'static str,
     pub message: String,
 }
@@ -60,11 +62,40 @@ pub struct Materialised {
     pub warnings: Vec<Warning>,
 }
 
-/// The recipient's validity, to flag periods whose last day falls outside it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RecipientValidity {
-    pub valid_from: Option<NaiveDate>,
-    pub valid_until: Option<NaiveDate>,
+/// Who receives the reports on a given last day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RecipientAt {
+    Unit(i64),
+    /// The recipient ended and its work went to several units: the office has to choose one.
+    Split(Vec<i64>),
+    /// No unit receives the reports then (before the recipient existed, or after it ended without successor).
+    Nobody,
+}
+
+/// The recipient of an obligation over time: the unit the obligation names (or the office chose from some day
+/// on), followed through its successions. Built by the caller from stored units; read by last day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecipientLine {
+    /// From each day on (in order), who receives; the first entry holds from the beginning of time.
+    pub from: Vec<(NaiveDate, RecipientAt)>,
+}
+
+impl RecipientLine {
+    /// One unit, always.
+    pub fn always(unit_id: i64) -> Self {
+        Self {
+            from: vec![(NaiveDate::MIN, RecipientAt::Unit(unit_id))],
+        }
+    }
+
+    /// Who receives the reports of a period whose last day is `day`.
+    pub fn on(&self, day: NaiveDate) -> &RecipientAt {
+        self.from
+            .iter()
+            .rev()
+            .find(|(start, _)| *start <= day)
+            .map_or(&RecipientAt::Nobody, |(_, who)| who)
+    }
 }
 
 /// The periods of a periodic or one-off schedule over its window (events come one at a time instead).
@@ -85,7 +116,7 @@ pub fn materialise(
     calendar: &Calendar,
     event_end: Option<NaiveDate>,
     candidates: &[Candidate],
-    recipient: RecipientValidity,
+    recipient: &RecipientLine,
 ) -> Result<Materialised, DueError> {
     walk(
         schedule, periods, calendar, event_end, candidates, recipient, true,
@@ -99,7 +130,7 @@ pub fn warnings(
     calendar: &Calendar,
     event_end: Option<NaiveDate>,
     candidates: &[Candidate],
-    recipient: RecipientValidity,
+    recipient: &RecipientLine,
 ) -> Result<Vec<Warning>, DueError> {
     walk(
         schedule, periods, calendar, event_end, candidates, recipient, false,
@@ -113,7 +144,7 @@ fn walk(
     calendar: &Calendar,
     event_end: Option<NaiveDate>,
     candidates: &[Candidate],
-    recipient: RecipientValidity,
+    recipient: &RecipientLine,
     collect: bool,
 ) -> Result<Materialised, DueError> {
     let mut out = Materialised::default();
@@ -121,9 +152,15 @@ fn walk(
         let day = last_day(schedule, period, calendar, event_end)?;
         let mut taking_part = candidates.iter().filter(|c| c.takes_part(day)).peekable();
         let served = taking_part.peek().is_some();
+        let receiver = recipient.on(day);
+        let recipient_id = match receiver {
+            RecipientAt::Unit(id) => Some(*id),
+            RecipientAt::Split(_) | RecipientAt::Nobody => None,
+        };
         if collect {
             out.deadlines.extend(taking_part.map(|c| PlannedDeadline {
                 unit_id: c.unit_id,
+                recipient_id,
                 period: *period,
                 last_day: day,
                 due_at: due_at(day, c.time_zone),
@@ -152,15 +189,26 @@ fn walk(
                 ),
             });
         }
-        if !is_valid_on(recipient.valid_from, recipient.valid_until, day) {
-            out.warnings.push(Warning {
+        match receiver {
+            RecipientAt::Unit(_) => {}
+            RecipientAt::Nobody => out.warnings.push(Warning {
                 period: period.to_string(),
                 last_day: day,
                 code: "no_recipient",
                 message: format!(
-                    "the recipient unit does not exist on {day}, the last day of period {period}"
+                    "no recipient unit exists on {day}, the last day of period {period}: name one with a \
+                     PATCH of `recipient` and `from_period`"
                 ),
-            });
+            }),
+            RecipientAt::Split(_) => out.warnings.push(Warning {
+                period: period.to_string(),
+                last_day: day,
+                code: "recipient_split",
+                message: format!(
+                    "the recipient's work went to several units before {day}, the last day of period {period}: \
+                     choose the one that receives these reports with a PATCH of `recipient` and `from_period`"
+                ),
+            }),
         }
     }
     Ok(out)
@@ -208,10 +256,9 @@ mod tests {
         }
     }
 
-    const ALWAYS: RecipientValidity = RecipientValidity {
-        valid_from: None,
-        valid_until: None,
-    };
+    fn always() -> RecipientLine {
+        RecipientLine::always(100)
+    }
 
     #[test]
     fn hanoi_districts_get_four_years_until_they_are_abolished() {
@@ -221,15 +268,31 @@ mod tests {
         let districts: Vec<_> = (1..=30)
             .map(|id| district(id, Some("2025-06-30")))
             .collect();
-        let labour_dept = RecipientValidity {
-            valid_from: None,
-            valid_until: Some(date("2025-02-28")),
+        let labour_dept = RecipientLine {
+            from: vec![
+                (NaiveDate::MIN, RecipientAt::Unit(100)),
+                (date("2025-03-01"), RecipientAt::Nobody),
+            ],
         };
-        let m = materialise(&schedule, &periods, &vn(), None, &districts, labour_dept).unwrap();
+        let m = materialise(&schedule, &periods, &vn(), None, &districts, &labour_dept).unwrap();
         assert_eq!(
-            warnings(&schedule, &periods, &vn(), None, &districts, labour_dept).unwrap(),
+            warnings(&schedule, &periods, &vn(), None, &districts, &labour_dept).unwrap(),
             m.warnings
         );
+        assert!(m.deadlines.iter().all(|d| d.recipient_id == Some(100)));
+        // The department's poverty work went to two departments: the office has to choose.
+        let split = RecipientLine {
+            from: vec![
+                (NaiveDate::MIN, RecipientAt::Unit(100)),
+                (date("2025-03-01"), RecipientAt::Split(vec![101, 102])),
+            ],
+        };
+        let codes: Vec<_> = warnings(&schedule, &periods, &vn(), None, &districts, &split)
+            .unwrap()
+            .into_iter()
+            .map(|w| w.code)
+            .collect();
+        assert_eq!(codes, ["no_reporter", "recipient_split"]);
         // 2022, 2023, 2024 for 30 districts; 2025's last day (1/12/2025) is after the districts ended.
         assert_eq!(m.deadlines.len(), 90);
         let y2024: Vec<_> = m
@@ -257,7 +320,15 @@ mod tests {
             joins_on: Some(date("2025-07-01")),
             ..district(2, None)
         };
-        let m = materialise(&schedule, &periods, &vn(), None, &[old, successor], ALWAYS).unwrap();
+        let m = materialise(
+            &schedule,
+            &periods,
+            &vn(),
+            None,
+            &[old, successor],
+            &always(),
+        )
+        .unwrap();
         let owners: Vec<_> = m
             .deadlines
             .iter()
@@ -297,7 +368,7 @@ mod tests {
                 valid_until: until.map(day),
                 joins_on: None,
             }).collect();
-            let m = materialise(&schedule, &periods, &vn(), None, &candidates, ALWAYS).unwrap();
+            let m = materialise(&schedule, &periods, &vn(), None, &candidates, &always()).unwrap();
             let keys: HashSet<_> = m.deadlines.iter().map(|d| (d.unit_id, d.period)).collect();
             prop_assert_eq!(keys.len(), m.deadlines.len(), "a (unit, period) twice");
             for period in &periods {

@@ -8,14 +8,16 @@ use super::auth::Authenticated;
 use super::extract::{Json, Query};
 use super::problem::{ApiError, Problem};
 use super::AppState;
-use crate::service::deadlines::{Deadline, DeadlineQuery, Event, EventQuery, NewEventInput};
+use crate::service::deadlines::{
+    Deadline, DeadlineList, DeadlineQuery, Event, EventQuery, NewEventInput,
+};
 use crate::service::{self, Page, PageParams};
 
 /// Deadlines in due order, with the status that holds now.
 #[utoipa::path(
     tag = "deadlines",
     params(DeadlineQuery, PageParams),
-    responses((status = 200, body = Page<Deadline>), (status = 401, body = Problem), (status = 422, body = Problem)),
+    responses((status = 200, body = DeadlineList), (status = 401, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = []))
 )]
 #[get("/deadlines")]

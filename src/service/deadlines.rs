@@ -41,6 +41,18 @@ pub struct Deadline {
     pub waiver_reason: Option<String>,
 }
 
+/// A page of deadlines, with the obligation's warnings when the list is of one obligation.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct DeadlineList {
+    pub items: Vec<Deadline>,
+    /// Pass as `cursor` to get the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+    /// With `obligation=`: the periods it cannot serve (and why), so that a missing period is explained.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<crate::domain::materialize::Warning>,
+}
+
 /// Query of `GET /api/v1/deadlines`.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -102,7 +114,7 @@ pub fn list(
     zone: Tz,
     query: &DeadlineQuery,
     page: &PageParams,
-) -> ServiceResult<Page<Deadline>> {
+) -> ServiceResult<DeadlineList> {
     let mut errors = Vec::new();
     let limit = page.limit.unwrap_or(super::DEFAULT_LIMIT);
     if !(1..=super::MAX_LIMIT).contains(&limit) {
@@ -202,7 +214,28 @@ pub fn list(
         .into_iter()
         .map(|row| render(row, now))
         .collect::<ServiceResult<_>>()?;
-    Ok(Page { items, next_cursor })
+    // Filtered by obligation, the list says why periods have no deadlines (no reporter, no recipient, a split
+    // recipient): an empty list must not look complete.
+    let warnings = match query.obligation {
+        Some(id) => match store::obligations::find(conn, id)? {
+            Some(row) => {
+                let parsed = super::obligation_rules::Parsed::load(conn, row)?;
+                super::recompute::plan_deadlines(conn, &parsed, false)?
+                    .warnings
+                    .into_iter()
+                    .filter(|w| query.period.as_ref().is_none_or(|p| *p == w.period))
+                    .filter(|w| w.code != "calendar_incomplete")
+                    .collect()
+            }
+            None => Vec::new(),
+        },
+        None => Vec::new(),
+    };
+    Ok(DeadlineList {
+        items,
+        next_cursor,
+        warnings,
+    })
 }
 
 /// One deadline, if the actor may see it (otherwise it does not exist for them: 404).

@@ -224,6 +224,13 @@ fn hanoi(l: &mut Loader<'_>) -> ServiceResult<()> {
             Some("2025-06-30"),
         )?;
     }
+    // units.md: "the Department of Labour's poverty-reduction work moved on 1/3/2025 to the Department of
+    // Agriculture and Environment": the reports of plan 269 from then on go there.
+    let input: super::succession::SuccessionInput = serde_json::from_value(
+        json!({"successors": ["HN-SNNMT"], "on": "2025-03-01", "kind": "merge"}),
+    )
+    .expect("a well-formed succession");
+    super::succession::succeed(l.conn, &l.actor, l.now, "HN-SLDTBXH", input)?;
     let plan = l.plan(json!({
         "number": "269/KH-UBND",
         "title": "Kế hoạch truyền thông, thông tin, tuyên truyền về công tác giảm nghèo thành phố Hà Nội giai đoạn 2022-2025",

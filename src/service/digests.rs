@@ -84,6 +84,11 @@ fn one(
         .time_zone
         .parse()
         .map_err(|_| ServiceError::data(format!("unit {} zone", unit.code)))?;
+    // No email ever goes to a unit that has closed (or does not exist yet).
+    let today = now.with_timezone(&tz).date_naive();
+    if !crate::domain::unit::is_valid_on(unit.valid_from, unit.valid_until, today) {
+        return Ok(None);
+    }
     let Some(slot) = cron.latest(now, tz) else {
         return Ok(None);
     };

@@ -278,7 +278,11 @@ fn decide_one(
     } = &*rules;
     let grace = *grace;
     let unit = cache.unit(conn, deadline.unit_id)?;
-    let recipient = cache.unit(conn, obligation.recipient_id)?;
+    // The recipient of this deadline (its period's, after any succession); the obligation's own while undecided.
+    let recipient = cache.unit(
+        conn,
+        deadline.recipient_id.unwrap_or(obligation.recipient_id),
+    )?;
     let calendar = cache.calendar(conn, &rules.calendar)?;
     let tz: Tz = unit
         .time_zone

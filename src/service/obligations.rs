@@ -6,7 +6,7 @@
 
 use std::collections::HashSet;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::obligation_rules::Parsed;
@@ -105,6 +105,11 @@ pub struct ObligationPatch {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     pub notes: Option<Option<String>>,
+    /// With `recipient`: the first period whose reports go to it (e.g. `2025`). Earlier periods keep their
+    /// recipient; reports already received stay where they went. Default: the first period whose last day has
+    /// not passed. The obligation's own `recipient` stays the one the plan names; `recipients` shows who receives
+    /// from when.
+    pub from_period: Option<String>,
 }
 
 /// An obligation as the API shows it.
@@ -121,6 +126,10 @@ pub struct Obligation {
     /// day off, e.g. "30/11, or the next working day when it is a day off (Civil Code art. 148)". A legal
     /// reading: set `shift` to `previous_working_day` for the strict one (docs/deadlines.md).
     pub last_day_rule: String,
+    /// Who receives the reports from when, when that changed (a succession, or the office's choice): the
+    /// recipient follows succession, and a split leaves the choice to the office (`recipient_split` warning).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub recipients: Vec<RecipientSpan>,
     /// The window the deadlines cover (the schedule's, else the plan's period).
     pub window: Window,
     pub grace: String,
@@ -141,6 +150,102 @@ pub struct Obligation {
     pub materialised: Option<MaterialiseReport>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// The last day from which a recipient chosen with `from_period` receives: that period's last day, or by
+/// default the first last day not yet passed.
+fn first_day_of(
+    conn: &mut AnyConnection,
+    row: &ObligationRow,
+    from_period: Option<&str>,
+    now: DateTime<Utc>,
+) -> ServiceResult<NaiveDate> {
+    let parsed = Parsed::load(conn, row.clone())?;
+    let today = now.date_naive();
+    let Some(text) = from_period else {
+        let window = parsed.window();
+        let periods = crate::domain::materialize::scheduled_periods(
+            &parsed.schedule,
+            (window.starts_on, window.ends_on),
+        );
+        for period in periods {
+            let day = crate::domain::last_day(&parsed.schedule, &period, &parsed.calendar, None)
+                .map_err(|e| ServiceError::data(format!("obligation {}: {e}", row.id)))?;
+            if day >= today {
+                return Ok(day);
+            }
+        }
+        return Ok(today);
+    };
+    let invalid = |why: String| ServiceError::invalid("/from_period", why);
+    let period: crate::domain::Period = text.parse().map_err(|_| {
+        invalid(format!(
+            "`{text}` is not a period id such as 2025 or 202507"
+        ))
+    })?;
+    if period.period_type() != parsed.schedule.period_type {
+        return Err(invalid(format!(
+            "`{text}` is not a {} period",
+            parsed.schedule.period_type
+        )));
+    }
+    let event_end = match period {
+        crate::domain::Period::Event(event) => Some(
+            store::obligations::find_event(conn, event)?
+                .filter(|e| e.obligation_id == row.id)
+                .ok_or_else(|| invalid(format!("event {event} is not one of this obligation's")))?
+                .ended_on,
+        ),
+        _ => None,
+    };
+    crate::domain::last_day(&parsed.schedule, &period, &parsed.calendar, event_end)
+        .map_err(|e| invalid(e.to_string()))
+}
+
+/// The recipient line in codes, when it is more than the named recipient for ever.
+fn spans(conn: &mut AnyConnection, row: &ObligationRow) -> ServiceResult<Vec<RecipientSpan>> {
+    use crate::domain::materialize::RecipientAt;
+    let line = super::recompute::recipient_line(conn, row)?;
+    if line.from.len() <= 1 {
+        return Ok(Vec::new());
+    }
+    let mut ids: Vec<i64> = Vec::new();
+    for (_, who) in &line.from {
+        match who {
+            RecipientAt::Unit(id) => ids.push(*id),
+            RecipientAt::Split(several) => ids.extend(several),
+            RecipientAt::Nobody => {}
+        }
+    }
+    let codes = store::units::codes_by_id(conn, &ids)?;
+    let code = |id: &i64| codes.get(id).cloned();
+    Ok(line
+        .from
+        .iter()
+        .map(|(from, who)| RecipientSpan {
+            from: (*from != NaiveDate::MIN).then_some(*from),
+            recipient: match who {
+                RecipientAt::Unit(id) => code(id),
+                _ => None,
+            },
+            split_into: match who {
+                RecipientAt::Split(several) => several.iter().filter_map(code).collect(),
+                _ => Vec::new(),
+            },
+        })
+        .collect())
+}
+
+/// From a last day on, who receives the reports.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RecipientSpan {
+    /// Periods whose last day is on or after this day (absent: from the start).
+    pub from: Option<NaiveDate>,
+    /// The receiving unit's code; absent when nobody receives or the office has to choose.
+    pub recipient: Option<String>,
+    /// When the recipient's work went to several units: the office chooses among these.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub split_into: Vec<String>,
 }
 
 /// The checked, resolved content of an obligation.
@@ -400,8 +505,18 @@ pub fn update(
         let plan = store::plans::find(conn, before.plan_id)?
             .ok_or_else(|| ServiceError::data(format!("obligation {id} has no plan")))?;
         actor.require_coordinator_of(plan.coordinator_id)?;
+        let row = store::obligations::find(conn, id)?
+            .ok_or_else(|| ServiceError::not_found("obligation", id))?;
         let draft_title = patch.title.unwrap_or_else(|| before.title.clone());
-        let recipient = patch.recipient.unwrap_or_else(|| before.recipient.clone());
+        // A new recipient applies from a period on (history keeps its own); the plan's named one stays.
+        let chosen = patch.recipient.clone();
+        if patch.from_period.is_some() && chosen.is_none() {
+            return Err(ServiceError::invalid(
+                "/from_period",
+                "give the `recipient` that receives the reports from this period on",
+            ));
+        }
+        let recipient = chosen.clone().unwrap_or_else(|| before.recipient.clone());
         let reporters = patch.reporters.unwrap_or_else(|| before.reporters.clone());
         let schedule = patch.schedule.unwrap_or_else(|| before.schedule.clone());
         let grace = patch.grace.unwrap_or_else(|| before.grace.clone());
@@ -428,9 +543,13 @@ pub fn update(
                 "cannot change: create a new obligation for a different kind of period",
             ));
         }
+        if chosen.is_some() {
+            let from_day = first_day_of(conn, &row, patch.from_period.as_deref(), now)?;
+            store::obligations::choose_recipient(conn, id, from_day, recipient_id)?;
+        }
         let draft = Draft {
             title: draft_title,
-            recipient_id,
+            recipient_id: row.recipient_id,
             reporters,
             schedule,
             grace,
@@ -492,11 +611,13 @@ fn view(conn: &mut AnyConnection, row: ObligationRow) -> ServiceResult<Obligatio
         .ok_or_else(|| {
             ServiceError::data(format!("obligation {} has no recipient", parsed.row.id))
         })?;
+    let recipients = spans(conn, &parsed.row)?;
     let row = &parsed.row;
     Ok(Obligation {
         id: row.id,
         plan_id: row.plan_id,
         title: row.title.clone(),
+        recipients,
         recipient,
         window: parsed.window(),
         reporters: parsed.reporters.clone(),

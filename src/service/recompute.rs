@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::obligation_rules::{Parsed, Reporters};
 use super::{ServiceError, ServiceResult};
-use crate::domain::materialize::{self, Candidate, Materialised, RecipientValidity};
+use crate::domain::materialize::{self, Candidate, Materialised, RecipientAt, RecipientLine};
 use crate::domain::notify::{self, Offset};
 use crate::domain::{Calendar, Period, PeriodType, Schedule};
 use crate::store::deadlines::NewDeadline;
@@ -100,13 +100,7 @@ pub(super) fn plan_deadlines(
 ) -> ServiceResult<Materialised> {
     let calendar = &parsed.calendar;
     let candidates = candidates(conn, &parsed.reporters)?;
-    let recipient = store::units::find(conn, parsed.row.recipient_id)?.ok_or_else(|| {
-        ServiceError::data(format!("obligation {} has no recipient", parsed.row.id))
-    })?;
-    let recipient = RecipientValidity {
-        valid_from: recipient.valid_from,
-        valid_until: recipient.valid_until,
-    };
+    let recipient = recipient_line(conn, &parsed.row)?;
     let window = parsed.window();
     // Reading an obligation needs only its warnings: skip building (and dropping) every deadline.
     let run = |s: &Schedule,
@@ -114,7 +108,7 @@ pub(super) fn plan_deadlines(
                c: &Calendar,
                e: Option<NaiveDate>,
                cs: &[Candidate],
-               r: RecipientValidity| {
+               r: &RecipientLine| {
         if collect {
             materialize::materialise(s, p, c, e, cs, r)
         } else {
@@ -136,7 +130,7 @@ pub(super) fn plan_deadlines(
             calendar,
             None,
             &candidates,
-            recipient,
+            &recipient,
         )
         .map_err(corrupt);
     }
@@ -163,7 +157,7 @@ pub(super) fn plan_deadlines(
             calendar,
             Some(event.ended_on),
             &chosen,
-            recipient,
+            &recipient,
         )
         .map_err(corrupt)?;
         all.deadlines.extend(one.deadlines);
@@ -199,6 +193,14 @@ pub fn rematerialise(
             .into_iter()
             .map(|d| ((d.unit_id, d.period.clone()), d))
             .collect();
+    // Only open business follows a change of recipient: a report already received (or waived) stays with the
+    // office it went to.
+    let existing_recipient: HashMap<(i64, String), (i64, Option<i64>)> = existing
+        .iter()
+        .filter(|(_, d)| d.state == DeadlineState::Pending || d.recipient_id.is_none())
+        .map(|(key, d)| (key.clone(), (d.id, d.recipient_id)))
+        .collect();
+    let mut recipient_moves: std::collections::BTreeMap<Option<i64>, Vec<i64>> = Default::default();
     let mut report = MaterialiseReport::default();
     let mut new_rows = Vec::new();
     for d in planned.deadlines {
@@ -214,6 +216,7 @@ pub fn rematerialise(
                 period,
                 last_day: d.last_day,
                 due_at: d.due_at.into(),
+                recipient_id: d.recipient_id,
                 created_at: now.into(),
                 updated_at: now.into(),
                 // A deadline already past due when it is made is history being recorded (a plan loaded years
@@ -237,6 +240,19 @@ pub fn rematerialise(
             }
             Some(_) => {}
         }
+        // The recipient follows succession and the office's choices by last day, history included: a
+        // deadline whose last day fell before the change keeps the recipient it had.
+        if let Some(old) = existing_recipient.get(&(d.unit_id, d.period.to_string())) {
+            if old.1 != d.recipient_id {
+                recipient_moves
+                    .entry(d.recipient_id)
+                    .or_default()
+                    .push(old.0);
+            }
+        }
+    }
+    for (recipient_id, ids) in recipient_moves {
+        store::deadlines::set_recipient_many(conn, &ids, recipient_id, now.into())?;
     }
     let stale: Vec<i64> = existing
         .values()
@@ -274,6 +290,22 @@ pub fn for_unit(
     now: DateTime<Utc>,
     unit_id: i64,
 ) -> ServiceResult<MaterialiseReport> {
+    let mut total = MaterialiseReport::default();
+    for id in concerning(conn, unit_id)? {
+        let report = rematerialise(conn, now, id, Reach::Open)?;
+        total.created += report.created;
+        total.rescheduled += report.rescheduled;
+        total.removed += report.removed;
+    }
+    Ok(total)
+}
+
+/// The obligations a unit takes part in: those with deadlines for it, those listing it, and those whose reporter
+/// group it belongs to through its ancestors and kind.
+pub(super) fn concerning(
+    conn: &mut AnyConnection,
+    unit_id: i64,
+) -> ServiceResult<std::collections::BTreeSet<i64>> {
     let unit = store::units::find(conn, unit_id)?
         .ok_or_else(|| ServiceError::data(format!("unit {unit_id} vanished")))?;
     let ancestors = store::units::ancestors(conn, unit_id)?;
@@ -303,14 +335,7 @@ pub fn for_unit(
         }
         Ok(())
     })?;
-    let mut total = MaterialiseReport::default();
-    for id in ids {
-        let report = rematerialise(conn, now, id, Reach::Open)?;
-        total.created += report.created;
-        total.rescheduled += report.rescheduled;
-        total.removed += report.removed;
-    }
-    Ok(total)
+    Ok(ids)
 }
 
 /// Recomputes every obligation that counts working days with calendar `code`; returns how many deadlines moved.
@@ -343,6 +368,66 @@ fn each_obligation(
         after = Some(last.id);
         for row in rows {
             f(conn, row)?;
+        }
+    }
+}
+
+/// The obligation's recipient over time: the unit it names, or the office's choice from some last day on, each
+/// followed through its successions (one successor: the reports go on to it; several: the office must choose).
+pub(super) fn recipient_line(
+    conn: &mut AnyConnection,
+    obligation: &ObligationRow,
+) -> ServiceResult<RecipientLine> {
+    let mut starts = vec![(NaiveDate::MIN, obligation.recipient_id)];
+    starts.extend(store::obligations::recipient_choices(conn, obligation.id)?);
+    let mut from = Vec::new();
+    for (i, (start, unit)) in starts.iter().enumerate() {
+        let end = starts.get(i + 1).map(|(next, _)| *next);
+        follow(conn, *unit, *start, end, &mut from, 0)?;
+    }
+    Ok(RecipientLine { from })
+}
+
+/// Adds who receives from `start` until before `end`, starting with `unit` and following its successions.
+fn follow(
+    conn: &mut AnyConnection,
+    unit_id: i64,
+    start: NaiveDate,
+    end: Option<NaiveDate>,
+    line: &mut Vec<(NaiveDate, RecipientAt)>,
+    depth: usize,
+) -> ServiceResult<()> {
+    let unit = store::units::find(conn, unit_id)?
+        .ok_or_else(|| ServiceError::data(format!("recipient unit {unit_id} vanished")))?;
+    let mut start = start;
+    if let Some(from) = unit.valid_from.filter(|f| *f > start) {
+        line.push((start, RecipientAt::Nobody));
+        start = from;
+    }
+    if end.is_some_and(|e| e <= start) {
+        return Ok(());
+    }
+    line.push((start, RecipientAt::Unit(unit.id)));
+    let Some(until) = unit.valid_until else {
+        return Ok(());
+    };
+    let Some(after) = until.succ_opt().filter(|a| end.is_none_or(|e| *a < e)) else {
+        return Ok(());
+    };
+    let links = store::units::successions_from(conn, &[unit.id])?;
+    match links.as_slice() {
+        // A chain longer than any real one is a cycle in bad data: stop there.
+        [link] if depth < 50 => follow(conn, link.successor_id, after, end, line, depth + 1),
+        [] | [_] => {
+            line.push((after, RecipientAt::Nobody));
+            Ok(())
+        }
+        several => {
+            line.push((
+                after,
+                RecipientAt::Split(several.iter().map(|l| l.successor_id).collect()),
+            ));
+            Ok(())
         }
     }
 }

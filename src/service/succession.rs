@@ -147,6 +147,11 @@ pub fn succeed(
         // Materialisation follows succession links, so recomputing the affected obligations moves the deadlines.
         let pending = store::deadlines::pending_of_unit_from(conn, row.id, input.on)?;
         let mut obligation_ids: Vec<i64> = pending.iter().map(|d| d.obligation_id).collect();
+        // The obligations it reports for (its successors take the later periods, even where it had no
+        // deadline left), and those whose reports it receives: their later periods go to its successor.
+        obligation_ids.extend(super::recompute::concerning(conn, row.id)?);
+        obligation_ids.extend(store::obligations::receiving(conn, &[row.id])?);
+        obligation_ids.extend(store::deadlines::obligations_received_by(conn, row.id)?);
         obligation_ids.sort_unstable();
         obligation_ids.dedup();
         let (mut moved, mut created) = (0, 0);

@@ -32,6 +32,9 @@ pub struct DeadlineRow {
     pub submitted_on: Option<NaiveDate>,
     /// Reminders and escalations sent so far: the next email counts on from them.
     pub notices_sent: i32,
+    /// The unit the report goes to: the obligation's recipient on the last day, followed through successions
+    /// (or the office's choice); none while undecided.
+    pub recipient_id: Option<i64>,
 }
 
 #[derive(Debug, Clone, Insertable)]
@@ -46,6 +49,7 @@ pub struct NewDeadline {
     pub created_at: UtcDateTime,
     pub updated_at: UtcDateTime,
     pub next_notice_at: Option<UtcDateTime>,
+    pub recipient_id: Option<i64>,
 }
 
 /// Inserts in batches of [`BATCH`] rows (one multi-row INSERT each, on either backend).
@@ -111,6 +115,21 @@ pub fn next_notice_after(
         .first::<Option<UtcDateTime>>(c)
         .optional())?;
     Ok(at.flatten())
+}
+
+/// Gives these deadlines another recipient (the recipient changed by succession or by the office's choice).
+pub fn set_recipient_many(
+    conn: &mut AnyConnection,
+    ids: &[i64],
+    recipient_id: Option<i64>,
+    now: UtcDateTime,
+) -> Result<(), StoreError> {
+    for chunk in ids.chunks(BATCH) {
+        with_conn!(conn, c => diesel::update(deadlines::table.filter(deadlines::id.eq_any(chunk)))
+            .set((deadlines::recipient_id.eq(recipient_id), deadlines::updated_at.eq(now)))
+            .execute(c))?;
+    }
+    Ok(())
 }
 
 /// Counts one more reminder or escalation sent for each of these deadlines.
@@ -196,6 +215,19 @@ pub fn lock(
     with_conn!(conn, c => diesel::update(deadlines::table.find(id)).set(deadlines::updated_at.eq(now)).execute(c))?;
     let row = with_conn!(conn, c => deadlines::table.find(id).select(DeadlineRow::as_select()).first(c).optional())?;
     Ok(row)
+}
+
+/// The obligations that have deadlines whose reports go to a unit.
+pub fn obligations_received_by(
+    conn: &mut AnyConnection,
+    unit_id: i64,
+) -> Result<Vec<i64>, StoreError> {
+    let ids = with_conn!(conn, c => deadlines::table
+        .filter(deadlines::recipient_id.eq(unit_id))
+        .select(deadlines::obligation_id)
+        .distinct()
+        .load(c))?;
+    Ok(ids)
 }
 
 /// The obligations that have deadlines for a unit.

@@ -38,10 +38,21 @@ pub struct ReceivedLine {
     pub on_time: bool,
 }
 
-/// Units that receive at least one obligation's reports: the ones that get digests.
+/// Units that receive at least one obligation's reports: the ones that get digests. That is the recipients
+/// obligations name, those an office chose, and their successors (the reports of later periods go to them).
 pub fn recipients(conn: &mut AnyConnection) -> Result<Vec<UnitRow>, StoreError> {
+    use super::schema::{obligation_recipients as chosen, unit_successions as links};
     let rows = with_conn!(conn, c => units::table
-        .filter(units::id.eq_any(obligations::table.select(obligations::recipient_id)))
+        .filter(
+            units::id
+                .eq_any(obligations::table.select(obligations::recipient_id))
+                .or(units::id.eq_any(chosen::table.select(chosen::recipient_id)))
+                .or(units::id.eq_any(
+                    links::table
+                        .filter(links::predecessor_id.eq_any(obligations::table.select(obligations::recipient_id)))
+                        .select(links::successor_id),
+                )),
+        )
         .order(units::id)
         .select(UnitRow::as_select())
         .load(c))?;
@@ -63,7 +74,7 @@ pub fn in_state(
             let mut q = deadlines::table
                 .inner_join(obligations::table)
                 .inner_join(units::table)
-                .filter(obligations::recipient_id.eq(recipient))
+                .filter(deadlines::recipient_id.eq(recipient))
                 .filter(deadlines::state.eq(state))
                 .into_boxed();
             if let Some(before) = before {
@@ -98,7 +109,7 @@ pub fn received(
             submissions::table
                 .inner_join(deadlines::table.inner_join(obligations::table))
                 .inner_join(units::table.on(units::id.eq(submissions::unit_id)))
-                .filter(obligations::recipient_id.eq(recipient))
+                .filter(deadlines::recipient_id.eq(recipient))
                 .filter(submissions::received_at.gt(after))
                 .filter(submissions::received_at.le(until))
         };

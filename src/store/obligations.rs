@@ -55,6 +55,58 @@ struct NewObligation<'a> {
     values: ObligationValues<'a>,
 }
 
+/// The office's choices of recipient for an obligation: (from this last day on, this unit), in day order.
+pub fn recipient_choices(
+    conn: &mut AnyConnection,
+    obligation_id: i64,
+) -> Result<Vec<(NaiveDate, i64)>, StoreError> {
+    use super::schema::obligation_recipients as r;
+    let rows = with_conn!(conn, c => r::table
+        .filter(r::obligation_id.eq(obligation_id))
+        .order(r::from_day)
+        .select((r::from_day, r::recipient_id))
+        .load(c))?;
+    Ok(rows)
+}
+
+/// Records that the reports of periods whose last day is `from_day` or later go to `recipient_id`; a choice made
+/// earlier for later days gives way to this one.
+pub fn choose_recipient(
+    conn: &mut AnyConnection,
+    obligation_id: i64,
+    from_day: NaiveDate,
+    recipient_id: i64,
+) -> Result<(), StoreError> {
+    use super::schema::obligation_recipients as r;
+    with_conn!(conn, c => diesel::delete(
+            r::table
+                .filter(r::obligation_id.eq(obligation_id))
+                .filter(r::from_day.ge(from_day)),
+        )
+        .execute(c))?;
+    with_conn!(conn, c => diesel::insert_into(r::table)
+        .values((r::obligation_id.eq(obligation_id), r::from_day.eq(from_day), r::recipient_id.eq(recipient_id)))
+        .execute(c))?;
+    Ok(())
+}
+
+/// The obligations whose recipient is, or was chosen to be, one of `units`.
+pub fn receiving(conn: &mut AnyConnection, units: &[i64]) -> Result<Vec<i64>, StoreError> {
+    use super::schema::obligation_recipients as r;
+    let mut ids: Vec<i64> = with_conn!(conn, c => obligations::table
+        .filter(obligations::recipient_id.eq_any(units))
+        .select(obligations::id)
+        .load(c))?;
+    let chosen: Vec<i64> = with_conn!(conn, c => r::table
+        .filter(r::recipient_id.eq_any(units))
+        .select(r::obligation_id)
+        .load(c))?;
+    ids.extend(chosen);
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(ids)
+}
+
 pub fn insert(
     conn: &mut AnyConnection,
     plan_id: i64,

@@ -144,6 +144,7 @@ diesel::table! {
         next_notice_at -> Nullable<UtcTimestamp>,
         submitted_on -> Nullable<Date>,
         notices_sent -> Integer,
+        recipient_id -> Nullable<BigInt>,
     }
 }
 
@@ -252,6 +253,14 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    obligation_recipients (obligation_id, from_day) {
+        obligation_id -> BigInt,
+        from_day -> Date,
+        recipient_id -> BigInt,
+    }
+}
+
 diesel::joinable!(plans -> units (coordinator_id));
 diesel::joinable!(obligations -> plans (plan_id));
 diesel::joinable!(deadlines -> obligations (obligation_id));
@@ -268,6 +277,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     calendar_days,
     calendar_years,
     obligations,
+    obligation_recipients,
     events,
     deadlines,
     tokens,

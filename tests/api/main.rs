@@ -15,6 +15,7 @@ mod notices;
 mod obligations;
 mod openapi;
 mod plans;
+mod reorganisation;
 mod sink;
 mod smtp;
 mod submissions;

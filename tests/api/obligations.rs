@@ -106,6 +106,21 @@ backend_test!(hanoi_269_worked_example, |app| async move {
         warnings,
         [("2025", "no_reporter"), ("2025", "no_recipient")]
     );
+    // The 2025 cycle has no deadline: the list says why instead of looking complete.
+    let (_, cycle) = app
+        .get(&format!(
+            "/api/v1/deadlines?obligation={}&period=2025",
+            created["id"]
+        ))
+        .await;
+    assert_eq!(cycle["items"], json!([]));
+    let why: Vec<&str> = cycle["warnings"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{cycle}"))
+        .iter()
+        .map(|w| w["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(why, ["no_reporter", "no_recipient"], "{cycle}");
     assert_eq!(
         created["last_day_rule"],
         "30/11, or the next working day when it is a day off (Civil Code art. 148)"

@@ -312,7 +312,8 @@ fn send_receipt(
 ) -> ServiceResult<()> {
     let tz = letters::zone(&t.unit)?;
     let lang = t.unit.language.as_str();
-    let recipient = store::units::find(conn, t.obligation.recipient_id)?.ok_or_else(|| {
+    let recipient_id = t.deadline.recipient_id.unwrap_or(t.obligation.recipient_id);
+    let recipient = store::units::find(conn, recipient_id)?.ok_or_else(|| {
         ServiceError::data(format!("obligation {} has no recipient", t.obligation.id))
     })?;
     let coordinator = store::units::find(conn, t.plan.coordinator_id)?

@@ -62,7 +62,8 @@ pub fn review(
             let obligation = store::obligations::find(conn, deadline.obligation_id)?
                 .ok_or_else(|| ServiceError::data("obligation"))?;
             let lang = unit.language.as_str();
-            let recipient = store::units::find(conn, obligation.recipient_id)?
+            let recipient_id = deadline.recipient_id.unwrap_or(obligation.recipient_id);
+            let recipient = store::units::find(conn, recipient_id)?
                 .ok_or_else(|| ServiceError::data("obligation without its recipient"))?;
             let coordinator = store::units::find(conn, plan.coordinator_id)?
                 .ok_or_else(|| ServiceError::data("plan without its coordinator"))?;
