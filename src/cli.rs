@@ -328,5 +328,6 @@ fn print_settings(s: &Settings) {
     println!("smtp_connections   = {}", s.smtp_connections);
     println!("mail_from          = {}", s.mail_from);
     println!("mail_subject_prefix = {:?}", s.mail_subject_prefix);
+    println!("admin_emails       = {}", s.admin_emails.join(", "));
     println!("log                = {}", s.log);
 }

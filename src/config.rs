@@ -38,6 +38,7 @@ const KEYS: &[&str] = &[
     "smtp_connections",
     "mail_from",
     "mail_subject_prefix",
+    "admin_emails",
     "log",
 ];
 
@@ -66,6 +67,7 @@ struct RawConfig {
     smtp_connections: usize,
     mail_from: String,
     mail_subject_prefix: String,
+    admin_emails: String,
     log: String,
 }
 
@@ -188,6 +190,8 @@ pub struct Settings {
     pub mail_from: String,
     /// Put before every subject (e.g. "[hanbao]"); empty by default: the office's letters need no tag.
     pub mail_subject_prefix: String,
+    /// The operators' addresses: told once a year when next year's holidays are missing.
+    pub admin_emails: Vec<String>,
     pub log: String,
 }
 
@@ -230,6 +234,7 @@ impl Settings {
             hours: self.office_hours(),
             digest: self.digest_cron.clone(),
             max_catch_up: self.max_catch_up,
+            admins: self.admin_emails.clone(),
         }
     }
 
@@ -371,6 +376,22 @@ impl Settings {
                     ),
                 )
             })?;
+        let admin_emails: Vec<String> = raw
+            .admin_emails
+            .split(',')
+            .map(str::trim)
+            .filter(|a| !a.is_empty())
+            .map(str::to_owned)
+            .collect();
+        if let Some(bad) = admin_emails
+            .iter()
+            .find(|a| !crate::domain::unit::is_email(a))
+        {
+            return Err(ConfigError::new(
+                "admin_emails",
+                format!("`{bad}` is not an email address"),
+            ));
+        }
         if office_hours_end <= office_hours_start {
             return Err(ConfigError::new(
                 "office_hours_end",
@@ -469,6 +490,7 @@ impl Settings {
             smtp_connections: raw.smtp_connections,
             mail_from: raw.mail_from,
             mail_subject_prefix: raw.mail_subject_prefix,
+            admin_emails,
             log: raw.log,
         })
     }

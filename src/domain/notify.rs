@@ -309,6 +309,8 @@ pub struct Timing {
     /// An escalation step whose moment is older than this at the tick (downtime, or a deadline reopened late)
     /// is not sent: a "3 days late" email a fortnight late misinforms. The next step still comes.
     pub max_catch_up: Offset,
+    /// Whom to remind, once a year from 1 November, that next year's holidays are missing from a calendar.
+    pub admins: Vec<String>,
 }
 
 /// Whether a notice whose moment was `moment` may still go out at `now` (see [`Timing::max_catch_up`]).

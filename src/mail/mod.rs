@@ -34,8 +34,8 @@ macro_rules! templates {
 
 /// The templates, embedded so the binary runs from any directory.
 const TEMPLATES: &[(&str, &str)] = templates![
-    "vi": ["reminder", "escalation", "overdue_list", "digest", "receipt", "returned"],
-    "en": ["reminder", "escalation", "overdue_list", "digest", "receipt", "returned"],
+    "vi": ["reminder", "escalation", "overdue_list", "digest", "receipt", "returned", "calendar"],
+    "en": ["reminder", "escalation", "overdue_list", "digest", "receipt", "returned", "calendar"],
 ];
 
 /// The variables hanbao gives each template (all parts, both languages). A replacement template may use only
@@ -92,6 +92,8 @@ const CONTEXT_KEYS: &[(&str, &[&str])] = &[
         ],
     ),
     ("returned", &["to", "about", "unit", "version", "comment"]),
+    // Once a year to the operators: next year's holidays are missing from a calendar.
+    ("calendar", &["calendar", "code", "year"]),
 ];
 
 fn context_keys(kind: &str) -> &'static [&'static str] {

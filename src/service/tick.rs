@@ -57,6 +57,9 @@ pub fn tick(
                 }
             }
             report.add_digests(digests::run(conn, now, &timing.digest)?);
+            report
+                .notices
+                .extend(calendar_reminders(conn, now, &timing.admins)?);
             Err(DryRun::Done)
         });
         return match outcome {
@@ -73,7 +76,60 @@ pub fn tick(
     };
     // Digests go out even when the notices failed (the database may have refused one batch).
     report.add_digests(digests::run(conn, now, &timing.digest)?);
+    report.notices.extend(store::transaction(conn, |conn| {
+        calendar_reminders(conn, now, &timing.admins)
+    })?);
     notices.map(|()| report)
+}
+
+/// From 1 November, once a year per calendar: tell the operators that next year's holidays are not (all) in it
+/// yet, so that deadlines of next year stop moving when they arrive.
+fn calendar_reminders(
+    conn: &mut AnyConnection,
+    now: DateTime<Utc>,
+    admins: &[String],
+) -> ServiceResult<Vec<Notice>> {
+    use chrono::Datelike;
+    if admins.is_empty() || now.month() < 11 {
+        return Ok(Vec::new());
+    }
+    let year = now.year() + 1;
+    let mut out = Vec::new();
+    for row in store::calendars::all(conn)? {
+        let complete =
+            super::working_days::load(conn, &row.code)?.is_some_and(|c| c.calendar_complete(year));
+        let (job, slot) = (format!("calendar:{}", row.code), year.to_string());
+        if complete || store::notices::is_claimed(conn, &job, &slot)? {
+            continue;
+        }
+        if store::notices::claim_many(conn, &[(&job, slot.clone())], now.into())?.is_empty() {
+            continue;
+        }
+        let context = serde_json::json!({"calendar": row.name, "code": row.code, "year": year});
+        let email = crate::mail::render("vi", "calendar", &context)?;
+        crate::mail::queue(
+            conn,
+            now,
+            &crate::mail::Outgoing {
+                dedupe_key: format!("{job}:{slot}"),
+                to: admins.to_vec(),
+                cc: Vec::new(),
+                email: email.clone(),
+                sender: None,
+            },
+        )?;
+        out.push(Notice {
+            deadline_id: None,
+            unit: String::new(),
+            period: slot,
+            kind: "calendar",
+            step: row.code,
+            to: admins.to_vec(),
+            cc: Vec::new(),
+            subject: email.subject,
+        });
+    }
+    Ok(out)
 }
 
 /// Why a tick may have had nothing to send, for the operator who runs `hanbao tick --at`.

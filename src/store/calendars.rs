@@ -33,6 +33,15 @@ pub struct YearRow {
     pub complete: bool,
 }
 
+/// Every calendar, in code order.
+pub fn all(conn: &mut AnyConnection) -> Result<Vec<CalendarRow>, StoreError> {
+    let rows = with_conn!(conn, c => calendars::table
+        .order(calendars::code)
+        .select(CalendarRow::as_select())
+        .load(c))?;
+    Ok(rows)
+}
+
 pub fn find(conn: &mut AnyConnection, code: &str) -> Result<Option<CalendarRow>, StoreError> {
     let row = with_conn!(conn, c => calendars::table
         .filter(calendars::code.eq(code))

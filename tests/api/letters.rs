@@ -25,6 +25,7 @@ fn timing() -> Timing {
         },
         digest: DigestCron::parse("0 8 * * MON").unwrap(),
         max_catch_up: Offset::parse("P3D").unwrap(),
+        admins: Vec::new(),
     }
 }
 
@@ -355,5 +356,23 @@ fn nothing_for_machines_in(emails: &[EmailRow]) {
                 );
             }
         }
+    }
+}
+
+#[test]
+fn the_yearly_calendar_letter_to_the_operators() {
+    let context = json!({
+        "calendar": "Lịch làm việc cơ quan nhà nước Việt Nam (Vietnamese public-service working days)",
+        "code": "vn", "year": 2027,
+    });
+    for language in ["vi", "en"] {
+        let email = hanbao::mail::render(language, "calendar", &context).unwrap();
+        insta::assert_snapshot!(
+            format!("letter_{language}_calendar"),
+            format!(
+                "Subject: {}\n\n{}\n----- HTML -----\n{}",
+                email.subject, email.text, email.html
+            )
+        );
     }
 }

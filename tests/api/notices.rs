@@ -22,6 +22,7 @@ fn timing_with_digests(cron: &str) -> Timing {
         },
         digest: DigestCron::parse(cron).unwrap(),
         max_catch_up: Offset::parse("P3D").unwrap(),
+        admins: Vec::new(),
     }
 }
 
@@ -440,5 +441,49 @@ backend_test!(
         let late = tick_at(&app, "2030-12-20T08:00:00+07:00", false).await;
         assert_eq!(sent(&late), []);
         assert_eq!(outbox(&app).await.len(), 3);
+    }
+);
+
+backend_test!(
+    operators_hear_once_a_year_that_next_years_holidays_are_missing,
+    |app| async move {
+        let mut timing = timing();
+        timing.admins = vec!["quantri@so.example.vn".into()];
+        let calendar = |r: &TickReport| {
+            r.notices
+                .iter()
+                .filter(|n| n.kind == "calendar")
+                .map(|n| (n.step.clone(), n.period.clone(), n.to.clone()))
+                .collect::<Vec<_>>()
+        };
+        // Before November nothing; from 1 November 2026 once, for 2027 (not in the shipped calendar).
+        let october = tick_with(&app, timing.clone(), "2026-10-30T08:00:00+07:00", false).await;
+        assert!(calendar(&october).is_empty());
+        let november = tick_with(&app, timing.clone(), "2026-11-02T08:00:00+07:00", false).await;
+        assert_eq!(
+            calendar(&november),
+            [(
+                "vn".to_owned(),
+                "2027".to_owned(),
+                vec!["quantri@so.example.vn".to_owned()]
+            )]
+        );
+        let again = tick_with(&app, timing.clone(), "2026-11-03T08:00:00+07:00", false).await;
+        assert!(calendar(&again).is_empty(), "once a year");
+        // Nobody to tell: nothing is decided (and nothing claimed for next time).
+        let mut silent = timing.clone();
+        silent.admins.clear();
+        assert!(
+            calendar(&tick_with(&app, silent, "2027-11-02T08:00:00+07:00", false).await).is_empty()
+        );
+        let mails = outbox(&app).await;
+        let letter = mails
+            .iter()
+            .find(|m| m["dedupe_key"] == "calendar:vn:2027")
+            .unwrap();
+        assert_eq!(
+            letter["subject"],
+            "Lịch làm việc năm 2027 chưa có đủ ngày nghỉ lễ, Tết"
+        );
     }
 );

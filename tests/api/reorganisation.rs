@@ -40,6 +40,7 @@ async fn tick(app: &TestApp, instant: &str) -> TickReport {
             },
             digest: DigestCron::parse("0 8 * * MON").unwrap(),
             max_catch_up: Offset::parse("P3D").unwrap(),
+            admins: Vec::new(),
         };
         service::tick::tick(c, now, &timing, false).unwrap()
     })
