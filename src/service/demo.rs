@@ -252,6 +252,49 @@ fn hanoi(l: &mut Loader<'_>) -> ServiceResult<()> {
                                 "summary": {"type": "string", "title": "Tóm tắt kết quả"}}}
     }))?;
     sample_reports(l, obligation)?;
+    districts_to_communes(l)?;
+    Ok(())
+}
+
+/// On 1/7/2025 the districts were abolished and Hà Nội reorganised into 126 commune-level units (units.md). The
+/// seeds name none of them, and the real map is many-to-many; the demo gives each district one successor,
+/// labelled as an assumption in its name, so that the 2025 cycle of plan 269 has someone to report.
+fn districts_to_communes(l: &mut Loader<'_>) -> ServiceResult<()> {
+    for (suffix, name, word) in HANOI_DISTRICTS {
+        let code = format!("HN-X-{suffix}");
+        let slug = code.to_lowercase();
+        let input = NewUnit {
+            code: code.clone(),
+            name: format!("UBND cấp xã kế thừa {word} {name} (giả định minh họa)"),
+            kind: UnitKind::Commune,
+            parent: Some("HN".into()),
+            time_zone: None,
+            language: None,
+            contacts: Some(Contacts {
+                reporters: vec![format!("baocao.{slug}@example.gov.vn")],
+                heads: vec![format!("lanhdao.{slug}@example.gov.vn")],
+            }),
+            valid_from: Some("2025-07-01".parse().expect("a valid date")),
+            valid_until: None,
+            address: None,
+            phone: None,
+            email: None,
+        };
+        units::create(l.conn, &l.actor, l.now, chrono_tz::Asia::Ho_Chi_Minh, input)?;
+        l.report.units += 1;
+        let succession: super::succession::SuccessionInput = serde_json::from_value(
+            json!({"successors": [code], "on": "2025-07-01", "kind": "rename"}),
+        )
+        .expect("a well-formed succession");
+        let done = super::succession::succeed(
+            l.conn,
+            &l.actor,
+            l.now,
+            &format!("HN-{suffix}"),
+            succession,
+        )?;
+        l.report.deadlines += done.deadlines_created;
+    }
     Ok(())
 }
 

@@ -92,6 +92,32 @@ impl Subject<'_> {
     }
 }
 
+/// The office that signs letters about a plan: its coordinating office while that exists; after it closed, the
+/// office its work went to (one successor, followed); failing that, the deadline's recipient. A letter of 2025
+/// is not signed by a department dissolved in February.
+pub fn signing_office(
+    conn: &mut AnyConnection,
+    coordinator: UnitRow,
+    recipient: &UnitRow,
+    today: chrono::NaiveDate,
+) -> ServiceResult<UnitRow> {
+    let mut unit = coordinator;
+    for _ in 0..50 {
+        if crate::domain::unit::is_valid_on(unit.valid_from, unit.valid_until, today) {
+            return Ok(unit);
+        }
+        match store::units::successions_from(conn, &[unit.id])?.as_slice() {
+            [one] => {
+                unit = store::units::find(conn, one.successor_id)?.ok_or_else(|| {
+                    ServiceError::data(format!("successor unit {} vanished", one.successor_id))
+                })?;
+            }
+            _ => break,
+        }
+    }
+    Ok(recipient.clone())
+}
+
 /// A unit's time zone, or unusable data.
 pub fn zone(unit: &UnitRow) -> ServiceResult<Tz> {
     unit.time_zone.parse().map_err(|_| {

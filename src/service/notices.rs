@@ -303,6 +303,7 @@ fn decide_one(
     }
 
     let coordinator = cache.unit(conn, plan.coordinator_id)?;
+    let coordinator = letters::signing_office(conn, coordinator, &recipient, today)?;
     let subject = letters::Subject {
         plan,
         obligation,

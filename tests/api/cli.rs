@@ -122,10 +122,11 @@ fn demo_loads_the_seed_plans_once() {
         String::from_utf8_lossy(&output.stderr)
     );
     // Hà Nội 30 districts × 2022–2024, Biên Hòa 27 addressees × 1 campaign, Cao Bằng 10 × 2023–2025,
-    // Thừa Thiên Huế 9 × 2025 (its plan is known from 22/12/2024 only); 8 sample reports.
+    // Thừa Thiên Huế 9 × 2025 (its plan is known from 22/12/2024 only), and Hà Nội 2025 for the 30 units that
+    // succeed the districts; 8 sample reports.
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
-        stdout.contains("86 units, 4 plans, 4 obligations, 156 deadlines, 8 sample reports"),
+        stdout.contains("116 units, 4 plans, 4 obligations, 186 deadlines, 8 sample reports"),
         "{stdout}"
     );
     let again = hanbao(dir.path()).arg("demo").output().unwrap();

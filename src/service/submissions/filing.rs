@@ -318,6 +318,8 @@ fn send_receipt(
     })?;
     let coordinator = store::units::find(conn, t.plan.coordinator_id)?
         .ok_or_else(|| ServiceError::data(format!("plan {} has no coordinator", t.plan.id)))?;
+    let today = now.with_timezone(&tz).date_naive();
+    let coordinator = letters::signing_office(conn, coordinator, &recipient, today)?;
     let subject = letters::Subject {
         plan: &t.plan,
         obligation: &t.obligation,

@@ -67,6 +67,8 @@ pub fn review(
                 .ok_or_else(|| ServiceError::data("obligation without its recipient"))?;
             let coordinator = store::units::find(conn, plan.coordinator_id)?
                 .ok_or_else(|| ServiceError::data("plan without its coordinator"))?;
+            let today = now.with_timezone(&letters::zone(&unit)?).date_naive();
+            let coordinator = letters::signing_office(conn, coordinator, &recipient, today)?;
             let subject = letters::Subject {
                 plan: &plan,
                 obligation: &obligation,
