@@ -89,8 +89,13 @@ impl FromRequest for Authenticated {
                 return Err(ApiError::TooManyRequests { retry_after });
             }
             let actor = match token {
-                // Comparing digests keeps the timing independent of how much of the secret matched.
-                Some(token) if digest(&token) == state.admin_token_digest => {
+                // Comparing digests, in constant time, keeps the timing independent of how much matched.
+                Some(token)
+                    if bool::from(subtle::ConstantTimeEq::ct_eq(
+                        &digest(&token)[..],
+                        &state.admin_token_digest[..],
+                    )) =>
+                {
                     Some(Actor::bootstrap_admin())
                 }
                 Some(token) => {
@@ -142,15 +147,14 @@ fn client_ip(
     Some(last)
 }
 
+/// The token of `Authorization: Bearer <token>`; the scheme name is case-insensitive (RFC 7235).
 fn bearer(req: &HttpRequest) -> Option<String> {
     req.headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .map(str::trim)
+        .and_then(|v| v.trim_start().split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
         .filter(|t| !t.is_empty())
         .map(str::to_owned)
 }

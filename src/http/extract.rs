@@ -75,13 +75,125 @@ fn is_json(req: &HttpRequest) -> bool {
 
 /// Parses `body`, telling malformed JSON (400) from well-formed JSON with wrong content (422 with a pointer).
 pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    // Syntax first, so a truncated or garbled body is never reported as a missing field.
+    // Syntax first, so a truncated or garbled body is never reported as a missing field; the same pass finds
+    // what a JSON value would hide: a key given twice (the last would silently win) and control characters.
+    let found = std::cell::RefCell::new(Vec::new());
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    serde::de::DeserializeSeed::deserialize(
+        Walk {
+            at: String::new(),
+            found: &found,
+        },
+        &mut deserializer,
+    )
+    .and_then(|()| deserializer.end())
+    .map_err(|e| ApiError::MalformedJson(e.to_string()))?;
+    let found = found.into_inner();
+    if !found.is_empty() {
+        return Err(ApiError::Invalid(found));
+    }
     let value: serde_json::Value =
         serde_json::from_slice(body).map_err(|e| ApiError::MalformedJson(e.to_string()))?;
     serde_path_to_error::deserialize(value).map_err(|e| {
         let pointer = path_to_pointer(e.path());
         ApiError::Invalid(vec![field_error(pointer, &e.into_inner().to_string())])
     })
+}
+
+/// Control characters other than tab, newline and carriage return: never in any text hanbao keeps (a NUL byte
+/// is refused by PostgreSQL, a line break in a code would forge log lines).
+pub fn has_control(text: &str) -> bool {
+    text.chars()
+        .any(|c| (c.is_control() && !matches!(c, '\t' | '\n' | '\r')) || c == '\u{7f}')
+}
+
+/// A pass over a JSON document collecting duplicate keys and control characters, each at its pointer.
+struct Walk<'a> {
+    at: String,
+    found: &'a std::cell::RefCell<Vec<FieldError>>,
+}
+
+impl<'a> Walk<'a> {
+    fn child(&self, token: &str) -> Walk<'a> {
+        Walk {
+            at: format!("{}/{}", self.at, pointer_token(token)),
+            found: self.found,
+        }
+    }
+
+    fn flag(&self, pointer: String, message: &str) {
+        self.found
+            .borrow_mut()
+            .push(FieldError::new(pointer, message));
+    }
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for Walk<'_> {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Walk<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_str<E>(self, text: &str) -> Result<(), E> {
+        if has_control(text) {
+            self.flag(self.at.clone(), "must not contain control characters");
+        }
+        Ok(())
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let mut index = 0usize;
+        while seq
+            .next_element_seed(self.child(&index.to_string()))?
+            .is_some()
+        {
+            index += 1;
+        }
+        Ok(())
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut seen = std::collections::HashSet::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let child = self.child(&key);
+            if has_control(&key) {
+                self.flag(
+                    child.at.clone(),
+                    "a key must not contain control characters",
+                );
+            }
+            if !seen.insert(key.clone()) {
+                self.flag(child.at.clone(), &format!("`{key}` is given twice"));
+            }
+            map.next_value_seed(child)?;
+        }
+        Ok(())
+    }
 }
 
 /// A query string of type `T`; a parameter of the wrong type is a field error pointing at `/<name>`.
@@ -92,6 +204,18 @@ impl<T: DeserializeOwned> FromRequest for Query<T> {
     type Future = std::future::Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let controls: Vec<FieldError> = form_urlencoded::parse(req.query_string().as_bytes())
+            .filter(|(k, v)| has_control(k) || has_control(v))
+            .map(|(k, _)| {
+                FieldError::new(
+                    format!("/{}", pointer_token(&k)),
+                    "must not contain control characters",
+                )
+            })
+            .collect();
+        if !controls.is_empty() {
+            return std::future::ready(Err(ApiError::Invalid(controls)));
+        }
         let parsed = form_urlencoded::parse(req.query_string().as_bytes());
         let deserializer = serde_urlencoded::Deserializer::new(parsed);
         std::future::ready(
@@ -176,6 +300,20 @@ mod tests {
             errors(r#"{"name":"x","inner":[{"n":1,"m":2}]}"#)[0].pointer,
             "/inner/0/m"
         );
+    }
+
+    #[test]
+    fn duplicate_keys_and_control_characters_are_refused_at_their_pointer() {
+        let found = errors(r#"{"name":"x","inner":[{"n":1}],"name":"y"}"#);
+        assert_eq!(found[0].pointer, "/name");
+        assert_eq!(found[0].message, "`name` is given twice");
+        let nul = errors("{\"name\":\"a\\u0000\",\"inner\":[{\"n\":1}]}");
+        assert_eq!(nul[0].pointer, "/name");
+        let nested = errors("{\"name\":\"x\",\"inner\":[{\"n\":1},{\"n\":2,\"n\":3}]}");
+        assert_eq!(nested[0].pointer, "/inner/1/n");
+        // Tabs and line breaks are text; a DEL is not.
+        assert!(parse::<Outer>("{\"name\":\"a\\tb\\nc\",\"inner\":[]}".as_bytes()).is_ok());
+        assert!(has_control("x\u{7f}"));
     }
 
     #[test]

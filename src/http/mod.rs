@@ -88,6 +88,37 @@ async fn count_request(
     Ok(response)
 }
 
+/// A path whose segments hold a control character (percent-encoded, as `%00` or `%0A`) names no resource: 404
+/// before any handler sees it, so no NUL reaches the database and no line break reaches the log.
+async fn refuse_control_characters(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody>,
+) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    if path_has_control(req.path()) {
+        return Err(ApiError::NoRoute.into());
+    }
+    next.call(req).await
+}
+
+/// Whether a raw (percent-encoded) path decodes to a control character.
+fn path_has_control(path: &str) -> bool {
+    let bytes = path.as_bytes();
+    let hex = |b: u8| (b as char).to_digit(16);
+    bytes.iter().enumerate().any(|(i, b)| match b {
+        b'%' => match (
+            bytes.get(i + 1).and_then(|h| hex(*h)),
+            bytes.get(i + 2).and_then(|l| hex(*l)),
+        ) {
+            (Some(h), Some(l)) => {
+                let decoded = h * 16 + l;
+                decoded < 0x20 || decoded == 0x7f
+            }
+            _ => false,
+        },
+        b => *b < 0x20 || *b == 0x7f,
+    })
+}
+
 /// The running server and the port it bound (port 0 in the settings picks a free one, as tests do).
 pub struct Application {
     port: u16,
@@ -180,6 +211,13 @@ fn app(
     >,
 > {
     App::new()
+        .wrap(actix_web::middleware::from_fn(refuse_control_characters))
+        .wrap(
+            actix_web::middleware::DefaultHeaders::new()
+                .add((actix_web::http::header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+                // Answers carry tokens, contacts and reports: no shared or browser cache keeps them.
+                .add((actix_web::http::header::CACHE_CONTROL, "no-store")),
+        )
         .wrap(actix_web::middleware::from_fn(count_request))
         .wrap(TracingLogger::default())
         .app_data(state)
@@ -203,4 +241,18 @@ async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
 fn path_error(_e: PathError) -> ApiError {
     // A path segment of the wrong shape (e.g. a non-numeric id) names no resource.
     ApiError::NoRoute
+}
+
+#[cfg(test)]
+mod tests {
+    use super::path_has_control;
+
+    #[test]
+    fn control_characters_in_paths_are_seen_encoded_or_not() {
+        assert!(path_has_control("/api/v1/units/HN%00"));
+        assert!(path_has_control("/api/v1/units/x%0A2026"));
+        assert!(path_has_control("/api/v1/units/x%7f"));
+        assert!(!path_has_control("/api/v1/units/H%C3%A0-N%E1%BB%99i"));
+        assert!(!path_has_control("/api/v1/units/HN-BADINH%2"));
+    }
 }

@@ -297,3 +297,86 @@ backend_test!(query_parameters_of_the_wrong_type, |app| async move {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(pointers(&problem), ["/cursor"]);
 });
+
+backend_test!(
+    control_characters_and_duplicate_keys_are_refused_where_they_are,
+    |app| async move {
+        app.seed_hanoi().await;
+        let before = app.snapshot().await;
+        // A NUL (or a line break) in a path segment names no resource; PostgreSQL answered 500 before.
+        for path in [
+            "/api/v1/units/HN%00",
+            "/api/v1/units/x%0A2026-12-01T13:00:00Z%20ERROR%20hanbao::forged",
+            "/api/v1/plans/1%00",
+        ] {
+            let response = app.request(Method::GET, path).send().await.unwrap();
+            expect_problem(response, StatusCode::NOT_FOUND, &[]).await;
+        }
+        // In a query string: 422 naming the parameter.
+        let response = app
+            .request(Method::GET, "/api/v1/deadlines?period=2024%00")
+            .send()
+            .await
+            .unwrap();
+        expect_problem(response, StatusCode::UNPROCESSABLE_ENTITY, &["/period"]).await;
+        // In a body: 422 at the string's pointer, however deep.
+        for (body, pointer) in [
+            (
+                json!({"code": "HN-X", "name": "a\u{0}", "kind": "district"}),
+                "/name",
+            ),
+            (
+                json!({"code": "HN-X", "name": "UBND", "kind": "district",
+                   "contacts": {"reporters": ["a@b.vn\u{0}"], "heads": []}}),
+                "/contacts/reporters/0",
+            ),
+        ] {
+            let response = post_unit(&app, body).await;
+            expect_problem(response, StatusCode::UNPROCESSABLE_ENTITY, &[pointer]).await;
+        }
+        // A key given twice would silently keep the last: refused, naming the key.
+        let response = app
+            .request(Method::POST, "/api/v1/units")
+            .header("content-type", "application/json")
+            .body(r#"{"code":"HN-X","name":"UBND","kind":"district","kind":"province"}"#)
+            .send()
+            .await
+            .unwrap();
+        expect_problem(response, StatusCode::UNPROCESSABLE_ENTITY, &["/kind"]).await;
+        assert_eq!(app.snapshot().await, before, "nothing refused was stored");
+    }
+);
+
+backend_test!(
+    answers_are_not_sniffed_or_cached_and_bearer_is_any_case,
+    |app| async move {
+        for (method, path) in [
+            (Method::GET, "/api/v1/units"),
+            (Method::GET, "/api/v1/nothing-here"),
+            (Method::GET, "/healthz"),
+        ] {
+            let response = app.request(method, path).send().await.unwrap();
+            let headers = response.headers();
+            assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
+            assert_eq!(headers["cache-control"], "no-store", "{path}");
+        }
+        // The answer that carries a new token's secret is not cached either.
+        let response = app
+            .request(Method::POST, "/api/v1/tokens")
+            .json(&json!({"role": "viewer", "name": "viewer"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::CREATED);
+        assert_eq!(response.headers()["cache-control"], "no-store");
+        // RFC 7235: the scheme name is case-insensitive.
+        for scheme in ["bearer", "BEARER", "Bearer"] {
+            let (status, _) = send(app.client.get(app.url("/api/v1/units")).header(
+                "authorization",
+                format!("{scheme} {}", crate::helpers::ADMIN_TOKEN),
+            ))
+            .await;
+            assert_eq!(status, StatusCode::OK, "{scheme}");
+        }
+    }
+);

@@ -2,55 +2,16 @@
 //! cycle walked from the first reminder to the letter to the department) and kept as reviewed insta snapshots.
 //! Beside the snapshots: what no email may contain, and that each letter counts on from the ones before.
 
-use chrono::{DateTime, Utc};
-use hanbao::domain::notify::{DigestCron, OfficeHours, Offset, Timing};
 use hanbao::service::{self, Actor};
 use hanbao::store::outbox::{EmailRow, Recipients};
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{Backend, TestApp};
-
-fn at(text: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(text)
-        .unwrap()
-        .with_timezone(&Utc)
-}
-
-fn timing() -> Timing {
-    Timing {
-        hours: OfficeHours {
-            start: "08:00:00".parse().unwrap(),
-            end: "17:00:00".parse().unwrap(),
-        },
-        digest: DigestCron::parse("0 8 * * MON").unwrap(),
-        max_catch_up: Offset::parse("P3D").unwrap(),
-        admins: Vec::new(),
-    }
-}
-
-/// Runs `f` on a pooled connection off the async runtime.
-async fn with_conn<T: Send + 'static>(
-    app: &TestApp,
-    f: impl FnOnce(&mut hanbao::store::AnyConnection) -> T + Send + 'static,
-) -> T {
-    let pool = app.pool.clone();
-    tokio::task::spawn_blocking(move || f(&mut pool.get().unwrap()))
-        .await
-        .unwrap()
-}
-
-async fn tick(app: &TestApp, instant: &str) {
-    let now = at(instant);
-    with_conn(app, move |c| {
-        service::tick::tick(c, now, &timing(), false).unwrap()
-    })
-    .await;
-}
+use crate::helpers::{at, Backend, TestApp};
 
 async fn file(app: &TestApp, instant: &str, body: serde_json::Value) -> i64 {
     let now = at(instant);
-    with_conn(app, move |c| {
+    app.with_conn(move |c| {
         let input = serde_json::from_value(body).unwrap();
         let filed =
             service::submissions::submit(c, &Actor::operator("test"), now, input, None).unwrap();
@@ -61,7 +22,7 @@ async fn file(app: &TestApp, instant: &str, body: serde_json::Value) -> i64 {
 
 async fn send_back(app: &TestApp, instant: &str, submission: i64, comment: &str) {
     let (now, comment) = (at(instant), comment.to_owned());
-    with_conn(app, move |c| {
+    app.with_conn(move |c| {
         let review = service::submissions::ReviewInput {
             decision: hanbao::store::states::ReviewDecision::Return,
             comment: Some(comment),
@@ -75,7 +36,7 @@ async fn send_back(app: &TestApp, instant: &str, submission: i64, comment: &str)
 /// address and phone for its signature (test data: the seeds give none), and `office_language` for it.
 async fn hanoi_2024(office_language: &str) -> TestApp {
     let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
-    with_conn(&app, |c| {
+    app.with_conn(|c| {
         service::demo::load(c, at("2024-11-01T00:00:00+07:00")).unwrap();
     })
     .await;
@@ -103,7 +64,7 @@ async fn hanoi_2024(office_language: &str) -> TestApp {
         "2024-11-29T08:00:00+07:00", // P3D (Saturday 30/11 → Friday)
         "2024-12-02T08:00:00+07:00", // P1D, the last day (and Monday's digest)
     ] {
-        tick(&app, instant).await;
+        app.tick(instant).await;
     }
     let body = |unit: &str| json!({"obligation_id": 1, "period": "2024", "unit": unit, "payload": {"activities": 7}});
     // Long Biên's report arrived on paper on 28/11; Cầu Giấy filed in time.
@@ -134,16 +95,14 @@ async fn hanoi_2024(office_language: &str) -> TestApp {
         "2024-12-09T08:00:00+07:00", // Monday: the department's digest
         "2024-12-10T08:00:00+07:00", // escalation 3: one letter to the department
     ] {
-        tick(&app, instant).await;
+        app.tick(instant).await;
     }
     app
 }
 
 async fn outbox(app: &TestApp) -> Vec<EmailRow> {
-    with_conn(app, |c| {
-        hanbao::store::outbox::emails(c, None, None, 100_000).unwrap()
-    })
-    .await
+    app.with_conn(|c| hanbao::store::outbox::emails(c, None, None, 100_000).unwrap())
+        .await
 }
 
 /// The latest email whose dedupe key starts with `key` and that goes to `to`, as a reviewer reads it.

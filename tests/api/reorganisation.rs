@@ -4,48 +4,13 @@
 //! department — reminders, escalations, the letter to the department and its digest — and a split recipient is
 //! the office's to choose, from a period on, without rewriting history.
 
-use chrono::{DateTime, Utc};
-use hanbao::domain::notify::{DigestCron, OfficeHours, Offset, Timing};
 use hanbao::service;
 use hanbao::service::tick::TickReport;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use crate::backend_test;
-use crate::helpers::{pointers, TestApp};
-
-fn at(text: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(text)
-        .unwrap()
-        .with_timezone(&Utc)
-}
-
-async fn run<T: Send + 'static>(
-    app: &TestApp,
-    f: impl FnOnce(&mut hanbao::store::AnyConnection) -> T + Send + 'static,
-) -> T {
-    let pool = app.pool.clone();
-    tokio::task::spawn_blocking(move || f(&mut pool.get().unwrap()))
-        .await
-        .unwrap()
-}
-
-async fn tick(app: &TestApp, instant: &str) -> TickReport {
-    let now = at(instant);
-    run(app, move |c| {
-        let timing = Timing {
-            hours: OfficeHours {
-                start: "08:00:00".parse().unwrap(),
-                end: "17:00:00".parse().unwrap(),
-            },
-            digest: DigestCron::parse("0 8 * * MON").unwrap(),
-            max_catch_up: Offset::parse("P3D").unwrap(),
-            admins: Vec::new(),
-        };
-        service::tick::tick(c, now, &timing, false).unwrap()
-    })
-    .await
-}
+use crate::helpers::{at, pointers};
 
 /// (kind, unit, to, cc) of each notice.
 fn sent(report: &TickReport) -> Vec<(String, String, Vec<String>, Vec<String>)> {
@@ -72,7 +37,7 @@ backend_test!(
         let loaded = at("2025-06-01T09:00:00+07:00");
         // The demo records the department's succession (units.md) and gives each district one successor from
         // 1/7/2025, labelled as an assumption (the seeds do not name the 126 new units).
-        run(&app, move |c| {
+        app.with_conn(move |c| {
             service::demo::load(c, loaded).unwrap();
         })
         .await;
@@ -105,7 +70,7 @@ backend_test!(
         assert!(units.iter().all(|u| u.starts_with("HN-X-")), "{units:?}");
 
         // 1/12/2025 is a Monday: last day 1/12, due 2/12 00:00. P14D on Tuesday 18/11: the wards are reminded.
-        let reminders = tick(&app, "2025-11-18T08:00:00+07:00").await;
+        let reminders = app.tick("2025-11-18T08:00:00+07:00").await;
         // (Monday's digests are caught up at the same time: only the departments still open get one.)
         let (digests, reminders): (Vec<_>, Vec<_>) =
             sent(&reminders).into_iter().partition(|n| n.0 == "digest");
@@ -118,9 +83,9 @@ backend_test!(
             vec!["baocao.hn-x-badinh@example.gov.vn".into()],
             vec![]
         )));
-        tick(&app, "2025-12-02T08:00:00+07:00").await;
+        app.tick("2025-12-02T08:00:00+07:00").await;
         // The second step copies the successor department, not the closed one.
-        let second = tick(&app, "2025-12-05T08:00:00+07:00").await;
+        let second = app.tick("2025-12-05T08:00:00+07:00").await;
         let department = vec![
             "baocao.hn-snnmt@example.gov.vn".to_owned(),
             "lanhdao.hn-snnmt@example.gov.vn".to_owned(),
@@ -132,7 +97,7 @@ backend_test!(
         );
         // Monday 8/12: the successor department's digest lists the 30 overdue 2025 reports, and only them: the
         // closed department's 2022-2024 history stays its own.
-        let digest = tick(&app, "2025-12-08T08:00:00+07:00").await;
+        let digest = app.tick("2025-12-08T08:00:00+07:00").await;
         let to_department = digest
             .notices
             .iter()
@@ -145,22 +110,23 @@ backend_test!(
         );
         // Step 3 on Tuesday 9/12: one letter to the successor department listing the 30 late units, signed by
         // the successor department too (the plan's coordinating department was dissolved).
-        let third = tick(&app, "2025-12-09T08:00:00+07:00").await;
+        let third = app.tick("2025-12-09T08:00:00+07:00").await;
         assert_eq!(third.notices.len(), 30);
         assert!(third.notices.iter().all(|n| n.to == department));
         assert_eq!(
             third.notices[0].subject,
             "30 đơn vị chưa gửi Báo cáo kết quả thực hiện công tác truyền thông giảm nghèo năm 2025"
         );
-        let signed: Vec<Option<String>> = run(&app, |c| {
-            hanbao::store::outbox::emails(c, None, None, 10_000)
-                .unwrap()
-                .into_iter()
-                .filter(|e| e.dedupe_key.starts_with("overdue_list:"))
-                .map(|e| e.sender_name)
-                .collect()
-        })
-        .await;
+        let signed: Vec<Option<String>> = app
+            .with_conn(|c| {
+                hanbao::store::outbox::emails(c, None, None, 10_000)
+                    .unwrap()
+                    .into_iter()
+                    .filter(|e| e.dedupe_key.starts_with("overdue_list:"))
+                    .map(|e| e.sender_name)
+                    .collect()
+            })
+            .await;
         assert_eq!(
             signed,
             [Some("Sở Nông nghiệp và Môi trường Hà Nội".to_owned())]
