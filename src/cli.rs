@@ -329,5 +329,9 @@ fn print_settings(s: &Settings) {
     println!("mail_from          = {}", s.mail_from);
     println!("mail_subject_prefix = {:?}", s.mail_subject_prefix);
     println!("admin_emails       = {}", s.admin_emails.join(", "));
+    println!(
+        "delivery_give_up_after = {} h",
+        s.delivery_give_up_after.num_hours()
+    );
     println!("log                = {}", s.log);
 }

@@ -39,6 +39,7 @@ const KEYS: &[&str] = &[
     "mail_from",
     "mail_subject_prefix",
     "admin_emails",
+    "delivery_give_up_after",
     "log",
 ];
 
@@ -68,6 +69,7 @@ struct RawConfig {
     mail_from: String,
     mail_subject_prefix: String,
     admin_emails: String,
+    delivery_give_up_after: String,
     log: String,
 }
 
@@ -192,6 +194,8 @@ pub struct Settings {
     pub mail_subject_prefix: String,
     /// The operators' addresses: told once a year when next year's holidays are missing.
     pub admin_emails: Vec<String>,
+    /// Transient delivery failures are retried this long, then the email is failed.
+    pub delivery_give_up_after: chrono::Duration,
     pub log: String,
 }
 
@@ -376,6 +380,22 @@ impl Settings {
                     ),
                 )
             })?;
+        let delivery_give_up_after =
+            crate::domain::notify::Offset::parse(&raw.delivery_give_up_after)
+                .filter(|o| o.months == 0 && (o.days > 0 || o.seconds > 0))
+                .map(|o| {
+                    chrono::Duration::days(o.days.into())
+                        + chrono::Duration::seconds(o.seconds.into())
+                })
+                .ok_or_else(|| {
+                    ConfigError::new(
+                        "delivery_give_up_after",
+                        format!(
+                            "`{}` is not a positive ISO 8601 duration in days or hours such as P3D",
+                            raw.delivery_give_up_after
+                        ),
+                    )
+                })?;
         let admin_emails: Vec<String> = raw
             .admin_emails
             .split(',')
@@ -491,6 +511,7 @@ impl Settings {
             mail_from: raw.mail_from,
             mail_subject_prefix: raw.mail_subject_prefix,
             admin_emails,
+            delivery_give_up_after,
             log: raw.log,
         })
     }

@@ -62,15 +62,29 @@ pub async fn deliver_due(
     let mut outcomes = futures_util::stream::iter(claimed)
         .map(|email| async move {
             let outcome = transport.send(&email, from).await;
-            (email.id, email.attempts, outcome)
+            (email.id, email.attempts, email.created_at.0, outcome)
         })
         .buffer_unordered(transport.concurrency())
         .ready_chunks(transport.concurrency());
     while let Some(chunk) = outcomes.next().await {
         let mut sent = Vec::new();
-        for (id, attempts, outcome) in chunk {
+        for (id, attempts, created_at, outcome) in chunk {
             match outcome {
                 Ok(()) => sent.push(id),
+                // Retries end: after `give_up_after` of transient failures the email is failed, with the
+                // server's last answer, and shows among the failed ones (outbox, /metrics).
+                Err(SendError::Transient(why)) if now - created_at >= from.give_up_after => {
+                    let why = format!(
+                        "given up after {} hours of failures; last: {why}",
+                        from.give_up_after.num_hours()
+                    );
+                    tracing::error!(id, %why, "email given up");
+                    db(pool, move |c| {
+                        service::outbox::mark_failed(c, id, &why, None)
+                    })
+                    .await?;
+                    report.failed += 1;
+                }
                 Err(SendError::Transient(why)) => {
                     // `attempts` already counts this one.
                     let retry = now + backoff(attempts);

@@ -19,6 +19,8 @@ const LOCAL_CONCURRENCY: usize = 16;
 pub struct Sender {
     mailbox: Mailbox,
     subject_prefix: String,
+    /// How long transient failures are retried before an email is given up as failed.
+    pub give_up_after: chrono::Duration,
 }
 
 impl Sender {
@@ -30,11 +32,14 @@ impl Sender {
         Ok(Self {
             mailbox,
             subject_prefix: subject_prefix.trim().to_owned(),
+            give_up_after: chrono::Duration::days(3),
         })
     }
 
     pub fn configured(settings: &crate::config::Settings) -> Result<Self, String> {
-        Self::new(&settings.mail_from, &settings.mail_subject_prefix)
+        let mut sender = Self::new(&settings.mail_from, &settings.mail_subject_prefix)?;
+        sender.give_up_after = settings.delivery_give_up_after;
+        Ok(sender)
     }
 
     /// The From of one email: the office it speaks for, at the configured address.

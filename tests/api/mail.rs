@@ -107,6 +107,22 @@ backend_test!(
             "backing off"
         );
 
+        // Transient failures are retried for three days, then the email is given up, with the last answer.
+        let mut patient = sender();
+        patient.give_up_after = chrono::Duration::hours(1);
+        let too_late = now + chrono::Duration::hours(2);
+        let given_up = deliver_due(&app.pool, &broken, &patient, too_late)
+            .await
+            .unwrap();
+        assert_eq!((given_up.failed, given_up.retried), (1, 0));
+        let (_, failed) = app.get("/api/v1/outbox?status=failed").await;
+        let last = failed["items"][0]["last_error"].as_str().unwrap();
+        assert!(
+            last.starts_with("given up after 1 hours") && last.contains("cannot create"),
+            "{last}"
+        );
+        app.execute_sql("UPDATE outbox SET status = 'pending'");
+
         let files = Transport::Files(dir.path().join("mail"));
         let later = now + chrono::Duration::minutes(1);
         assert_eq!(
@@ -136,6 +152,7 @@ backend_test!(
         );
         assert!(eml.contains("To: baocao@b.gov.vn"), "{eml}");
         assert!(eml.contains("multipart/alternative"), "{eml}");
-        assert_eq!(sent["items"][0]["attempts"], 2);
+        // A failed try, the try given up, and the one that went through.
+        assert_eq!(sent["items"][0]["attempts"], 3);
     }
 );
