@@ -58,6 +58,14 @@ pub enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Remove what a server running for years need not keep: sent emails and notice claims older than
+    /// `retention` (default 400 days), idempotency keys older than a week. Never submissions, deadlines or audit
+    /// entries. `hanbao serve` does it every night; this runs it now.
+    Prune {
+        /// Count what would be removed and remove nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Manage API tokens.
     Token {
         #[command(subcommand)]
@@ -131,6 +139,24 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Config => {
             print_settings(&settings);
+            Ok(())
+        }
+        Command::Prune { dry_run } => {
+            let pool = startup::open_database(&settings, 1)?;
+            let report = crate::service::prune::run(
+                &mut *pool.get()?,
+                chrono::Utc::now(),
+                settings.retention,
+                dry_run,
+            )?;
+            println!(
+                "{}: {} sent email(s) and {} notice claim(s) older than {} days, {} idempotency key(s) older than 7 days",
+                if dry_run { "would remove" } else { "removed" },
+                report.sent_emails,
+                report.claims,
+                settings.retention.num_days(),
+                report.idempotency_keys
+            );
             Ok(())
         }
         Command::Tick { at, dry_run } => {

@@ -40,6 +40,7 @@ const KEYS: &[&str] = &[
     "mail_subject_prefix",
     "admin_emails",
     "delivery_give_up_after",
+    "retention",
     "log",
 ];
 
@@ -70,6 +71,7 @@ struct RawConfig {
     mail_subject_prefix: String,
     admin_emails: String,
     delivery_give_up_after: String,
+    retention: String,
     log: String,
 }
 
@@ -196,6 +198,8 @@ pub struct Settings {
     pub admin_emails: Vec<String>,
     /// Transient delivery failures are retried this long, then the email is failed.
     pub delivery_give_up_after: chrono::Duration,
+    /// How long sent emails and notice claims are kept before pruning.
+    pub retention: chrono::Duration,
     pub log: String,
 }
 
@@ -396,6 +400,30 @@ impl Settings {
                         ),
                     )
                 })?;
+        let retention = crate::domain::notify::Offset::parse(&raw.retention)
+            .filter(|o| o.months == 0 && o.seconds == 0 && o.days >= 30)
+            .map(|o| chrono::Duration::days(o.days.into()))
+            .ok_or_else(|| {
+                ConfigError::new(
+                    "retention",
+                    format!(
+                        "`{}` is not an ISO 8601 duration in days of at least P30D, such as P400D",
+                        raw.retention
+                    ),
+                )
+            })?;
+        let catch_up = chrono::Duration::days(max_catch_up.days.into())
+            + chrono::Duration::seconds(max_catch_up.seconds.into());
+        if catch_up >= retention {
+            // A pruned claim must be one the tick can never reconsider, or its notice would go out again.
+            return Err(ConfigError::new(
+                "retention",
+                format!(
+                    "`{}` must be longer than max_catch_up (`{}`)",
+                    raw.retention, raw.max_catch_up
+                ),
+            ));
+        }
         let admin_emails: Vec<String> = raw
             .admin_emails
             .split(',')
@@ -512,6 +540,7 @@ impl Settings {
             mail_subject_prefix: raw.mail_subject_prefix,
             admin_emails,
             delivery_give_up_after,
+            retention,
             log: raw.log,
         })
     }
@@ -633,6 +662,18 @@ mod tests {
         assert_eq!(e.key, "pool_size");
         let e = load_env(&[("HANBAO_COLOUR", "blue")], &Overrides::default()).unwrap_err();
         assert_eq!(e.key, "colour");
+        let e = load_env(&[("HANBAO_RETENTION", "P7D")], &Overrides::default()).unwrap_err();
+        assert_eq!(e.key, "retention", "shorter than a month");
+        let e = load_env(
+            &[
+                ("HANBAO_RETENTION", "P40D"),
+                ("HANBAO_MAX_CATCH_UP", "P60D"),
+            ],
+            &Overrides::default(),
+        )
+        .unwrap_err();
+        assert_eq!(e.key, "retention", "a pruned claim could be reconsidered");
+        assert!(load_env(&[("HANBAO_RETENTION", "P40D")], &Overrides::default()).is_ok());
     }
 
     #[test]

@@ -85,9 +85,9 @@ pub fn serve(settings: Settings) -> anyhow::Result<()> {
             _ => tracing::info!("emails are sent by SMTP"),
         }
         let from = crate::mail::transport::Sender::configured(&settings).map_err(|e| anyhow::anyhow!(e))?;
-        let (timing, zone) = (settings.timing(), settings.time_zone);
+        let (timing, zone, retention) = (settings.timing(), settings.time_zone, settings.retention);
         let app = build_application(settings)?;
-        let _scheduler = crate::jobs::scheduler::start(app.pool(), timing, zone)
+        let _scheduler = crate::jobs::scheduler::start(app.pool(), timing, zone, retention)
             .await
             .map_err(|e| anyhow::anyhow!("cannot start the scheduler: {e}"))?;
         tokio::spawn(crate::jobs::delivery::run(app.pool(), transport, from, std::time::Duration::from_secs(10)));

@@ -13,8 +13,31 @@ use crate::service::ServiceResult;
 use crate::store::Pool;
 
 /// Starts the scheduler; keep the returned handle alive as long as the jobs should run.
-pub async fn start(pool: Pool, timing: Timing, tz: Tz) -> Result<JobScheduler, JobSchedulerError> {
+pub async fn start(
+    pool: Pool,
+    timing: Timing,
+    tz: Tz,
+    retention: chrono::Duration,
+) -> Result<JobScheduler, JobSchedulerError> {
     let scheduler = JobScheduler::new().await?;
+    // Nightly, at 02:30 in the office's zone: prune what a long-running server need not keep. Several instances
+    // may all run it: deleting what is already gone changes nothing.
+    let prune_pool = pool.clone();
+    let prune = Job::new_async_tz("0 30 2 * * *", tz, move |_id, _scheduler| {
+        let pool = prune_pool.clone();
+        Box::pin(async move {
+            let outcome = tokio::task::spawn_blocking(move || -> ServiceResult<_> {
+                crate::service::prune::run(&mut *pool.get()?, Utc::now(), retention, false)
+            })
+            .await;
+            match outcome {
+                Ok(Ok(report)) => tracing::info!(?report, "pruned"),
+                Ok(Err(e)) => tracing::error!("pruning failed: {e}"),
+                Err(e) => tracing::error!("pruning panicked: {e}"),
+            }
+        })
+    })?;
+    scheduler.add(prune).await?;
     let tick = Job::new_async_tz("0 * * * * *", tz, move |_id, _scheduler| {
         let (pool, timing) = (pool.clone(), timing.clone());
         Box::pin(async move {

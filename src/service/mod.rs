@@ -13,6 +13,7 @@ pub mod obligation_rules;
 pub mod obligations;
 pub mod outbox;
 pub mod plans;
+pub mod prune;
 pub mod recompute;
 pub mod submissions;
 pub mod succession;

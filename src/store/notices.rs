@@ -53,3 +53,20 @@ pub fn claim_many(
 
 /// Rows per claim INSERT (3 parameters each).
 const CLAIMS_PER_INSERT: usize = 1000;
+
+/// Claims made before `before`: counted, or removed when `remove`. Old claims guard nothing any more (their
+/// deadlines' ladders are done, their digest slots long past).
+pub fn prune_claims(
+    conn: &mut AnyConnection,
+    before: UtcDateTime,
+    remove: bool,
+) -> Result<usize, StoreError> {
+    let old = job_claims::claimed_at.lt(before);
+    let n = if remove {
+        with_conn!(conn, c => diesel::delete(job_claims::table.filter(old)).execute(c))?
+    } else {
+        let n: i64 = with_conn!(conn, c => job_claims::table.filter(old).count().get_result(c))?;
+        usize::try_from(n).unwrap_or(0)
+    };
+    Ok(n)
+}

@@ -195,3 +195,25 @@ pub fn email_counts(conn: &mut AnyConnection) -> Result<Vec<(OutboxStatus, i64)>
         .load::<(OutboxStatus, i64)>(c))?;
     Ok(rows)
 }
+
+/// Emails sent before `before`: counted, or removed when `remove`. Pending and failed ones are never pruned.
+pub fn prune_sent(
+    conn: &mut AnyConnection,
+    before: UtcDateTime,
+    remove: bool,
+) -> Result<usize, StoreError> {
+    macro_rules! old {
+        () => {
+            outbox::table
+                .filter(outbox::status.eq(OutboxStatus::Sent))
+                .filter(outbox::sent_at.lt(before))
+        };
+    }
+    let n = if remove {
+        with_conn!(conn, c => diesel::delete(old!()).execute(c))?
+    } else {
+        let n: i64 = with_conn!(conn, c => old!().count().get_result(c))?;
+        usize::try_from(n).unwrap_or(0)
+    };
+    Ok(n)
+}

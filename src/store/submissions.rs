@@ -193,3 +193,21 @@ pub fn insert_idempotency(
     with_conn!(conn, c => diesel::insert_into(idempotency_keys::table).values(row).execute(c))?;
     Ok(())
 }
+
+/// Idempotency keys stored before `before`: counted, or removed when `remove` (a retry comes within minutes, not
+/// a week later).
+pub fn prune_idempotency(
+    conn: &mut AnyConnection,
+    before: UtcDateTime,
+    remove: bool,
+) -> Result<usize, StoreError> {
+    let old = idempotency_keys::created_at.lt(before);
+    let n = if remove {
+        with_conn!(conn, c => diesel::delete(idempotency_keys::table.filter(old)).execute(c))?
+    } else {
+        let n: i64 =
+            with_conn!(conn, c => idempotency_keys::table.filter(old).count().get_result(c))?;
+        usize::try_from(n).unwrap_or(0)
+    };
+    Ok(n)
+}

@@ -7,6 +7,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 use crate::backend_test;
+use crate::helpers::send;
 use crate::submissions::{as_token, token, world};
 
 fn sender() -> hanbao::mail::transport::Sender {
@@ -154,5 +155,70 @@ backend_test!(
         assert!(eml.contains("multipart/alternative"), "{eml}");
         // A failed try, the try given up, and the one that went through.
         assert_eq!(sent["items"][0]["attempts"], 3);
+    }
+);
+
+backend_test!(
+    pruning_keeps_the_record_and_drops_what_is_spent,
+    |app| async move {
+        let (past, _) = world(&app, None).await;
+        // Two receipts (outbox rows), one idempotency key.
+        for unit in ["A", "B"] {
+            let (status, _) = send(
+            app.request(reqwest::Method::POST, "/api/v1/submissions")
+                .header("Idempotency-Key", format!("k-{unit}"))
+                .json(&json!({"obligation_id": past, "period": "2022", "unit": unit, "payload": {}})),
+        )
+        .await;
+            assert_eq!(status, StatusCode::CREATED);
+        }
+        let (transport, _) = Transport::memory();
+        deliver_due(&app.pool, &transport, &sender(), Utc::now())
+            .await
+            .unwrap();
+        // A's receipt was sent and its key stored two years ago; B's are fresh.
+        let two_years_ago = match app.backend {
+            crate::helpers::Backend::Sqlite => "'2024-11-01T00:00:00.000000Z'",
+            crate::helpers::Backend::Postgres => "'2024-11-01T00:00:00Z'",
+        };
+        app.execute_sql(&format!(
+            "UPDATE outbox SET sent_at = {two_years_ago} WHERE dedupe_key = 'receipt:1'"
+        ));
+        app.execute_sql(&format!(
+            "UPDATE idempotency_keys SET created_at = {two_years_ago} WHERE key = 'k-A'"
+        ));
+        let audit_before = app.audit().await.len();
+        let prune = |dry_run: bool| {
+            let pool = app.pool.clone();
+            async move {
+                tokio::task::spawn_blocking(move || {
+                    hanbao::service::prune::run(
+                        &mut pool.get().unwrap(),
+                        Utc::now(),
+                        chrono::Duration::days(400),
+                        dry_run,
+                    )
+                    .unwrap()
+                })
+                .await
+                .unwrap()
+            }
+        };
+        let preview = prune(true).await;
+        assert_eq!((preview.sent_emails, preview.idempotency_keys), (1, 1));
+        let (_, outbox) = app.get("/api/v1/outbox").await;
+        assert_eq!(
+            outbox["items"].as_array().unwrap().len(),
+            2,
+            "a dry run removes nothing"
+        );
+        assert_eq!(prune(false).await, preview);
+        assert_eq!(prune(false).await.sent_emails, 0, "nothing left to prune");
+        let (_, outbox) = app.get("/api/v1/outbox").await;
+        assert_eq!(outbox["items"][0]["dedupe_key"], "receipt:2");
+        // The record stays: both submissions, their deadlines, every audit entry.
+        assert_eq!(app.audit().await.len(), audit_before);
+        let (_, a) = app.get("/api/v1/deadlines?unit=A&period=2022").await;
+        assert_eq!(a["items"][0]["status"], "late");
     }
 );
