@@ -261,12 +261,12 @@ pub fn create(
         };
         errors.extend(draft.check());
         ensure_valid(errors)?;
-        if store::units::find_by_code(conn, &input.code)?.is_some() {
-            return Err(duplicate(&input.code));
+        if let Some(existing) = store::units::find_by_code_ignoring_case(conn, &input.code)? {
+            return Err(duplicate(&input.code, &existing.code));
         }
         let id = store::units::insert(conn, &input.code, draft.values(now)).map_err(|e| {
             if e.is_unique_violation() {
-                duplicate(&input.code)
+                duplicate(&input.code, &input.code)
             } else {
                 e.into()
             }
@@ -287,9 +287,15 @@ pub fn create(
     })
 }
 
-fn duplicate(code: &str) -> ServiceError {
+/// Codes are unique ignoring case: `hn-badinh` beside `HN-BADINH` would be two units nobody can tell apart.
+fn duplicate(code: &str, existing: &str) -> ServiceError {
+    let message = if code == existing {
+        format!("a unit with code `{code}` already exists")
+    } else {
+        format!("unit `{existing}` already exists; codes differ by more than letter case")
+    };
     ServiceError::Conflict {
-        message: format!("a unit with code `{code}` already exists"),
+        message,
         pointer: Some("/code".into()),
     }
 }

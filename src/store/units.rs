@@ -99,6 +99,22 @@ pub fn find_by_code(conn: &mut AnyConnection, code: &str) -> Result<Option<UnitR
     Ok(row)
 }
 
+diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
+
+/// The unit whose code equals `code` ignoring ASCII case, by the unique index `units_code_lower`.
+pub fn find_by_code_ignoring_case(
+    conn: &mut AnyConnection,
+    code: &str,
+) -> Result<Option<UnitRow>, StoreError> {
+    let lowered = code.to_ascii_lowercase();
+    let row = with_conn!(conn, c => units::table
+        .filter(lower(units::code).eq(&lowered))
+        .select(UnitRow::as_select())
+        .first(c)
+        .optional())?;
+    Ok(row)
+}
+
 pub fn find(conn: &mut AnyConnection, id: i64) -> Result<Option<UnitRow>, StoreError> {
     let row = with_conn!(conn, c => units::table
         .find(id)

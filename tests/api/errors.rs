@@ -114,6 +114,12 @@ backend_test!(
                 StatusCode::CONFLICT,
                 vec!["/code"],
             ),
+            // Codes are unique ignoring case (issue 11 §1.8).
+            (
+                with("code", json!("hn-BaDinh")),
+                StatusCode::CONFLICT,
+                vec!["/code"],
+            ),
         ];
         for (body, status, expected) in cases {
             let response = post_unit(&app, body.clone()).await;
