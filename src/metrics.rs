@@ -7,7 +7,8 @@
 use std::sync::OnceLock;
 
 use prometheus::{
-    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder,
+    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, Opts, Registry,
+    TextEncoder,
 };
 
 /// The process's metrics.
@@ -26,6 +27,8 @@ pub struct Metrics {
     pub tick_seconds: Histogram,
     /// Delivery attempts by outcome (`sent`, `retried`, `failed`).
     pub emails: IntCounterVec,
+    /// Recipients left out of sent emails because the mailer cannot address them.
+    pub dropped_recipients: IntCounter,
 }
 
 /// The metrics of this process.
@@ -80,6 +83,11 @@ impl Metrics {
             ),
             &["outcome"],
         )?;
+        let dropped_recipients = IntCounter::new(
+            "hanbao_email_recipients_dropped_total",
+            "Recipients left out of sent emails: the mailer cannot parse their address",
+        )?;
+        registry.register(Box::new(dropped_recipients.clone()))?;
         registry.register(Box::new(http_requests.clone()))?;
         registry.register(Box::new(http_seconds.clone()))?;
         registry.register(Box::new(notices.clone()))?;
@@ -96,6 +104,7 @@ impl Metrics {
             ticks,
             tick_seconds,
             emails,
+            dropped_recipients,
         })
     }
 

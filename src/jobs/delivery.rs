@@ -19,6 +19,8 @@ pub struct DeliveryReport {
     pub sent: usize,
     pub retried: usize,
     pub failed: usize,
+    /// Recipients left out of emails that were sent (addresses the mailer cannot parse).
+    pub dropped_recipients: usize,
 }
 
 /// Waits before the next attempt after `attempts` failed ones: 30 s, 1 min, 2 min … capped at one hour.
@@ -68,9 +70,18 @@ pub async fn deliver_due(
         .ready_chunks(transport.concurrency());
     while let Some(chunk) = outcomes.next().await {
         let mut sent = Vec::new();
+        let mut notes = Vec::new();
         for (id, attempts, created_at, outcome) in chunk {
             match outcome {
-                Ok(()) => sent.push(id),
+                Ok(delivered) => {
+                    sent.push(id);
+                    if !delivered.dropped.is_empty() {
+                        let note = format!("sent without: {}", delivered.dropped.join("; "));
+                        tracing::warn!(id, %note, "email sent without some recipients");
+                        report.dropped_recipients += delivered.dropped.len();
+                        notes.push((id, note));
+                    }
+                }
                 // Retries end: after `give_up_after` of transient failures the email is failed, with the
                 // server's last answer, and shows among the failed ones (outbox, /metrics).
                 Err(SendError::Transient(why)) if now - created_at >= from.give_up_after => {
@@ -107,7 +118,10 @@ pub async fn deliver_due(
         }
         if !sent.is_empty() {
             report.sent += sent.len();
-            db(pool, move |c| service::outbox::mark_sent(c, &sent, now)).await?;
+            db(pool, move |c| {
+                service::outbox::mark_sent(c, &sent, &notes, now)
+            })
+            .await?;
         }
     }
     Ok(report)
@@ -133,6 +147,7 @@ pub async fn deliver_all(
         total.sent += round.sent;
         total.retried += round.retried;
         total.failed += round.failed;
+        total.dropped_recipients += round.dropped_recipients;
     }
 }
 
@@ -152,6 +167,9 @@ pub async fn run(pool: Pool, transport: Transport, from: Sender, every: Duration
                 emails
                     .with_label_values(&["failed"])
                     .inc_by(r.failed as u64);
+                crate::metrics::get()
+                    .dropped_recipients
+                    .inc_by(r.dropped_recipients as u64);
                 tracing::info!(?r, "outbox delivery")
             }
             Ok(_) => {}

@@ -142,10 +142,29 @@ impl Transport {
         (Self::Memory(sent.clone()), sent)
     }
 
-    /// Sends one outbox row as `sender`.
-    pub async fn send(&self, email: &EmailRow, sender: &Sender) -> Result<(), SendError> {
-        let recipients = Recipients::from_stored(&email.recipients)
+    /// Sends one outbox row as `sender`, to its recipients the mailer can address: an address it cannot parse
+    /// (stored before input was checked, or by hand) is left out and named in the answer, so that one unit's bad
+    /// address never costs the others their copy. With no usable recipient at all the email fails for good.
+    pub async fn send(&self, email: &EmailRow, sender: &Sender) -> Result<Sent, SendError> {
+        let stored = Recipients::from_stored(&email.recipients)
             .map_err(|e| SendError::Permanent(format!("recipients are not readable: {e}")))?;
+        let (recipients, dropped) = usable(stored);
+        if recipients.to.is_empty() && recipients.cc.is_empty() {
+            return Err(SendError::Permanent(format!(
+                "no recipient can be addressed: {}",
+                dropped.join("; ")
+            )));
+        }
+        self.send_to(email, sender, recipients).await?;
+        Ok(Sent { dropped })
+    }
+
+    async fn send_to(
+        &self,
+        email: &EmailRow,
+        sender: &Sender,
+        recipients: Recipients,
+    ) -> Result<(), SendError> {
         match self {
             Self::Memory(sent) => {
                 sent.lock().expect("memory transport lock").push(SentEmail {
@@ -194,6 +213,31 @@ impl Transport {
             }
         }
     }
+}
+
+/// What a send did besides sending: the recipients it left out, each with the reason.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Sent {
+    pub dropped: Vec<String>,
+}
+
+/// Splits the stored recipients into those the mailer can address and a note for each it cannot.
+fn usable(recipients: Recipients) -> (Recipients, Vec<String>) {
+    let mut dropped = Vec::new();
+    let mut keep = |list: Vec<String>| -> Vec<String> {
+        list.into_iter()
+            .filter(|address| match mailbox(address) {
+                Ok(_) => true,
+                Err(SendError::Permanent(why) | SendError::Transient(why)) => {
+                    dropped.push(why);
+                    false
+                }
+            })
+            .collect()
+    };
+    let to = keep(recipients.to);
+    let cc = keep(recipients.cc);
+    (Recipients { to, cc }, dropped)
 }
 
 fn mailbox(address: &str) -> Result<Mailbox, SendError> {

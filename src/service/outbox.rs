@@ -98,8 +98,21 @@ pub fn claim_due(
 }
 
 /// Records that the mail server accepted these emails.
-pub fn mark_sent(conn: &mut AnyConnection, ids: &[i64], now: DateTime<Utc>) -> ServiceResult<()> {
-    Ok(store::outbox::mark_sent(conn, ids, now.into())?)
+/// Records emails as sent, in one transaction; `notes` say which recipients some of them went without (kept in
+/// `last_error`, shown by `GET /outbox`).
+pub fn mark_sent(
+    conn: &mut AnyConnection,
+    ids: &[i64],
+    notes: &[(i64, String)],
+    now: DateTime<Utc>,
+) -> ServiceResult<()> {
+    store::transaction(conn, |conn| {
+        store::outbox::mark_sent(conn, ids, now.into())?;
+        for (id, note) in notes {
+            store::outbox::note(conn, *id, note)?;
+        }
+        Ok(())
+    })
 }
 
 /// Records a failed attempt: tried again at `retry_at`, or given up for good when it is `None`.

@@ -156,6 +156,14 @@ pub fn mark_sent(
     Ok(())
 }
 
+/// Keeps a note on a sent email (the recipients it went without) where failures keep theirs.
+pub fn note(conn: &mut AnyConnection, id: i64, note: &str) -> Result<(), StoreError> {
+    with_conn!(conn, c => diesel::update(outbox::table.find(id))
+        .set(outbox::last_error.eq(note))
+        .execute(c))?;
+    Ok(())
+}
+
 /// A failed attempt: retried at `retry_at`, or given up (`failed`) when `retry_at` is `None`.
 pub fn mark_failed(
     conn: &mut AnyConnection,

@@ -38,7 +38,8 @@ backend_test!(receipts_are_delivered_once, |app| async move {
         DeliveryReport {
             sent: 1,
             retried: 0,
-            failed: 0
+            failed: 0,
+            dropped_recipients: 0,
         }
     );
     let (_, outbox) = app.get("/api/v1/outbox?status=sent").await;
@@ -92,7 +93,8 @@ backend_test!(
             DeliveryReport {
                 sent: 0,
                 retried: 1,
-                failed: 0
+                failed: 0,
+                dropped_recipients: 0,
             }
         );
         let (_, pending) = app.get("/api/v1/outbox?status=pending").await;
@@ -220,5 +222,61 @@ backend_test!(
         assert_eq!(app.audit().await.len(), audit_before);
         let (_, a) = app.get("/api/v1/deadlines?unit=A&period=2022").await;
         assert_eq!(a["items"][0]["status"], "late");
+    }
+);
+
+backend_test!(
+    one_bad_address_costs_nobody_else_their_copy,
+    |app| async move {
+        let (_, future) = world(&app, None).await;
+        for unit in ["A", "B"] {
+            let (status, _) = app
+                .post(
+                    "/api/v1/submissions",
+                    json!({"obligation_id": future, "period": "2030", "unit": unit, "payload": {}}),
+                )
+                .await;
+            assert_eq!(status, StatusCode::CREATED);
+        }
+        // Input refuses such addresses; these are stored by hand or by an older version (issue 11 §1.2).
+        app.execute_sql(
+            r#"UPDATE outbox SET recipients = '{"to":[".a@example.vn","good@example.vn"],"cc":["a..b@example.vn","office@example.vn"]}' WHERE dedupe_key = 'receipt:1'"#,
+        );
+        app.execute_sql(
+            r#"UPDATE outbox SET recipients = '{"to":["a@b..vn"],"cc":[]}' WHERE dedupe_key = 'receipt:2'"#,
+        );
+        let (transport, sent) = Transport::memory();
+        let report = deliver_due(&app.pool, &transport, &sender(), Utc::now())
+            .await
+            .unwrap();
+        assert_eq!(
+            report,
+            DeliveryReport {
+                sent: 1,
+                retried: 0,
+                failed: 1,
+                dropped_recipients: 2,
+            }
+        );
+        {
+            let sent = sent.lock().unwrap();
+            assert_eq!(sent.len(), 1);
+            assert_eq!(sent[0].to, ["good@example.vn"]);
+            assert_eq!(sent[0].cc, ["office@example.vn"]);
+        }
+        let (_, done) = app.get("/api/v1/outbox?status=sent").await;
+        let note = done["items"][0]["last_error"].as_str().unwrap();
+        assert!(
+            note.starts_with("sent without:")
+                && note.contains("`.a@example.vn`")
+                && note.contains("`a..b@example.vn`"),
+            "{note}"
+        );
+        let (_, failed) = app.get("/api/v1/outbox?status=failed").await;
+        assert_eq!(failed["items"][0]["dedupe_key"], "receipt:2");
+        assert!(failed["items"][0]["last_error"]
+            .as_str()
+            .unwrap()
+            .starts_with("no recipient can be addressed: `a@b..vn`"));
     }
 );

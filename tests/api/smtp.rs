@@ -44,7 +44,8 @@ backend_test!(smtp_delivery_survives_a_server_restart, |app| async move {
         DeliveryReport {
             sent: 0,
             retried: 1,
-            failed: 0
+            failed: 0,
+            dropped_recipients: 0,
         }
     );
     let (_, pending) = app.get("/api/v1/outbox?status=pending").await;
@@ -111,7 +112,8 @@ backend_test!(
             DeliveryReport {
                 sent: 0,
                 retried: 0,
-                failed: 1
+                failed: 1,
+                dropped_recipients: 0,
             }
         );
         let (_, failed) = app.get("/api/v1/outbox?status=failed").await;
