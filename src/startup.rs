@@ -102,13 +102,20 @@ pub fn init_tracing(filter: &str) {
     let filter = std::env::var("HANBAO_LOG")
         .or_else(|_| std::env::var("RUST_LOG"))
         .unwrap_or_else(|_| filter.to_owned());
-    // One line per request when its span closes (method, path, status, latency), plus events.
-    let _ = tracing_subscriber::fmt()
+    // One line per request when its span closes (method, path, status, latency), plus events. Field values are
+    // written escaped (Debug) or percent-encoded (the request target), so no request can forge a line;
+    // `HANBAO_LOG_FORMAT=json` writes one JSON object per line for log collectors.
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_new(&filter).unwrap_or_else(|_| EnvFilter::new("info")))
         .with_span_events(FmtSpan::CLOSE)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .try_init();
+        .with_writer(std::io::stderr);
+    let _ = if std::env::var("HANBAO_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json")) {
+        builder.json().with_current_span(true).try_init()
+    } else {
+        builder
+            .with_ansi(std::io::stderr().is_terminal())
+            .try_init()
+    };
 }
 
 /// Without HANBAO_ADMIN_TOKEN, the first start makes a random admin token and keeps it in

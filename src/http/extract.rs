@@ -107,6 +107,12 @@ pub fn has_control(text: &str) -> bool {
         .any(|c| (c.is_control() && !matches!(c, '\t' | '\n' | '\r')) || c == '\u{7f}')
 }
 
+/// Any control character, line breaks included: none belongs in a name — a JSON key, a query parameter or its
+/// value (codes, periods, dates) — where a line break could only forge a log line.
+pub fn has_any_control(text: &str) -> bool {
+    text.chars().any(char::is_control)
+}
+
 /// A pass over a JSON document collecting duplicate keys and control characters, each at its pointer.
 struct Walk<'a> {
     at: String,
@@ -181,7 +187,7 @@ impl<'de> serde::de::Visitor<'de> for Walk<'_> {
         let mut seen = std::collections::HashSet::new();
         while let Some(key) = map.next_key::<String>()? {
             let child = self.child(&key);
-            if has_control(&key) {
+            if has_any_control(&key) {
                 self.flag(
                     child.at.clone(),
                     "a key must not contain control characters",
@@ -205,7 +211,7 @@ impl<T: DeserializeOwned> FromRequest for Query<T> {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let controls: Vec<FieldError> = form_urlencoded::parse(req.query_string().as_bytes())
-            .filter(|(k, v)| has_control(k) || has_control(v))
+            .filter(|(k, v)| has_any_control(k) || has_any_control(v))
             .map(|(k, _)| {
                 FieldError::new(
                     format!("/{}", pointer_token(&k)),

@@ -497,3 +497,100 @@ fn config_says_where_the_generated_admin_token_is() {
         "{stdout}"
     );
 }
+
+/// `HANBAO_LOG_FORMAT=json`: every log line is one JSON object a collector can read (issue 11 §1.3).
+#[test]
+fn json_logs_are_one_object_per_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = hanbao(dir.path())
+        .arg("demo")
+        .env("HANBAO_LOG_FORMAT", "json")
+        .env("HANBAO_LOG", "info")
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let lines: Vec<serde_json::Value> = stderr
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
+        .collect();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["fields"]["message"] == "applied migrations" && l["level"] == "INFO"),
+        "{stderr}"
+    );
+}
+
+/// No request can forge a log line: a line break or a NUL sent percent-encoded in a path, a query or a JSON key is
+/// written escaped, never raw (issue 11 §1.3).
+#[test]
+fn requests_cannot_forge_log_lines() {
+    use std::io::{Read, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut server = hanbao(dir.path())
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .env("HANBAO_ADMIN_TOKEN", "log-test-token-0123456789")
+        .env("HANBAO_LOG", "info")
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let send = |request: String| -> Option<String> {
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+        stream.write_all(request.as_bytes()).ok()?;
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).ok()?;
+        Some(answer)
+    };
+    let get = |target: &str| {
+        format!(
+            "GET {target} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer log-test-token-0123456789\r\nConnection: close\r\n\r\n"
+        )
+    };
+    let started = std::time::Instant::now();
+    while send(get("/healthz")).is_none() {
+        assert!(started.elapsed().as_secs() < 30, "the server did not start");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let forged = "%0A2026-12-01T13:00:00.000000Z%20ERROR%20hanbao::forged%00";
+    for target in [
+        format!("/api/v1/units/x{forged}"),
+        format!("/api/v1/deadlines?period=2024{forged}"),
+        format!("/nowhere{forged}"),
+    ] {
+        let answer = send(get(&target)).unwrap();
+        assert!(answer.starts_with("HTTP/1.1 4"), "{target}: {answer}");
+    }
+    let body = r#"{"code":"X","name":"x","kind":"ward","a\n2026-12-01T13:00:00.000000Z ERROR hanbao::forged\u0000":1}"#;
+    let answer = send(format!(
+        "POST /api/v1/units HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer log-test-token-0123456789\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    ))
+    .unwrap();
+    assert!(answer.starts_with("HTTP/1.1 422"), "{answer}");
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let mut log = String::new();
+    server
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut log)
+        .unwrap();
+    assert!(
+        log.contains("hanbao::forged"),
+        "the requests were logged: {log}"
+    );
+    for line in log.lines() {
+        assert!(
+            !line.starts_with("2026-12-01T13:00:00") && !line.contains('\0'),
+            "forged: {line}"
+        );
+    }
+}

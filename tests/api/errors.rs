@@ -318,13 +318,30 @@ backend_test!(
             let response = app.request(Method::GET, path).send().await.unwrap();
             expect_problem(response, StatusCode::NOT_FOUND, &[]).await;
         }
-        // In a query string: 422 naming the parameter.
-        let response = app
-            .request(Method::GET, "/api/v1/deadlines?period=2024%00")
-            .send()
-            .await
-            .unwrap();
-        expect_problem(response, StatusCode::UNPROCESSABLE_ENTITY, &["/period"]).await;
+        // In a query string, line breaks included (no parameter holds one): 422 naming the parameter.
+        for query in ["period=2024%00", "period=2024%0AERROR%20forged"] {
+            let response = app
+                .request(Method::GET, &format!("/api/v1/deadlines?{query}"))
+                .send()
+                .await
+                .unwrap();
+            expect_problem(response, StatusCode::UNPROCESSABLE_ENTITY, &["/period"]).await;
+        }
+        // A key never holds a line break.
+        let response = post_unit(
+            &app,
+            json!({"code": "HN-X", "name": "UBND", "kind": "district", "bogus\nERROR forged": 1}),
+        )
+        .await;
+        let problem = response.json::<serde_json::Value>().await.unwrap();
+        assert!(
+            problem["errors"]
+                .as_array()
+                .unwrap_or_else(|| panic!("{problem}"))
+                .iter()
+                .any(|e| e["message"] == "a key must not contain control characters"),
+            "{problem}"
+        );
         // In a body: 422 at the string's pointer, however deep.
         for (body, pointer) in [
             (
