@@ -99,7 +99,7 @@ impl ApiError {
             Self::Service(ServiceError::Forbidden(why)) => {
                 (S::FORBIDDEN, "forbidden", "Forbidden", why.clone(), vec![])
             }
-            Self::Service(ServiceError::Store(StoreError::Pool(_))) => (
+            Self::Service(ServiceError::Store(e)) if e.is_connection_lost() => (
                 S::SERVICE_UNAVAILABLE,
                 "unavailable",
                 "Service unavailable",
@@ -218,6 +218,45 @@ impl ResponseError for ApiError {
         if let Self::TooManyRequests { retry_after } = self {
             response.insert_header((header::RETRY_AFTER, retry_after.to_string()));
         }
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            // A pool wait times out after 10 s; a restarting database is usually back within seconds.
+            response.insert_header((header::RETRY_AFTER, "5"));
+        }
         response.body(serde_json::to_string(&problem).expect("problems always serialise"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::ResponseError;
+
+    use super::*;
+
+    #[test]
+    fn a_lost_database_connection_is_503_with_retry_after() {
+        for lost in [
+            StoreError::Query(diesel::result::Error::BrokenTransactionManager),
+            StoreError::Query(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::ClosedConnection,
+                Box::new("server closed the connection unexpectedly".to_owned()),
+            )),
+            StoreError::Query(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::Unknown,
+                Box::new("SSL connection has been closed unexpectedly".to_owned()),
+            )),
+        ] {
+            let response = ApiError::from(lost).error_response();
+            assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+            assert_eq!(response.headers().get(header::RETRY_AFTER).unwrap(), "5");
+        }
+        // Anything else the database says is still the server's fault.
+        let other = StoreError::Query(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::CheckViolation,
+            Box::new("new row violates check constraint".to_owned()),
+        ));
+        assert_eq!(
+            ApiError::from(other).error_response().status(),
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
     }
 }

@@ -79,6 +79,35 @@ impl StoreError {
             ))
         )
     }
+
+    /// True when the database could not be reached or the connection dropped under the statement (a PostgreSQL
+    /// restart: "server closed the connection", a transaction manager left broken): the client may try again
+    /// (503), and the connection is not reused (`Manager::has_broken`, the check-out probe).
+    pub fn is_connection_lost(&self) -> bool {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match self {
+            Self::Pool(_) | Self::Connection(_) => true,
+            Self::Query(Error::DatabaseError(
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+                _,
+            ))
+            | Self::Query(Error::BrokenTransactionManager) => true,
+            // libpq reports a connection that died mid-statement with its own words and no error kind.
+            Self::Query(Error::DatabaseError(DatabaseErrorKind::Unknown, info)) => {
+                let message = info.message();
+                [
+                    "server closed the connection",
+                    "SSL connection has been closed",
+                    "terminating connection",
+                    "no connection to the server",
+                    "connection to server",
+                ]
+                .iter()
+                .any(|words| message.contains(words))
+            }
+            _ => false,
+        }
+    }
 }
 
 /// r2d2 manager that opens the backend the URL names and prepares each connection.

@@ -68,3 +68,38 @@ backend_test!(
         assert_eq!(value(r#"hanbao_outbox_emails{status="failed"}"#), 0.0);
     }
 );
+
+/// A PostgreSQL connection that dies under a statement (a restart, an administrator's `pg_terminate_backend`) is
+/// recognised as lost — answered 503 with `Retry-After`, see `http::problem` — and never handed out again: the
+/// next request gets a fresh connection (issue 11 §1.6).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_postgres_connection_is_recognised_and_replaced() {
+    let Some(app) = crate::helpers::TestApp::spawn(Backend::Postgres).await else {
+        return;
+    };
+    let lost = app
+        .with_conn(|conn| {
+            use diesel::RunQueryDsl;
+            let hanbao::store::AnyConnection::Pg(c) = conn else {
+                unreachable!("a PostgreSQL app")
+            };
+            let killed = diesel::sql_query("SELECT pg_terminate_backend(pg_backend_pid())")
+                .execute(c)
+                .map_err(hanbao::store::StoreError::from);
+            let after = diesel::sql_query("SELECT 1")
+                .execute(c)
+                .map_err(hanbao::store::StoreError::from);
+            (killed, after)
+        })
+        .await;
+    let after = lost.1.expect_err("the connection is gone");
+    assert!(after.is_connection_lost(), "{after:?}");
+    if let Err(killed) = lost.0 {
+        assert!(killed.is_connection_lost(), "{killed:?}");
+    }
+    // Every request after it is served on a working connection.
+    for _ in 0..4 {
+        let (status, body) = app.get("/api/v1/units").await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+}
