@@ -87,12 +87,34 @@ pub fn serve(settings: Settings) -> anyhow::Result<()> {
         let from = crate::mail::transport::Sender::configured(&settings).map_err(|e| anyhow::anyhow!(e))?;
         let (timing, zone, retention) = (settings.timing(), settings.time_zone, settings.retention);
         let app = build_application(settings)?;
-        let _scheduler = crate::jobs::scheduler::start(app.pool(), timing, zone, retention)
+        let mut scheduler = crate::jobs::scheduler::start(app.pool(), timing, zone, retention)
             .await
             .map_err(|e| anyhow::anyhow!("cannot start the scheduler: {e}"))?;
-        tokio::spawn(crate::jobs::delivery::run(app.pool(), transport, from, std::time::Duration::from_secs(10)));
+        let stop = tokio_util::sync::CancellationToken::new();
+        let delivery = tokio::spawn(crate::jobs::delivery::run(
+            app.pool(),
+            transport,
+            from,
+            std::time::Duration::from_secs(10),
+            stop.clone(),
+        ));
         tracing::info!(%listen, port = app.port(), %database, "hanbao is listening");
+        // SIGTERM or SIGINT: the server stops accepting and lets requests under way finish (up to
+        // SHUTDOWN_GRACE), then the delivery worker finishes its sends under way and releases the rest.
         app.run_until_stopped().await?;
+        tracing::info!("stopping: requests done, finishing the emails being sent");
+        stop.cancel();
+        if tokio::time::timeout(crate::http::SHUTDOWN_GRACE, delivery).await.is_err() {
+            tracing::warn!(
+                "emails still being sent after {} s: stopping anyway; another instance or the next start retries \
+                 them when their lease ends",
+                crate::http::SHUTDOWN_GRACE.as_secs()
+            );
+        }
+        if let Err(e) = scheduler.shutdown().await {
+            tracing::warn!("the scheduler did not stop cleanly: {e}");
+        }
+        tracing::info!("hanbao stopped");
         Ok(())
     })
 }

@@ -119,6 +119,9 @@ fn path_has_control(path: &str) -> bool {
     })
 }
 
+/// How long a stopping server waits for requests under way, and then for emails being sent.
+pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(20);
+
 /// The running server and the port it bound (port 0 in the settings picks a free one, as tests do).
 pub struct Application {
     port: u16,
@@ -135,6 +138,7 @@ impl Application {
         let state = web::Data::new(state);
         let document = web::Data::new(openapi::Document::collect());
         let server = HttpServer::new(move || app(state.clone(), document.clone()))
+            .shutdown_timeout(SHUTDOWN_GRACE.as_secs())
             .listen(listener)?
             .run();
         Ok(Self { port, server, pool })

@@ -3,8 +3,9 @@
 
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use futures_util::StreamExt;
+use tokio_util::sync::CancellationToken;
 
 use crate::mail::transport::{SendError, Sender, Transport};
 use crate::service::{self, ServiceError, ServiceResult};
@@ -53,15 +54,34 @@ pub async fn deliver_due(
     from: &Sender,
     now: DateTime<Utc>,
 ) -> ServiceResult<DeliveryReport> {
+    deliver_due_until(pool, transport, from, now, &CancellationToken::new()).await
+}
+
+/// [`deliver_due`] that starts no new send once `stop` is cancelled (a shutdown): the sends under way finish and
+/// are recorded, and the rows claimed but not started are released at once for another instance or the next
+/// start, instead of waiting out their lease.
+pub async fn deliver_due_until(
+    pool: &Pool,
+    transport: &Transport,
+    from: &Sender,
+    now: DateTime<Utc>,
+    stop: &CancellationToken,
+) -> ServiceResult<DeliveryReport> {
+    if stop.is_cancelled() {
+        return Ok(DeliveryReport::default());
+    }
     let clock = now.max(Utc::now());
     let mut report = DeliveryReport::default();
-    let lease = clock + LEASE;
+    // Microseconds, as both databases store it: `release` finds this claim's rows by the lease.
+    let lease = (clock + LEASE).trunc_subsecs(6);
     let rows = i64::try_from(2 * transport.concurrency()).unwrap_or(i64::MAX);
     let claimed = db(pool, move |c| {
         service::outbox::claim_due(c, now, clock, lease, rows)
     })
     .await?;
+    let mut unstarted: std::collections::HashSet<i64> = claimed.iter().map(|e| e.id).collect();
     let mut outcomes = futures_util::stream::iter(claimed)
+        .take_while(|_| std::future::ready(!stop.is_cancelled()))
         .map(|email| async move {
             let outcome = transport.send(&email, from).await;
             (email.id, email.attempts, email.created_at.0, outcome)
@@ -72,6 +92,7 @@ pub async fn deliver_due(
         let mut sent = Vec::new();
         let mut notes = Vec::new();
         for (id, attempts, created_at, outcome) in chunk {
+            unstarted.remove(&id);
             match outcome {
                 Ok(delivered) => {
                     sent.push(id);
@@ -124,6 +145,14 @@ pub async fn deliver_due(
             .await?;
         }
     }
+    if !unstarted.is_empty() {
+        let ids: Vec<i64> = unstarted.into_iter().collect();
+        tracing::info!(
+            emails = ids.len(),
+            "stopping: releasing emails not yet sent"
+        );
+        db(pool, move |c| service::outbox::release(c, &ids, lease)).await?;
+    }
     Ok(report)
 }
 
@@ -135,12 +164,23 @@ pub async fn deliver_all(
     from: &Sender,
     now: DateTime<Utc>,
 ) -> ServiceResult<DeliveryReport> {
+    deliver_all_until(pool, transport, from, now, &CancellationToken::new()).await
+}
+
+/// [`deliver_all`] that stops early, as [`deliver_due_until`] does, once `stop` is cancelled.
+pub async fn deliver_all_until(
+    pool: &Pool,
+    transport: &Transport,
+    from: &Sender,
+    now: DateTime<Utc>,
+    stop: &CancellationToken,
+) -> ServiceResult<DeliveryReport> {
     let mut total = DeliveryReport::default();
     let started = std::time::Instant::now();
     loop {
         // A long drain moves its instant on with the real time it took: backoffs count from the failure.
         let elapsed = chrono::Duration::from_std(started.elapsed()).unwrap_or_default();
-        let round = deliver_due(pool, transport, from, now + elapsed).await?;
+        let round = deliver_due_until(pool, transport, from, now + elapsed, stop).await?;
         if round == DeliveryReport::default() {
             return Ok(total);
         }
@@ -151,13 +191,23 @@ pub async fn deliver_all(
     }
 }
 
-/// Delivers forever, every `every`; errors are logged and the loop goes on.
-pub async fn run(pool: Pool, transport: Transport, from: Sender, every: Duration) {
+/// Delivers every `every` until `stop` is cancelled; errors are logged and the loop goes on. A round under way
+/// when `stop` comes finishes its sends under way and releases the rest (`hanbao serve`'s graceful shutdown).
+pub async fn run(
+    pool: Pool,
+    transport: Transport,
+    from: Sender,
+    every: Duration,
+    stop: CancellationToken,
+) {
     let mut interval = tokio::time::interval(every);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        interval.tick().await;
-        match deliver_all(&pool, &transport, &from, Utc::now()).await {
+        tokio::select! {
+            _ = interval.tick() => {}
+            () = stop.cancelled() => return,
+        }
+        match deliver_all_until(&pool, &transport, &from, Utc::now(), &stop).await {
             Ok(r) if r != DeliveryReport::default() => {
                 let emails = &crate::metrics::get().emails;
                 emails.with_label_values(&["sent"]).inc_by(r.sent as u64);

@@ -115,6 +115,12 @@ pub fn mark_sent(
     })
 }
 
+/// Gives back rows this worker claimed (with `lease`) but never tried: due again at once, for any instance,
+/// their attempt not counted.
+pub fn release(conn: &mut AnyConnection, ids: &[i64], lease: DateTime<Utc>) -> ServiceResult<()> {
+    Ok(store::outbox::release(conn, ids, lease.into())?)
+}
+
 /// Records a failed attempt: tried again at `retry_at`, or given up for good when it is `None`.
 pub fn mark_failed(
     conn: &mut AnyConnection,

@@ -156,6 +156,26 @@ pub fn mark_sent(
     Ok(())
 }
 
+/// Releases claimed rows still pending under `lease` (only this claim's: another worker's later lease differs).
+pub fn release(
+    conn: &mut AnyConnection,
+    ids: &[i64],
+    lease: UtcDateTime,
+) -> Result<(), StoreError> {
+    with_conn!(conn, c => diesel::update(
+            outbox::table
+                .filter(outbox::id.eq_any(ids))
+                .filter(outbox::status.eq(OutboxStatus::Pending))
+                .filter(outbox::lease_until.eq(lease)),
+        )
+        .set((
+            outbox::lease_until.eq(None::<UtcDateTime>),
+            outbox::attempts.eq(outbox::attempts - 1),
+        ))
+        .execute(c))?;
+    Ok(())
+}
+
 /// Keeps a note on a sent email (the recipients it went without) where failures keep theirs.
 pub fn note(conn: &mut AnyConnection, id: i64, note: &str) -> Result<(), StoreError> {
     with_conn!(conn, c => diesel::update(outbox::table.find(id))

@@ -12,7 +12,11 @@ pub enum Mood {
     Accept,
     Busy,   // 451: try again later
     Refuse, // 550: never
+    Slow,   // accepts, answering each message's end of DATA after `SLOW`
 }
+
+/// How long a `Mood::Slow` sink takes to accept a message.
+pub const SLOW: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// A minimal SMTP server for tests: records each message's DATA.
 pub struct Sink {
@@ -62,6 +66,9 @@ impl Sink {
                                     }
                                     data.push_str(&l);
                                     data.push('\n');
+                                }
+                                if mood == Mood::Slow {
+                                    tokio::time::sleep(SLOW).await;
                                 }
                                 store.lock().unwrap().push(data);
                                 b"250 OK queued\r\n"
