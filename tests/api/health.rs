@@ -103,3 +103,32 @@ async fn a_dropped_postgres_connection_is_recognised_and_replaced() {
         assert_eq!(status, StatusCode::OK, "{body}");
     }
 }
+
+backend_test!(
+    a_pool_with_no_connection_free_answers_503,
+    |app| async move {
+        // Every connection of the pool (4 in the tests) is held elsewhere for longer than a request waits (10 s).
+        let pool = app.pool.clone();
+        let held = tokio::task::spawn_blocking(move || {
+            (0..4).map(|_| pool.get().unwrap()).collect::<Vec<_>>()
+        })
+        .await
+        .unwrap();
+        let response = app
+            .request(reqwest::Method::GET, "/api/v1/units")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers()["retry-after"], "5");
+        let problem: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(problem["type"], "urn:hanbao:problem:unavailable");
+        drop(held);
+        let (status, _) = app.get("/api/v1/units").await;
+        assert_eq!(
+            status,
+            StatusCode::OK,
+            "served again once connections are free"
+        );
+    }
+);
