@@ -772,3 +772,61 @@ backend_test!(
         assert_eq!(filed["after"]["received_on"], "2022-11-28");
     }
 );
+
+backend_test!(
+    no_letter_to_a_closed_unit_about_what_the_office_entered,
+    |app| async move {
+        let (past, _) = world(&app, None).await;
+        // A, dissolved in 2025, files its 2022 report late, from paper; the office returns it.
+        let (status, unit) = app
+            .patch("/api/v1/units/A", json!({"valid_until": "2025-06-30"}))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{unit}");
+        let file = |unit: &'static str| {
+            json!({"obligation_id": past, "period": "2022", "unit": unit, "payload": {},
+                   "received_on": "2022-11-28", "document_ref": "12/SĐ"})
+        };
+        let (status, closed) = app.post("/api/v1/submissions", file("A")).await;
+        assert_eq!(status, StatusCode::CREATED, "{closed}");
+        let (status, open) = app.post("/api/v1/submissions", file("B")).await;
+        assert_eq!(status, StatusCode::CREATED, "{open}");
+        for receipt in [&closed, &open] {
+            let (status, _) = app
+                .post(
+                    &format!("/api/v1/submissions/{}/review", receipt["id"]),
+                    json!({"decision": "return", "comment": "Thiếu số liệu"}),
+                )
+                .await;
+            assert_eq!(status, StatusCode::OK);
+        }
+        // A's own reporter, still there, files again: they get the receipt.
+        let reporter = token(&app, "reporter", Some("A")).await;
+        let (status, own) = as_token(
+            &app,
+            &reporter,
+            Method::POST,
+            "/api/v1/submissions",
+            Some(json!({"obligation_id": past, "period": "2022", "payload": {}})),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{own}");
+        let (_, outbox) = app.get("/api/v1/outbox").await;
+        let keys: Vec<&str> = outbox["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["dedupe_key"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                format!("receipt:{}", open["id"]),
+                format!("returned:{}", open["id"]),
+                format!("receipt:{}", own["id"]),
+            ],
+            "nothing about the office's entries goes to the closed unit"
+        );
+        // The record of the closed unit is whole: both versions.
+        assert_eq!(own["version"], 2);
+    }
+);

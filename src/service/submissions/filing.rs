@@ -4,6 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde_json::{json, Value};
 
+use crate::domain::unit::is_valid_on;
 use crate::domain::{FieldError, Period};
 use crate::mail::{self, words};
 use crate::service::letters;
@@ -311,6 +312,13 @@ fn send_receipt(
     receipt: &Receipt,
 ) -> ServiceResult<()> {
     let tz = letters::zone(&t.unit)?;
+    let today = now.with_timezone(&tz).date_naive();
+    if receipt.on_behalf && !is_valid_on(t.unit.valid_from, t.unit.valid_until, today) {
+        // The office enters the paper report of a unit that has closed since (a 2023 report of a district
+        // dissolved in 2025): nobody reads that mailbox, so the report and its audit entry are the record and no
+        // receipt is written. A closed unit's own reporter who files still gets one: they are there to read it.
+        return Ok(());
+    }
     let lang = t.unit.language.as_str();
     let recipient_id = t.deadline.recipient_id.unwrap_or(t.obligation.recipient_id);
     let recipient = store::units::find(conn, recipient_id)?.ok_or_else(|| {
@@ -318,7 +326,6 @@ fn send_receipt(
     })?;
     let coordinator = store::units::find(conn, t.plan.coordinator_id)?
         .ok_or_else(|| ServiceError::data(format!("plan {} has no coordinator", t.plan.id)))?;
-    let today = now.with_timezone(&tz).date_naive();
     let coordinator = letters::signing_office(conn, coordinator, &recipient, today)?;
     let subject = letters::Subject {
         plan: &t.plan,

@@ -69,6 +69,10 @@ pub fn review(
                 .ok_or_else(|| ServiceError::data("plan without its coordinator"))?;
             let today = now.with_timezone(&letters::zone(&unit)?).date_naive();
             let coordinator = letters::signing_office(conn, coordinator, &recipient, today)?;
+            // A report the office entered for a unit that has closed since: nobody reads its mailbox, so the
+            // decision is recorded and no letter written (as for its receipt).
+            let open = !row.on_behalf
+                || crate::domain::unit::is_valid_on(unit.valid_from, unit.valid_until, today);
             let subject = letters::Subject {
                 plan: &plan,
                 obligation: &obligation,
@@ -80,17 +84,19 @@ pub fn review(
                 "to": unit.name, "about": subject.about(conn, lang)?, "unit": unit.name,
                 "version": row.version, "comment": comment.unwrap_or("—"),
             });
-            mail::queue(
-                conn,
-                now,
-                &mail::Outgoing {
-                    dedupe_key: format!("returned:{id}"),
-                    to: unit.contacts.0.reporters.clone(),
-                    cc: Vec::new(),
-                    email: mail::render(lang, "returned", &context)?,
-                    sender: Some(coordinator.name.clone()),
-                },
-            )?;
+            if open {
+                mail::queue(
+                    conn,
+                    now,
+                    &mail::Outgoing {
+                        dedupe_key: format!("returned:{id}"),
+                        to: unit.contacts.0.reporters.clone(),
+                        cc: Vec::new(),
+                        email: mail::render(lang, "returned", &context)?,
+                        sender: Some(coordinator.name.clone()),
+                    },
+                )?;
+            }
         }
         let row = load(conn, id)?;
         let after = view(conn, actor, row)?;
