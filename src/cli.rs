@@ -66,6 +66,12 @@ pub enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Copy the SQLite database into FILE, consistent and safe while `hanbao serve` runs (SQLite's
+    /// `VACUUM INTO`). FILE must not exist. On PostgreSQL use `pg_dump` (docs/deployment.md).
+    Backup {
+        /// Where the copy goes, e.g. backups/hanbao-2026-12-01.sqlite3.
+        file: PathBuf,
+    },
     /// Manage API tokens.
     Token {
         #[command(subcommand)]
@@ -139,6 +145,25 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Config => {
             print_settings(&settings);
+            Ok(())
+        }
+        Command::Backup { file } => {
+            if !matches!(settings.database, crate::config::DatabaseUrl::Sqlite(_)) {
+                anyhow::bail!(
+                    "`hanbao backup` copies the SQLite database; for PostgreSQL use pg_dump (see docs/deployment.md)"
+                );
+            }
+            if file.exists() {
+                anyhow::bail!("{} exists already: choose a new file", file.display());
+            }
+            let pool = startup::open_database(&settings, 1)?;
+            crate::store::backup_sqlite(&mut *pool.get()?, &file)?;
+            let bytes = std::fs::metadata(&file)?.len();
+            println!(
+                "backed up {:?} to {} ({bytes} bytes)",
+                settings.database,
+                file.display()
+            );
             Ok(())
         }
         Command::Prune { dry_run } => {

@@ -171,6 +171,19 @@ impl r2d2::ManageConnection for Manager {
     }
 }
 
+/// Writes a consistent copy of a SQLite database to `file` with `VACUUM INTO`: a read transaction, so writers
+/// (a running `hanbao serve`) go on meanwhile; the copy is compact and opens as any hanbao database.
+pub fn backup_sqlite(conn: &mut AnyConnection, file: &std::path::Path) -> Result<(), StoreError> {
+    let AnyConnection::Sqlite(c) = conn else {
+        return Err(StoreError::Migration(
+            "only a SQLite database is backed up by hanbao; use pg_dump for PostgreSQL".into(),
+        ));
+    };
+    let path = file.to_string_lossy().replace('\'', "''");
+    c.batch_execute(&format!("VACUUM INTO '{path}'"))?;
+    Ok(())
+}
+
 /// Opens the pool (creating the SQLite file's directory if needed); does not migrate.
 pub fn connect(url: &DatabaseUrl, max_size: u32) -> Result<Pool, StoreError> {
     if let DatabaseUrl::Sqlite(path) = url {

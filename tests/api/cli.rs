@@ -587,3 +587,50 @@ fn requests_cannot_forge_log_lines() {
         );
     }
 }
+
+/// `hanbao backup FILE`: a copy of the SQLite database that opens as any hanbao database, with everything in it;
+/// an existing file is never overwritten (issue 11 §2).
+#[test]
+fn backup_copies_the_sqlite_database_and_never_overwrites() {
+    use diesel::{Connection, RunQueryDsl};
+    let dir = tempfile::tempdir().unwrap();
+    assert!(hanbao(dir.path())
+        .arg("demo")
+        .output()
+        .unwrap()
+        .status
+        .success());
+    let copy = dir.path().join("copy.sqlite3");
+    let output = hanbao(dir.path())
+        .args(["backup", copy.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let count = |file: &std::path::Path, table: &str| {
+        let mut c = diesel::SqliteConnection::establish(file.to_str().unwrap()).unwrap();
+        diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}"))
+            .get_result::<Count>(&mut c)
+            .unwrap()
+            .n
+    };
+    let original = dir.path().join("data/hanbao.sqlite3");
+    for table in ["units", "deadlines", "submissions", "audit_log"] {
+        assert_eq!(count(&copy, table), count(&original, table), "{table}");
+    }
+    assert_eq!(count(&copy, "units"), 116);
+    let again = hanbao(dir.path())
+        .args(["backup", copy.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("exists already"));
+}
