@@ -10,6 +10,7 @@ pub mod obligations;
 pub mod openapi;
 pub mod plans;
 pub mod problem;
+mod request_id;
 pub mod submissions;
 pub mod tokens;
 pub mod units;
@@ -92,12 +93,13 @@ async fn count_request(
 /// before any handler sees it, so no NUL reaches the database and no line break reaches the log.
 async fn refuse_control_characters(
     req: actix_web::dev::ServiceRequest,
-    next: actix_web::middleware::Next<impl actix_web::body::MessageBody>,
-) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<actix_web::dev::ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
     if path_has_control(req.path()) {
-        return Err(ApiError::NoRoute.into());
+        // A response, not an error: the outer layers (request id, metrics) see it like any other.
+        return Ok(req.error_response(ApiError::NoRoute));
     }
-    next.call(req).await
+    Ok(next.call(req).await?.map_into_boxed_body())
 }
 
 /// Whether a raw (percent-encoded) path decodes to a control character.
@@ -223,6 +225,7 @@ fn app(
                 .add((actix_web::http::header::CACHE_CONTROL, "no-store")),
         )
         .wrap(actix_web::middleware::from_fn(count_request))
+        .wrap(actix_web::middleware::from_fn(request_id::attach))
         .wrap(TracingLogger::default())
         .app_data(state)
         .app_data(document)

@@ -24,6 +24,10 @@ pub struct Problem {
     /// One entry per offending field.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// This occurrence: `urn:uuid:<request id>`, the answer's `X-Request-Id` and the id in the server's log
+    /// lines for the request. Quote it when reporting a problem.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instance: Option<String>,
 }
 
 /// Every way a request can fail.
@@ -205,6 +209,7 @@ impl ResponseError for ApiError {
             status: status.as_u16(),
             detail,
             errors,
+            instance: None,
         };
         let mut response = HttpResponse::build(status);
         response.insert_header(ContentType(

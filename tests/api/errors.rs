@@ -403,3 +403,35 @@ backend_test!(
         }
     }
 );
+
+backend_test!(
+    every_answer_carries_its_request_id_and_problems_quote_it,
+    |app| async move {
+        let ok = app
+            .request(Method::GET, "/api/v1/units")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(ok.status(), StatusCode::OK);
+        assert_eq!(ok.headers()["x-request-id"].len(), 36, "a UUID");
+        // A handler's problem, a middleware's (control character in the path) and the token check's.
+        for request in [
+            app.request(Method::GET, "/api/v1/units/NOWHERE"),
+            app.request(Method::GET, "/api/v1/units/HN%00"),
+            app.client.get(app.url("/api/v1/units")),
+        ] {
+            let response = request.send().await.unwrap();
+            let id = response.headers()["x-request-id"]
+                .to_str()
+                .unwrap()
+                .to_owned();
+            let status = response.status();
+            let problem: Value = response.json().await.unwrap();
+            assert_eq!(problem["status"], status.as_u16());
+            assert_eq!(problem["instance"], format!("urn:uuid:{id}"), "{problem}");
+        }
+        let (_, again) = app.get("/api/v1/units/NOWHERE").await;
+        let (_, other) = app.get("/api/v1/units/NOWHERE").await;
+        assert_ne!(again["instance"], other["instance"], "one id per request");
+    }
+);
