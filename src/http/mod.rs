@@ -236,13 +236,23 @@ fn app(
         .default_service(web::to(not_found))
 }
 
-async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    // A known path with an unsupported method is 405, anything else 404.
-    if req.match_pattern().is_some() {
-        Err(ApiError::MethodNotAllowed)
-    } else {
-        Err(ApiError::NoRoute)
+async fn not_found(req: HttpRequest) -> HttpResponse {
+    use actix_web::ResponseError;
+    // A known path with an unsupported method is 405 with the methods it has (`Allow`), anything else 404.
+    let Some(pattern) = req.match_pattern() else {
+        return ApiError::NoRoute.error_response();
+    };
+    let mut response = ApiError::MethodNotAllowed.error_response();
+    let methods = req
+        .app_data::<web::Data<openapi::Document>>()
+        .map(|document| document.methods(&pattern).join(", "))
+        .unwrap_or_default();
+    if let Ok(allow) = actix_web::http::header::HeaderValue::from_str(&methods) {
+        response
+            .headers_mut()
+            .insert(actix_web::http::header::ALLOW, allow);
     }
+    response
 }
 
 fn path_error(_e: PathError) -> ApiError {

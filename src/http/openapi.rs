@@ -49,7 +49,116 @@ impl Document {
             .openapi(ApiDoc::openapi())
             .configure(super::routes)
             .split_for_parts();
+        let mut api = api;
+        complete_errors(&mut api);
         Self(api)
+    }
+
+    /// The methods served at a route pattern (`/api/v1/units/{code}`), for a 405's `Allow`.
+    pub fn methods(&self, pattern: &str) -> Vec<&'static str> {
+        let Some(item) = self.0.paths.paths.get(pattern) else {
+            return Vec::new();
+        };
+        [
+            ("GET", &item.get),
+            ("POST", &item.post),
+            ("PUT", &item.put),
+            ("PATCH", &item.patch),
+            ("DELETE", &item.delete),
+        ]
+        .into_iter()
+        .filter(|(_, op)| op.is_some())
+        .map(|(method, _)| method)
+        .collect()
+    }
+}
+
+/// Makes the error answers of every operation what the server does, whatever its annotation says: every error
+/// is `application/problem+json` (annotations give a body type, which utoipa writes as `application/json`); an
+/// operation with a body may answer 400, 413, 415 and 422, one with query parameters 422, and one behind a token
+/// 401, 429 (failed authentications) and 503 (no database connection).
+fn complete_errors(api: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::path::ParameterIn;
+    use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+    const WHY: [(&str, &str); 7] = [
+        ("400", "the body is not JSON"),
+        ("401", "no token, or not a valid one"),
+        ("413", "the body is too large"),
+        ("415", "the body is not `application/json`"),
+        (
+            "422",
+            "a field or query parameter is invalid; `errors` names each",
+        ),
+        (
+            "429",
+            "too many failed authentications from this address; see `Retry-After`",
+        ),
+        (
+            "503",
+            "the database is not reachable right now; see `Retry-After`",
+        ),
+    ];
+    for item in api.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.post,
+            &mut item.put,
+            &mut item.patch,
+            &mut item.delete,
+        ];
+        for op in operations.into_iter().flatten() {
+            let mut needed = Vec::new();
+            if op.request_body.is_some() {
+                needed.extend(["400", "413", "415", "422"]);
+            }
+            if op
+                .parameters
+                .iter()
+                .flatten()
+                .any(|p| matches!(p.parameter_in, ParameterIn::Query))
+            {
+                needed.push("422");
+            }
+            if op.security.as_ref().is_some_and(|s| !s.is_empty()) {
+                needed.extend(["401", "429", "503"]);
+            }
+            for status in needed {
+                op.responses
+                    .responses
+                    .entry(status.to_owned())
+                    .or_insert_with(|| {
+                        let why = WHY.iter().find(|(s, _)| *s == status).map_or("", |w| w.1);
+                        RefOr::T(
+                            ResponseBuilder::new()
+                                .description(why)
+                                .content(
+                                    "application/problem+json",
+                                    ContentBuilder::new()
+                                        .schema(Some(Ref::from_schema_name("Problem")))
+                                        .build(),
+                                )
+                                .build(),
+                        )
+                    });
+            }
+            for (status, response) in &mut op.responses.responses {
+                if !(status.starts_with('4') || status.starts_with('5')) {
+                    continue;
+                }
+                if let RefOr::T(response) = response {
+                    if let Some(content) = response.content.shift_remove("application/json") {
+                        response
+                            .content
+                            .insert("application/problem+json".to_owned(), content);
+                    }
+                    if response.description.is_empty() {
+                        if let Some((_, why)) = WHY.iter().find(|(s, _)| s == status) {
+                            response.description = (*why).to_owned();
+                        }
+                    }
+                }
+            }
+        }
     }
 }
 

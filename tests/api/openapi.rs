@@ -76,3 +76,81 @@ async fn openapi_document_covers_every_route() {
     }
     insta::assert_json_snapshot!("openapi", doc);
 }
+
+/// Schemathesis-style: each documented operation, called with a token and an empty object, without a token, and
+/// (with a body) as text, answers only statuses its document lists, with the content type listed for that
+/// status; errors are `application/problem+json`; a wrong method gets 405 with `Allow` (issue 11 §1.5).
+#[tokio::test]
+async fn every_answer_is_documented() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    app.seed_hanoi().await;
+    let (_, doc) = send(app.client.get(app.url("/api/v1/openapi.json"))).await;
+    let mut checked = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let concrete = path
+                .replace("{code}", "HN-BADINH")
+                .replace("{id}", "1")
+                .replace("{date}", "2030-01-01");
+            let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let has_body = operation.get("requestBody").is_some();
+            let mut requests = vec![
+                app.request(method.clone(), &concrete)
+                    .header("content-type", "application/json")
+                    .body("{}"),
+                app.client
+                    .request(method.clone(), app.url(&concrete))
+                    .header("content-type", "application/json")
+                    .body("{}"),
+            ];
+            if has_body {
+                requests.push(
+                    app.request(method.clone(), &concrete)
+                        .header("content-type", "text/plain")
+                        .body("x"),
+                );
+                requests.push(
+                    app.request(method.clone(), &concrete)
+                        .header("content-type", "application/json")
+                        .body("{"),
+                );
+            }
+            for request in requests {
+                let response = request.send().await.unwrap();
+                let status = response.status().as_u16().to_string();
+                let content_type = response
+                    .headers()
+                    .get("content-type")
+                    .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_owned());
+                let documented = &operation["responses"][&status];
+                assert!(
+                    documented.is_object(),
+                    "{method} {path} answered {status}, which its document does not list"
+                );
+                if let (Some(content), Some(actual)) = (documented.get("content"), &content_type) {
+                    assert!(
+                        content.get(actual).is_some(),
+                        "{method} {path} {status}: `{actual}`, documented {content}"
+                    );
+                }
+                if status.starts_with('4') || status.starts_with('5') {
+                    assert_eq!(
+                        content_type.as_deref(),
+                        Some("application/problem+json"),
+                        "{method} {path} {status}"
+                    );
+                }
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 80, "{checked} answers checked");
+    // A route's other methods: 405 naming the ones it has.
+    let response = app
+        .request(reqwest::Method::DELETE, "/api/v1/units/HN-BADINH")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(response.headers()["allow"], "GET, PATCH");
+}
