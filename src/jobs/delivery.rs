@@ -60,6 +60,7 @@ pub async fn deliver_due(
 /// [`deliver_due`] that starts no new send once `stop` is cancelled (a shutdown): the sends under way finish and
 /// are recorded, and the rows claimed but not started are released at once for another instance or the next
 /// start, instead of waiting out their lease.
+#[tracing::instrument(name = "delivery_round", skip_all, fields(%now))]
 pub async fn deliver_due_until(
     pool: &Pool,
     transport: &Transport,

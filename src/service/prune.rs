@@ -20,6 +20,7 @@ pub struct PruneReport {
 }
 
 /// Prunes as of `now`, keeping `retention` of sent emails and claims; a dry run only counts.
+#[tracing::instrument(name = "prune", skip(conn, retention), fields(retention_days = retention.num_days()))]
 pub fn run(
     conn: &mut AnyConnection,
     now: DateTime<Utc>,

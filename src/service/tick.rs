@@ -37,6 +37,7 @@ impl TickReport {
 
 /// Runs one tick as if at `now`: reminders and escalations, then digests. A dry run decides everything and then
 /// rolls it all back.
+#[tracing::instrument(name = "tick", skip(conn, timing))]
 pub fn tick(
     conn: &mut AnyConnection,
     now: DateTime<Utc>,
