@@ -71,6 +71,9 @@ impl FromRequest for Authenticated {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let token = bearer(req);
         let req_peer = req.peer_addr().map(|a| a.ip());
+        let span = actix_web::HttpMessage::extensions(req)
+            .get::<tracing_actix_web::RootSpan>()
+            .cloned();
         let forwarded = req
             .headers()
             .get("x-forwarded-for")
@@ -107,7 +110,17 @@ impl FromRequest for Authenticated {
                 None => None,
             };
             match actor {
-                Some(actor) => Ok(Authenticated(actor)),
+                Some(actor) => {
+                    // Who made the request, in its log line: the token's id (never the secret), or "admin" for
+                    // the configured admin token.
+                    if let Some(span) = span {
+                        match actor.token_id {
+                            Some(id) => span.record("token", id),
+                            None => span.record("token", "admin"),
+                        };
+                    }
+                    Ok(Authenticated(actor))
+                }
                 None => {
                     if let Some(ip) = ip {
                         state.failed_auth.fail(ip, now);

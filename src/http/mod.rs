@@ -121,6 +121,23 @@ fn path_has_control(path: &str) -> bool {
     })
 }
 
+/// The span of each request: tracing-actix-web's fields and the token that made it (`token`, filled by the
+/// authentication extractor).
+struct RequestSpan;
+
+impl tracing_actix_web::RootSpanBuilder for RequestSpan {
+    fn on_request_start(request: &actix_web::dev::ServiceRequest) -> tracing::Span {
+        tracing_actix_web::root_span!(request, token = tracing::field::Empty)
+    }
+
+    fn on_request_end<B: actix_web::body::MessageBody>(
+        span: tracing::Span,
+        outcome: &Result<actix_web::dev::ServiceResponse<B>, actix_web::Error>,
+    ) {
+        tracing_actix_web::DefaultRootSpanBuilder::on_request_end(span, outcome);
+    }
+}
+
 /// How long a stopping server waits for requests under way, and then for emails being sent.
 pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(20);
 
@@ -226,7 +243,7 @@ fn app(
         )
         .wrap(actix_web::middleware::from_fn(count_request))
         .wrap(actix_web::middleware::from_fn(request_id::attach))
-        .wrap(TracingLogger::default())
+        .wrap(TracingLogger::<RequestSpan>::new())
         .app_data(state)
         .app_data(document)
         .app_data(web::PathConfig::default().error_handler(|e, _| path_error(e).into()))

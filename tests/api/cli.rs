@@ -580,6 +580,9 @@ fn requests_cannot_forge_log_lines() {
         log.contains("hanbao::forged"),
         "the requests were logged: {log}"
     );
+    // Who made a request is in its line: the token's id, or "admin", never the secret.
+    assert!(log.contains(r#"token="admin""#), "{log}");
+    assert!(!log.contains("log-test-token-0123456789"), "{log}");
     for line in log.lines() {
         assert!(
             !line.starts_with("2026-12-01T13:00:00") && !line.contains('\0'),
