@@ -148,15 +148,23 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Backup { file } => {
-            if !matches!(settings.database, crate::config::DatabaseUrl::Sqlite(_)) {
+            let crate::config::DatabaseUrl::Sqlite(database) = &settings.database else {
                 anyhow::bail!(
                     "`hanbao backup` copies the SQLite database; for PostgreSQL use pg_dump (see docs/deployment.md)"
+                );
+            };
+            // Never create, migrate or fill the database being backed up: a backup run from the wrong directory
+            // must fail, not copy a new empty database every night.
+            if !database.is_file() {
+                anyhow::bail!(
+                    "no database at {}: run the backup with the service's data directory (--data-dir or HANBAO_DATA_DIR)",
+                    database.display()
                 );
             }
             if file.exists() {
                 anyhow::bail!("{} exists already: choose a new file", file.display());
             }
-            let pool = startup::open_database(&settings, 1)?;
+            let pool = crate::store::connect(&settings.database, 1)?;
             crate::store::backup_sqlite(&mut *pool.get()?, &file)?;
             let bytes = std::fs::metadata(&file)?.len();
             println!(

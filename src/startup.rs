@@ -101,6 +101,7 @@ pub fn serve(settings: Settings) -> anyhow::Result<()> {
         tracing::info!(%listen, port = app.port(), %database, "hanbao is listening");
         // SIGTERM or SIGINT: the server stops accepting and lets requests under way finish (up to
         // SHUTDOWN_GRACE), then the delivery worker finishes its sends under way and releases the rest.
+        app.stop_on_signals();
         app.run_until_stopped().await?;
         tracing::info!("stopping: requests done, finishing the emails being sent");
         stop.cancel();

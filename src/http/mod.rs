@@ -130,11 +130,44 @@ impl tracing_actix_web::RootSpanBuilder for RequestSpan {
         tracing_actix_web::root_span!(request, token = tracing::field::Empty)
     }
 
+    /// As tracing-actix-web's default, except that the error's message is written escaped (`Debug`): it may
+    /// quote what the client sent (a unit code, a plan number), and a line break there must not forge a log line.
     fn on_request_end<B: actix_web::body::MessageBody>(
         span: tracing::Span,
         outcome: &Result<actix_web::dev::ServiceResponse<B>, actix_web::Error>,
     ) {
-        tracing_actix_web::DefaultRootSpanBuilder::on_request_end(span, outcome);
+        let (status, error) = match outcome {
+            Ok(response) => (
+                response.status(),
+                response
+                    .response()
+                    .error()
+                    .map(actix_web::Error::as_response_error),
+            ),
+            Err(error) => {
+                let error = error.as_response_error();
+                (error.status_code(), Some(error))
+            }
+        };
+        if let Some(error) = error {
+            span.record(
+                "exception.message",
+                tracing::field::debug(error.to_string()),
+            );
+            span.record(
+                "exception.details",
+                tracing::field::display(format!("{error:?}")),
+            );
+        }
+        span.record("http.status_code", status.as_u16());
+        span.record(
+            "otel.status_code",
+            if status.is_server_error() {
+                "ERROR"
+            } else {
+                "OK"
+            },
+        );
     }
 }
 
@@ -158,6 +191,8 @@ impl Application {
         let document = web::Data::new(openapi::Document::collect());
         let server = HttpServer::new(move || app(state.clone(), document.clone()))
             .shutdown_timeout(SHUTDOWN_GRACE.as_secs())
+            // actix stops at once on SIGINT; `hanbao serve` handles both signals gracefully (`stop_on_signals`).
+            .disable_signals()
             .listen(listener)?
             .run();
         Ok(Self { port, server, pool })
@@ -174,6 +209,30 @@ impl Application {
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
+    }
+
+    /// On SIGTERM or SIGINT (Ctrl-C), stops taking connections and lets the requests under way finish (up to
+    /// [`SHUTDOWN_GRACE`]); [`Self::run_until_stopped`] then returns.
+    pub fn stop_on_signals(&self) {
+        let handle = self.server.handle();
+        tokio::spawn(async move {
+            #[cfg(unix)]
+            let terminate = async {
+                match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                    Ok(mut signal) => {
+                        signal.recv().await;
+                    }
+                    Err(_) => std::future::pending::<()>().await,
+                }
+            };
+            #[cfg(not(unix))]
+            let terminate = std::future::pending::<()>();
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT: stopping"),
+                () = terminate => tracing::info!("SIGTERM: stopping"),
+            }
+            handle.stop(true).await;
+        });
     }
 }
 

@@ -146,6 +146,13 @@ fn complete_errors(api: &mut utoipa::openapi::OpenApi) {
                     continue;
                 }
                 if let RefOr::T(response) = response {
+                    // Only problems: `/readyz` answers 503 with its own JSON document.
+                    let is_problem = response.content.get("application/json").is_some_and(|c| {
+                        matches!(&c.schema, Some(RefOr::Ref(r)) if r.ref_location.ends_with("/Problem"))
+                    });
+                    if !is_problem {
+                        continue;
+                    }
                     if let Some(content) = response.content.shift_remove("application/json") {
                         response
                             .content

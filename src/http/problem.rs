@@ -201,7 +201,8 @@ impl ResponseError for ApiError {
         let (status, slug, title, detail, errors) = self.parts();
         if status.is_server_error() {
             // The whole cause chain for operators; the client got an opaque message.
-            tracing::error!(error = ?self, "request failed: {self:#}");
+            // Debug only: the cause chain, escaped (a message may quote what the client sent).
+            tracing::error!(error = ?self, "request failed");
         }
         let problem = Problem {
             kind: format!("urn:hanbao:problem:{slug}"),

@@ -560,13 +560,29 @@ fn requests_cannot_forge_log_lines() {
         let answer = send(get(&target)).unwrap();
         assert!(answer.starts_with("HTTP/1.1 4"), "{target}: {answer}");
     }
-    let body = r#"{"code":"X","name":"x","kind":"ward","a\n2026-12-01T13:00:00.000000Z ERROR hanbao::forged\u0000":1}"#;
-    let answer = send(format!(
-        "POST /api/v1/units HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer log-test-token-0123456789\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    ))
-    .unwrap();
+    let post = |path: &str, body: &str| {
+        send(format!(
+            "POST {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer log-test-token-0123456789\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ))
+        .unwrap()
+    };
+    let answer = post(
+        "/api/v1/units",
+        r#"{"code":"X","name":"x","kind":"ward","a\n2026-12-01T13:00:00.000000Z ERROR hanbao::forged\u0000":1}"#,
+    );
     assert!(answer.starts_with("HTTP/1.1 422"), "{answer}");
+    // An error message that quotes a value of the body (a plan number already used: 409).
+    let answer = post(
+        "/api/v1/units",
+        r#"{"code":"S","name":"S","kind":"department"}"#,
+    );
+    assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
+    let plan = r#"{"number":"1\n2026-12-01T13:00:00.000000Z ERROR hanbao::forged","title":"t","coordinator":"S",
+        "issued_on":"2022-10-18","starts_on":"2022-01-01","ends_on":"2025-12-31"}"#;
+    assert!(post("/api/v1/plans", plan).starts_with("HTTP/1.1 201"));
+    let answer = post("/api/v1/plans", plan);
+    assert!(answer.starts_with("HTTP/1.1 409"), "{answer}");
     server.kill().unwrap();
     server.wait().unwrap();
     let mut log = String::new();
@@ -636,4 +652,58 @@ fn backup_copies_the_sqlite_database_and_never_overwrites() {
         .unwrap();
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("exists already"));
+    // Run from a directory with no database: refused, and nothing is created there.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let lost = hanbao(elsewhere.path())
+        .args(["backup", "copy.sqlite3"])
+        .output()
+        .unwrap();
+    assert!(!lost.status.success());
+    assert!(String::from_utf8_lossy(&lost.stderr).contains("no database at"));
+    assert_eq!(std::fs::read_dir(elsewhere.path()).unwrap().count(), 0);
+}
+
+/// Ctrl-C (SIGINT) stops `hanbao serve` as gracefully as SIGTERM (actix alone would stop at once).
+#[test]
+fn ctrl_c_stops_serve_gracefully() {
+    use std::io::Read;
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = hanbao(dir.path())
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("HANBAO_ADMIN_TOKEN", "sigint-test-token-0123456789")
+        .env("HANBAO_LOG", "info")
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Give it time to start (migrations on a new SQLite file take well under a second).
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    assert!(Command::new("sh")
+        .args(["-c", &format!("kill -INT {}", server.id())])
+        .status()
+        .unwrap()
+        .success());
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = server.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            started.elapsed().as_secs() < 30,
+            "still running after SIGINT"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    let mut log = String::new();
+    server
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut log)
+        .unwrap();
+    assert!(status.success(), "{status}: {log}");
+    assert!(
+        log.contains("SIGINT: stopping") && log.contains("hanbao stopped"),
+        "{log}"
+    );
 }

@@ -189,6 +189,21 @@ backend_test!(
         app.execute_sql(&format!(
             "UPDATE idempotency_keys SET created_at = {two_years_ago} WHERE key = 'k-A'"
         ));
+        // Claims: an old notice's, a fresh one's, and an old yearly calendar letter's (kept: tiny, and looked at
+        // for two months).
+        let (old, fresh) = match app.backend {
+            crate::helpers::Backend::Sqlite => (
+                "'2024-11-01T00:00:00.000000Z'",
+                "'2099-01-01T00:00:00.000000Z'",
+            ),
+            crate::helpers::Backend::Postgres => {
+                ("'2024-11-01T00:00:00Z'", "'2099-01-01T00:00:00Z'")
+            }
+        };
+        app.execute_sql(&format!(
+            "INSERT INTO job_claims (job, slot, claimed_at) VALUES ('reminder:1', 'a', {old}), \
+             ('reminder:2', 'b', {fresh}), ('calendar:vn', '2025', {old})"
+        ));
         let audit_before = app.audit().await.len();
         let prune = |dry_run: bool| {
             let pool = app.pool.clone();
@@ -207,7 +222,14 @@ backend_test!(
             }
         };
         let preview = prune(true).await;
-        assert_eq!((preview.sent_emails, preview.idempotency_keys), (1, 1));
+        assert_eq!(
+            (
+                preview.sent_emails,
+                preview.claims,
+                preview.idempotency_keys
+            ),
+            (1, 1, 1)
+        );
         let (_, outbox) = app.get("/api/v1/outbox").await;
         assert_eq!(
             outbox["items"].as_array().unwrap().len(),
