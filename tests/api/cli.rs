@@ -11,6 +11,52 @@ fn hanbao(dir: &std::path::Path) -> Command {
     command
 }
 
+/// The number written right after the first `prefix` in `text` ("delivered: 9 sent" → 9).
+fn number_after(text: &str, prefix: &str) -> usize {
+    text.split(prefix)
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no number after `{prefix}` in {text}"))
+}
+
+/// `hanbao serve` on `port` (0: any) with `token` as the admin token, its log piped for [`stderr_of`].
+fn serve(dir: &std::path::Path, port: u16, token: &str) -> std::process::Child {
+    hanbao(dir)
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .env("HANBAO_ADMIN_TOKEN", token)
+        .env("HANBAO_LOG", "info")
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+/// Everything a stopped server wrote to its log.
+fn stderr_of(server: &mut std::process::Child) -> String {
+    use std::io::Read;
+    let mut log = String::new();
+    server
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut log)
+        .unwrap();
+    log
+}
+
+/// A new data directory with the demo loaded (as of now).
+fn demo_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let output = hanbao(dir.path()).arg("demo").output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    dir
+}
+
 #[test]
 fn invalid_configuration_stops_with_the_key_named() {
     let dir = tempfile::tempdir().unwrap();
@@ -102,12 +148,7 @@ fn demo_as_of(dir: &std::path::Path) -> usize {
         stdout.contains(" 0 notice(s)"),
         "nothing is due at midnight: {stdout}"
     );
-    let sent: usize = stdout
-        .split("delivered: ")
-        .nth(1)
-        .and_then(|rest| rest.split_whitespace().next())
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("{stdout}"));
+    let sent = number_after(&stdout, "delivered: ");
     assert!(sent > 0, "the sample reports' receipts: {stdout}");
     sent
 }
@@ -171,13 +212,7 @@ fn token_create_prints_the_token_alone_on_the_last_line() {
 
 #[test]
 fn the_demo_switched_on_today_sends_no_history() {
-    let dir = tempfile::tempdir().unwrap();
-    assert!(hanbao(dir.path())
-        .arg("demo")
-        .output()
-        .unwrap()
-        .status
-        .success());
+    let dir = demo_dir();
     // Every demo plan ended by 2025: loaded now, all of it is history. Before, this tick queued 192 step-3
     // escalations for 2021-2024, 90 of them to a department that closed in 2025.
     let output = hanbao(dir.path())
@@ -191,12 +226,7 @@ fn the_demo_switched_on_today_sends_no_history() {
         .lines()
         .find(|l| l.starts_with("nothing to send at"))
         .unwrap_or_else(|| panic!("no explanation: {stdout}"));
-    let overdue: u32 = why
-        .split(": ")
-        .nth(1)
-        .and_then(|rest| rest.split_whitespace().next())
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("{why}"));
+    let overdue = number_after(why, ": ");
     assert!(overdue > 100, "{why}");
     assert!(why.contains("recorded as history"), "{why}");
     // Nothing at all goes out: the sample reports are 2022-2024 paper reports the office entered for districts
@@ -526,14 +556,7 @@ fn requests_cannot_forge_log_lines() {
         .local_addr()
         .unwrap()
         .port();
-    let mut server = hanbao(dir.path())
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-        .env("HANBAO_ADMIN_TOKEN", "log-test-token-0123456789")
-        .env("HANBAO_LOG", "info")
-        .stderr(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut server = serve(dir.path(), port, "log-test-token-0123456789");
     let send = |request: String| -> Option<String> {
         let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
         stream.write_all(request.as_bytes()).ok()?;
@@ -585,13 +608,7 @@ fn requests_cannot_forge_log_lines() {
     assert!(answer.starts_with("HTTP/1.1 409"), "{answer}");
     server.kill().unwrap();
     server.wait().unwrap();
-    let mut log = String::new();
-    server
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut log)
-        .unwrap();
+    let log = stderr_of(&mut server);
     assert!(
         log.contains("hanbao::forged"),
         "the requests were logged: {log}"
@@ -612,13 +629,7 @@ fn requests_cannot_forge_log_lines() {
 #[test]
 fn backup_copies_the_sqlite_database_and_never_overwrites() {
     use diesel::{Connection, RunQueryDsl};
-    let dir = tempfile::tempdir().unwrap();
-    assert!(hanbao(dir.path())
-        .arg("demo")
-        .output()
-        .unwrap()
-        .status
-        .success());
+    let dir = demo_dir();
     let copy = dir.path().join("copy.sqlite3");
     let output = hanbao(dir.path())
         .args(["backup", copy.to_str().unwrap()])
@@ -666,16 +677,8 @@ fn backup_copies_the_sqlite_database_and_never_overwrites() {
 /// Ctrl-C (SIGINT) stops `hanbao serve` as gracefully as SIGTERM (actix alone would stop at once).
 #[test]
 fn ctrl_c_stops_serve_gracefully() {
-    use std::io::Read;
     let dir = tempfile::tempdir().unwrap();
-    let mut server = hanbao(dir.path())
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .env("HANBAO_ADMIN_TOKEN", "sigint-test-token-0123456789")
-        .env("HANBAO_LOG", "info")
-        .stderr(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut server = serve(dir.path(), 0, "sigint-test-token-0123456789");
     // Give it time to start (migrations on a new SQLite file take well under a second).
     std::thread::sleep(std::time::Duration::from_secs(2));
     assert!(Command::new("sh")
@@ -694,13 +697,7 @@ fn ctrl_c_stops_serve_gracefully() {
         );
         std::thread::sleep(std::time::Duration::from_millis(100));
     };
-    let mut log = String::new();
-    server
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut log)
-        .unwrap();
+    let log = stderr_of(&mut server);
     assert!(status.success(), "{status}: {log}");
     assert!(
         log.contains("SIGINT: stopping") && log.contains("hanbao stopped"),
