@@ -83,6 +83,7 @@ pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
         Walk {
             at: String::new(),
             found: &found,
+            long: false,
         },
         &mut deserializer,
     )
@@ -117,14 +118,39 @@ pub fn has_any_control(text: &str) -> bool {
 struct Walk<'a> {
     at: String,
     found: &'a std::cell::RefCell<Vec<FieldError>>,
+    /// Inside a long text (or a report's payload, or a form): line breaks and tabs are allowed there.
+    long: bool,
 }
+
+/// The members whose strings may span lines: letters' texts, notes, comments, reasons, addresses, a report's
+/// payload and a form's schema. Every other string (codes, numbers, names, titles, dates) is one line.
+const LONG_TEXTS: [&str; 11] = [
+    "text",
+    "filing_instructions",
+    "wording",
+    "notes",
+    "note",
+    "comment",
+    "reason",
+    "address",
+    "description",
+    "payload",
+    "form",
+];
 
 impl<'a> Walk<'a> {
     fn child(&self, token: &str) -> Walk<'a> {
         Walk {
             at: format!("{}/{}", self.at, pointer_token(token)),
             found: self.found,
+            long: self.long,
         }
+    }
+
+    fn member(&self, key: &str) -> Walk<'a> {
+        let mut child = self.child(key);
+        child.long |= LONG_TEXTS.contains(&key);
+        child
     }
 
     fn flag(&self, pointer: String, message: &str) {
@@ -166,8 +192,13 @@ impl<'de> serde::de::Visitor<'de> for Walk<'_> {
     }
 
     fn visit_str<E>(self, text: &str) -> Result<(), E> {
-        if has_control(text) {
+        if self.long && has_control(text) {
             self.flag(self.at.clone(), "must not contain control characters");
+        } else if !self.long && has_any_control(text) {
+            self.flag(
+                self.at.clone(),
+                "must be one line, without line breaks or control characters",
+            );
         }
         Ok(())
     }
@@ -186,7 +217,7 @@ impl<'de> serde::de::Visitor<'de> for Walk<'_> {
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let mut seen = std::collections::HashSet::new();
         while let Some(key) = map.next_key::<String>()? {
-            let child = self.child(&key);
+            let child = self.member(&key);
             if has_any_control(&key) {
                 self.flag(
                     child.at.clone(),
@@ -277,6 +308,8 @@ mod tests {
     struct Outer {
         name: String,
         inner: Vec<Inner>,
+        #[serde(default)]
+        note: Option<String>,
     }
 
     #[derive(Debug, Deserialize)]
@@ -317,8 +350,16 @@ mod tests {
         assert_eq!(nul[0].pointer, "/name");
         let nested = errors("{\"name\":\"x\",\"inner\":[{\"n\":1},{\"n\":2,\"n\":3}]}");
         assert_eq!(nested[0].pointer, "/inner/1/n");
-        // Tabs and line breaks are text; a DEL is not.
-        assert!(parse::<Outer>("{\"name\":\"a\\tb\\nc\",\"inner\":[]}".as_bytes()).is_ok());
+        // A name is one line; a long text (a note) may hold tabs and line breaks, never a DEL or a NUL.
+        let broken = errors("{\"name\":\"a\\nb\",\"inner\":[]}");
+        assert_eq!(broken[0].pointer, "/name");
+        assert!(broken[0].message.starts_with("must be one line"));
+        assert!(
+            parse::<Outer>("{\"name\":\"a\",\"inner\":[],\"note\":\"a\\tb\\nc\"}".as_bytes())
+                .is_ok()
+        );
+        let nul_note = errors("{\"name\":\"a\",\"inner\":[],\"note\":\"a\\u0000\"}");
+        assert_eq!(nul_note[0].pointer, "/note");
         assert!(has_control("x\u{7f}"));
     }
 

@@ -595,17 +595,15 @@ fn requests_cannot_forge_log_lines() {
         r#"{"code":"X","name":"x","kind":"ward","a\n2026-12-01T13:00:00.000000Z ERROR hanbao::forged\u0000":1}"#,
     );
     assert!(answer.starts_with("HTTP/1.1 422"), "{answer}");
-    // An error message that quotes a value of the body (a plan number already used: 409).
-    let answer = post(
-        "/api/v1/units",
-        r#"{"code":"S","name":"S","kind":"department"}"#,
-    );
-    assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
+    // A name is one line: a plan number with a line break is refused at input (error messages that quote a value
+    // are written escaped as well, should one ever hold a line break).
     let plan = r#"{"number":"1\n2026-12-01T13:00:00.000000Z ERROR hanbao::forged","title":"t","coordinator":"S",
         "issued_on":"2022-10-18","starts_on":"2022-01-01","ends_on":"2025-12-31"}"#;
-    assert!(post("/api/v1/plans", plan).starts_with("HTTP/1.1 201"));
     let answer = post("/api/v1/plans", plan);
-    assert!(answer.starts_with("HTTP/1.1 409"), "{answer}");
+    assert!(
+        answer.starts_with("HTTP/1.1 422") && answer.contains("/number"),
+        "{answer}"
+    );
     server.kill().unwrap();
     server.wait().unwrap();
     let log = stderr_of(&mut server);
