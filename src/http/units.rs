@@ -62,7 +62,7 @@ pub async fn list(
 /// Read one unit by its code.
 #[utoipa::path(
     tag = "units",
-    params(("code" = String, Path, description = "the unit's code")),
+    params(("code" = String, Path, description = "the unit's code", pattern = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")),
     responses((status = 200, body = Unit), (status = 401, body = Problem), (status = 404, body = Problem)),
     security(("bearer" = []))
 )]
@@ -81,7 +81,7 @@ pub async fn get(
 /// Change a unit: the fields present are set, `null` clears a nullable one.
 #[utoipa::path(
     tag = "units",
-    params(("code" = String, Path, description = "the unit's code")),
+    params(("code" = String, Path, description = "the unit's code", pattern = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")),
     request_body = UnitPatch,
     responses(
         (status = 200, body = Unit), (status = 400, body = Problem), (status = 401, body = Problem),
@@ -106,7 +106,7 @@ pub async fn update(
 /// End a unit and hand its open deadlines to its successors (merge, split, rename).
 #[utoipa::path(
     tag = "units",
-    params(("code" = String, Path, description = "the unit that ends")),
+    params(("code" = String, Path, description = "the unit that ends", pattern = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")),
     request_body = SuccessionInput,
     responses(
         (status = 200, body = Succession), (status = 400, body = Problem), (status = 401, body = Problem),

@@ -44,6 +44,8 @@ pub struct Unit {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewUnit {
+    /// Letters, digits, `.`, `_`, `-`, starting with a letter or digit; unique ignoring letter case.
+    #[schema(pattern = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
     pub code: String,
     pub name: String,
     pub kind: UnitKind,
