@@ -386,11 +386,8 @@ impl Settings {
             })?;
         let delivery_give_up_after =
             crate::domain::notify::Offset::parse(&raw.delivery_give_up_after)
-                .filter(|o| o.months == 0 && (o.days > 0 || o.seconds > 0))
-                .map(|o| {
-                    chrono::Duration::days(o.days.into())
-                        + chrono::Duration::seconds(o.seconds.into())
-                })
+                .and_then(crate::domain::notify::Offset::fixed_duration)
+                .filter(|d| *d > chrono::Duration::zero())
                 .ok_or_else(|| {
                     ConfigError::new(
                         "delivery_give_up_after",
@@ -401,8 +398,8 @@ impl Settings {
                     )
                 })?;
         let retention = crate::domain::notify::Offset::parse(&raw.retention)
-            .filter(|o| o.months == 0 && o.seconds == 0 && o.days >= 30)
-            .map(|o| chrono::Duration::days(o.days.into()))
+            .filter(|o| o.seconds == 0 && o.days >= 30)
+            .and_then(crate::domain::notify::Offset::fixed_duration)
             .ok_or_else(|| {
                 ConfigError::new(
                     "retention",
@@ -412,9 +409,7 @@ impl Settings {
                     ),
                 )
             })?;
-        let catch_up = chrono::Duration::days(max_catch_up.days.into())
-            + chrono::Duration::seconds(max_catch_up.seconds.into());
-        if catch_up >= retention {
+        if max_catch_up.fixed_duration() >= Some(retention) {
             // A pruned claim must be one the tick can never reconsider, or its notice would go out again.
             return Err(ConfigError::new(
                 "retention",

@@ -46,6 +46,14 @@ impl std::fmt::Display for Offset {
 }
 
 impl Offset {
+    /// The length of an offset without months, days counted as 24 hours; `None` with months (they vary).
+    pub fn fixed_duration(self) -> Option<chrono::Duration> {
+        (self.months == 0).then(|| {
+            chrono::Duration::days(self.days.into())
+                + chrono::Duration::seconds(self.seconds.into())
+        })
+    }
+
     /// Parses `P1Y2M10DT2H30M`, `P3W`; refuses fractions of a second and negative or absurd values.
     pub fn parse(text: &str) -> Option<Self> {
         let d: iso8601_duration::Duration = text.parse().ok()?;

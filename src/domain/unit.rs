@@ -114,12 +114,10 @@ pub fn is_email(s: &str) -> bool {
         && !local.ends_with('.')
         && !local.contains("..")
         && domain.contains('.')
-        && !domain.contains("..")
+        // No empty label: also no "..", and no leading or trailing dot.
         && domain
             .split('.')
             .all(|label| !label.is_empty() && !label.starts_with('-') && !label.ends_with('-'))
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
         && !domain.contains('@')
         && !s
             .chars()

@@ -19,12 +19,22 @@ pub fn date_words(language: &str, date: NaiveDate) -> String {
     if english(language) {
         return date.format("%-d %B %Y").to_string();
     }
-    let month = if date.month() < 3 {
-        format!("{:02}", date.month())
+    format!(
+        "ngày {:02} tháng {} năm {}",
+        date.day(),
+        vi_month(date.month()),
+        date.year()
+    )
+}
+
+/// A month as Decree 30/2020 writes it in a date: 01 and 02 with a zero (so that "tháng 1" cannot be misread),
+/// 3 to 12 without.
+fn vi_month(month: u32) -> String {
+    if month < 3 {
+        format!("{month:02}")
     } else {
-        date.month().to_string()
-    };
-    format!("ngày {:02} tháng {month} năm {}", date.day(), date.year())
+        month.to_string()
+    }
 }
 
 /// "16 giờ 05 ngày 02 tháng 12 năm 2024" / "16:05 on 2 December 2024", in the zone `tz`.
@@ -49,12 +59,7 @@ pub fn period_words(language: &str, period: &Period, event_name: Option<&str>) -
                 if en {
                     d.format("%B %Y").to_string()
                 } else {
-                    let month = if m < 3 {
-                        format!("{m:02}")
-                    } else {
-                        m.to_string()
-                    };
-                    format!("tháng {month} năm {y}")
+                    format!("tháng {} năm {y}", vi_month(m))
                 }
             },
         )

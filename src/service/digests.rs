@@ -9,7 +9,6 @@
 //! and a digest with nothing to say is not sent.
 
 use chrono::{DateTime, Utc};
-use chrono_tz::Tz;
 use serde::Serialize;
 
 use super::notices::Notice;
@@ -80,10 +79,7 @@ fn one(
     cron: &DigestCron,
     unit: &UnitRow,
 ) -> ServiceResult<Option<Notice>> {
-    let tz: Tz = unit
-        .time_zone
-        .parse()
-        .map_err(|_| ServiceError::data(format!("unit {} zone", unit.code)))?;
+    let tz = super::letters::zone(unit)?;
     // No email ever goes to a unit that has closed (or does not exist yet).
     let today = now.with_timezone(&tz).date_naive();
     if !crate::domain::unit::is_valid_on(unit.valid_from, unit.valid_until, today) {
@@ -130,7 +126,6 @@ fn one(
     let to = contacts.everyone();
     let lang = unit.language.as_str();
     let local = |t: DateTime<Utc>| words::instant_words(lang, t, tz);
-    let today = now.with_timezone(&tz).date_naive();
     let mut periods = PeriodNames::default();
     let days = |n: i64| {
         if lang == "en" {

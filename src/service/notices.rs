@@ -11,7 +11,6 @@ use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
 
 use chrono::{DateTime, Utc};
-use chrono_tz::Tz;
 use serde::Serialize;
 use serde_json::json;
 
@@ -284,10 +283,7 @@ fn decide_one(
         deadline.recipient_id.unwrap_or(obligation.recipient_id),
     )?;
     let calendar = cache.calendar(conn, &rules.calendar)?;
-    let tz: Tz = unit
-        .time_zone
-        .parse()
-        .map_err(|_| ServiceError::data(format!("unit {} zone", unit.code)))?;
+    let tz = super::letters::zone(&unit)?;
     let due_at = deadline.due_at.0;
     let today = now.with_timezone(&tz).date_naive();
     if !is_valid_on(unit.valid_from, unit.valid_until, today) {

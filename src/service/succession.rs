@@ -144,12 +144,12 @@ pub fn succeed(
                 }
             })?;
         }
-        // Materialisation follows succession links, so recomputing the affected obligations moves the deadlines.
-        let pending = store::deadlines::pending_of_unit_from(conn, row.id, input.on)?;
-        let mut obligation_ids: Vec<i64> = pending.iter().map(|d| d.obligation_id).collect();
-        // The obligations it reports for (its successors take the later periods, even where it had no
+        // Materialisation follows succession links, so recomputing the affected obligations moves the deadlines:
+        // those it has deadlines of or reports for (its successors take the later periods, even where it had no
         // deadline left), and those whose reports it receives: their later periods go to its successor.
-        obligation_ids.extend(super::recompute::concerning(conn, row.id)?);
+        let mut obligation_ids: Vec<i64> = super::recompute::concerning(conn, row.id)?
+            .into_iter()
+            .collect();
         obligation_ids.extend(store::obligations::receiving(conn, &[row.id])?);
         obligation_ids.extend(store::deadlines::obligations_received_by(conn, row.id)?);
         obligation_ids.sort_unstable();

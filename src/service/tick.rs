@@ -97,10 +97,14 @@ fn calendar_reminders(
     let year = now.year() + 1;
     let mut out = Vec::new();
     for row in store::calendars::all(conn)? {
+        // The claim first: once the letter went, no tick loads the calendar again.
+        let (job, slot) = (format!("calendar:{}", row.code), year.to_string());
+        if store::notices::is_claimed(conn, &job, &slot)? {
+            continue;
+        }
         let complete =
             super::working_days::load(conn, &row.code)?.is_some_and(|c| c.calendar_complete(year));
-        let (job, slot) = (format!("calendar:{}", row.code), year.to_string());
-        if complete || store::notices::is_claimed(conn, &job, &slot)? {
+        if complete {
             continue;
         }
         if store::notices::claim_many(conn, &[(&job, slot.clone())], now.into())?.is_empty() {

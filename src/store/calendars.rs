@@ -99,8 +99,16 @@ pub fn fill_names(
     calendar_id: i64,
     names: &[(NaiveDate, &str)],
 ) -> Result<usize, StoreError> {
+    // One read, and writes only for the days still unnamed: after the first start there is nothing to write.
+    let unnamed: std::collections::HashSet<NaiveDate> = with_conn!(conn, c => calendar_days::table
+        .filter(calendar_days::calendar_id.eq(calendar_id))
+        .filter(calendar_days::name.is_null())
+        .select(calendar_days::day)
+        .load::<NaiveDate>(c))?
+    .into_iter()
+    .collect();
     let mut named = 0;
-    for (day, name) in names {
+    for (day, name) in names.iter().filter(|(day, _)| unnamed.contains(day)) {
         named += with_conn!(conn, c => diesel::update(
                 calendar_days::table
                     .filter(calendar_days::calendar_id.eq(calendar_id))

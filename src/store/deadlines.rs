@@ -329,21 +329,6 @@ pub fn delete_pending(conn: &mut AnyConnection, ids: &[i64]) -> Result<usize, St
     Ok(deleted)
 }
 
-/// Pending deadlines of a unit whose last day is on or after `from` (those a successor takes over).
-pub fn pending_of_unit_from(
-    conn: &mut AnyConnection,
-    unit_id: i64,
-    from: NaiveDate,
-) -> Result<Vec<DeadlineRow>, StoreError> {
-    let rows = with_conn!(conn, c => deadlines::table
-        .filter(deadlines::unit_id.eq(unit_id))
-        .filter(deadlines::state.eq(DeadlineState::Pending))
-        .filter(deadlines::last_day.ge(from))
-        .select(DeadlineRow::as_select())
-        .load(c))?;
-    Ok(rows)
-}
-
 /// How the list is narrowed; the status filter is already translated to stored state and a due_at bound.
 #[derive(Debug, Default, Clone)]
 pub struct DeadlineFilter {

@@ -1,7 +1,6 @@
 //! The recipient side's decisions on a deadline: a later last day (extension) or an exemption (waiver).
 
 use chrono::{DateTime, Utc};
-use chrono_tz::Tz;
 
 use crate::domain::{due_at, FieldError};
 use crate::service::deadlines::{self as deadline_views, Deadline};
@@ -89,10 +88,7 @@ pub fn extend(
         }
         ensure_valid(errors)?;
         let before = deadline_views::get(conn, actor, now, id)?;
-        let tz: Tz = unit
-            .time_zone
-            .parse()
-            .map_err(|_| ServiceError::data(format!("unit {} zone", unit.code)))?;
+        let tz = crate::service::letters::zone(&unit)?;
         store::deadlines::extend(
             conn,
             id,

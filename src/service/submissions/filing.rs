@@ -339,10 +339,8 @@ fn send_receipt(
         .lateness
         .as_deref()
         .and_then(crate::domain::notify::Offset::parse)
-        .map(|o| {
-            let seconds = i64::from(o.days) * 86_400 + i64::from(o.seconds);
-            mail::duration_words(lang, seconds)
-        });
+        .and_then(crate::domain::notify::Offset::fixed_duration)
+        .map(|d| mail::duration_words(lang, d.num_seconds()));
     let context = json!({
         "to": t.unit.name, "about": subject.about(conn, lang)?, "unit": t.unit.name,
         "version": receipt.version,
