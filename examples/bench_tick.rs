@@ -55,6 +55,7 @@ fn run(backend: &str, url: DatabaseUrl, units: usize, obligations: usize) -> any
         digest: DigestCron::parse("0 8 * * MON").map_err(anyhow::Error::msg)?,
         max_catch_up: Offset::parse("P3D").expect("an ISO duration"),
         admins: Vec::new(),
+        zone: chrono_tz::Asia::Ho_Chi_Minh,
     };
     let before = active_time(&url)?;
     let started = Instant::now();

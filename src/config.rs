@@ -243,6 +243,7 @@ impl Settings {
             digest: self.digest_cron.clone(),
             max_catch_up: self.max_catch_up,
             admins: self.admin_emails.clone(),
+            zone: self.time_zone,
         }
     }
 

@@ -317,8 +317,11 @@ pub struct Timing {
     /// An escalation step whose moment is older than this at the tick (downtime, or a deadline reopened late)
     /// is not sent: a "3 days late" email a fortnight late misinforms. The next step still comes.
     pub max_catch_up: Offset,
-    /// Whom to remind, once a year from 1 November, that next year's holidays are missing from a calendar.
+    /// Whom to remind, once a year from 1 November, that next year's holidays are missing from a calendar, and
+    /// to tell, once a day, which emails failed for good.
     pub admins: Vec<String>,
+    /// The installation's own zone (`time_zone`): when the operators' day starts.
+    pub zone: Tz,
 }
 
 /// Whether a notice whose moment was `moment` may still go out at `now` (see [`Timing::max_catch_up`]).

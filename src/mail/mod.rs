@@ -34,8 +34,8 @@ macro_rules! templates {
 
 /// The templates, embedded so the binary runs from any directory.
 const TEMPLATES: &[(&str, &str)] = templates![
-    "vi": ["reminder", "escalation", "overdue_list", "digest", "receipt", "returned", "calendar"],
-    "en": ["reminder", "escalation", "overdue_list", "digest", "receipt", "returned", "calendar"],
+    "vi": ["reminder", "escalation", "overdue_list", "digest", "receipt", "returned", "calendar", "failed_emails"],
+    "en": ["reminder", "escalation", "overdue_list", "digest", "receipt", "returned", "calendar", "failed_emails"],
 ];
 
 /// The variables hanbao gives each template (all parts, both languages). A replacement template may use only
@@ -94,6 +94,8 @@ const CONTEXT_KEYS: &[(&str, &[&str])] = &[
     ("returned", &["to", "about", "unit", "version", "comment"]),
     // Once a year to the operators: next year's holidays are missing from a calendar.
     ("calendar", &["calendar", "code", "year"]),
+    // Daily to the operators when emails failed for good: emails [{subject, to, created_words, error}].
+    ("failed_emails", &["now_words", "count", "emails", "more"]),
 ];
 
 fn context_keys(kind: &str) -> &'static [&'static str] {
@@ -166,7 +168,7 @@ pub fn use_templates_from(dir: &std::path::Path) -> Result<usize, String> {
                 .unwrap_or_default();
             let Some((known, _)) = TEMPLATES.iter().find(|(n, _)| *n == name) else {
                 return Err(format!(
-                    "{} is not one of hanbao's templates (<vi|en>/<reminder|escalation|digest|receipt|returned>.<subject|txt|html>)",
+                    "{} is not one of hanbao's templates (<vi|en>/<reminder|escalation|overdue_list|digest|receipt|returned|calendar|failed_emails>.<subject|txt|html>)",
                     path.display()
                 ));
             };

@@ -5,7 +5,8 @@ use serde::{Deserialize, Serialize};
 
 use super::{ensure_valid, Actor, Page, PageParams, ServiceError, ServiceResult};
 use crate::domain::FieldError;
-use crate::store::outbox::{EmailRow, Recipients};
+pub use crate::store::outbox::EmailRow;
+use crate::store::outbox::Recipients;
 use crate::store::states::OutboxStatus;
 use crate::store::{self, AnyConnection};
 
@@ -97,22 +98,30 @@ pub fn claim_due(
     )?)
 }
 
-/// Records that the mail server accepted these emails.
-/// Records emails as sent, in one transaction; `notes` say which recipients some of them went without (kept in
+/// Records that the mail server accepted an email; `note` says which recipients it went without (kept in
 /// `last_error`, shown by `GET /outbox`).
 pub fn mark_sent(
     conn: &mut AnyConnection,
-    ids: &[i64],
-    notes: &[(i64, String)],
+    id: i64,
+    note: Option<&str>,
     now: DateTime<Utc>,
 ) -> ServiceResult<()> {
-    store::transaction(conn, |conn| {
-        store::outbox::mark_sent(conn, ids, now.into())?;
-        for (id, note) in notes {
-            store::outbox::note(conn, *id, note)?;
-        }
-        Ok(())
-    })
+    Ok(store::outbox::mark_sent(conn, id, note, now.into())?)
+}
+
+/// Extends the lease of rows this worker is still sending (claimed with `lease`) to `renewed`.
+pub fn renew(
+    conn: &mut AnyConnection,
+    ids: &[i64],
+    lease: DateTime<Utc>,
+    renewed: DateTime<Utc>,
+) -> ServiceResult<()> {
+    Ok(store::outbox::renew(
+        conn,
+        ids,
+        lease.into(),
+        renewed.into(),
+    )?)
 }
 
 /// Gives back rows this worker claimed (with `lease`) but never tried: due again at once, for any instance,

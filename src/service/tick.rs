@@ -58,9 +58,7 @@ pub fn tick(
                 }
             }
             report.add_digests(digests::run(conn, now, &timing.digest)?);
-            report
-                .notices
-                .extend(calendar_reminders(conn, now, &timing.admins)?);
+            report.notices.extend(operator_letters(conn, now, timing)?);
             Err(DryRun::Done)
         });
         return match outcome {
@@ -78,9 +76,100 @@ pub fn tick(
     // Digests go out even when the notices failed (the database may have refused one batch).
     report.add_digests(digests::run(conn, now, &timing.digest)?);
     report.notices.extend(store::transaction(conn, |conn| {
-        calendar_reminders(conn, now, &timing.admins)
+        operator_letters(conn, now, timing)
     })?);
     notices.map(|()| report)
+}
+
+/// The letters to the operators (`admin_emails`): calendars missing next year's holidays, emails failed for good.
+fn operator_letters(
+    conn: &mut AnyConnection,
+    now: DateTime<Utc>,
+    timing: &Timing,
+) -> ServiceResult<Vec<Notice>> {
+    let mut letters = calendar_reminders(conn, now, &timing.admins)?;
+    letters.extend(failed_emails_letter(conn, now, timing)?);
+    Ok(letters)
+}
+
+/// Failed emails listed in one letter; the rest wait for the next day's.
+const FAILED_PER_LETTER: i64 = 1000;
+/// Of those, the ones written out; the others are counted.
+const FAILED_LINES: usize = 50;
+
+/// Once a day, from the start of office hours in the installation's zone, when emails have failed for good
+/// (refused, or given up after `delivery_give_up_after`) since the previous letter: one letter to the operators
+/// listing them, each failed email reported once.
+fn failed_emails_letter(
+    conn: &mut AnyConnection,
+    now: DateTime<Utc>,
+    timing: &Timing,
+) -> ServiceResult<Option<Notice>> {
+    use store::outbox::FAILED_REPORTED;
+    let local = now.with_timezone(&timing.zone);
+    if timing.admins.is_empty() || local.time() < timing.hours.start {
+        return Ok(None);
+    }
+    let (job, slot) = ("failed-emails", local.date_naive().to_string());
+    if store::notices::is_claimed(conn, job, &slot)? {
+        return Ok(None);
+    }
+    let failed = store::outbox::failed_unreported(conn, FAILED_PER_LETTER)?;
+    // The day's claim first: of several instances one writes the letter, and only it claims the emails.
+    if failed.is_empty()
+        || store::notices::claim_many(conn, &[(job, slot.clone())], now.into())?.is_empty()
+    {
+        return Ok(None);
+    }
+    let claims: Vec<(&str, String)> = failed
+        .iter()
+        .map(|e| (FAILED_REPORTED, e.id.to_string()))
+        .collect();
+    store::notices::claim_many(conn, &claims, now.into())?;
+    let words = |at| crate::mail::words::instant_words("vi", at, timing.zone);
+    let emails: Vec<serde_json::Value> = failed
+        .iter()
+        .take(FAILED_LINES)
+        .map(|e| {
+            let to = store::outbox::Recipients::from_stored(&e.recipients)
+                .map(|r| [r.to, r.cc].concat().join(", "))
+                .unwrap_or_else(|_| e.recipients.clone());
+            serde_json::json!({
+                "subject": e.subject,
+                "to": to,
+                "created_words": words(e.created_at.0),
+                "error": e.last_error.as_deref().unwrap_or_default(),
+            })
+        })
+        .collect();
+    let context = serde_json::json!({
+        "now_words": words(now),
+        "count": failed.len(),
+        "emails": emails,
+        "more": failed.len().saturating_sub(FAILED_LINES),
+    });
+    let email = crate::mail::render("vi", "failed_emails", &context)?;
+    crate::mail::queue(
+        conn,
+        now,
+        &crate::mail::Outgoing {
+            dedupe_key: format!("{job}:{slot}"),
+            to: timing.admins.clone(),
+            cc: Vec::new(),
+            email: email.clone(),
+            sender: None,
+        },
+    )?;
+    Ok(Some(Notice {
+        deadline_id: None,
+        unit: String::new(),
+        period: slot,
+        kind: "failed_emails",
+        step: failed.len().to_string(),
+        to: timing.admins.clone(),
+        cc: Vec::new(),
+        subject: email.subject,
+    }))
 }
 
 /// From 1 November, once a year per calendar: tell the operators that next year's holidays are not (all) in it

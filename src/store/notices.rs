@@ -62,10 +62,12 @@ pub fn prune_claims(
     remove: bool,
 ) -> Result<usize, StoreError> {
     // The yearly calendar letter's claim (`calendar:<code>`, year) is looked at for two months: it is tiny and
-    // kept, so a short retention never sends the letter twice.
+    // kept, so a short retention never sends the letter twice. A failed email's report claim lives as long as
+    // the failed email (never pruned), so it is never reported twice.
     let old = job_claims::claimed_at
         .lt(before)
-        .and(job_claims::job.not_like("calendar:%"));
+        .and(job_claims::job.not_like("calendar:%"))
+        .and(job_claims::job.ne(super::outbox::FAILED_REPORTED));
     let n = if remove {
         with_conn!(conn, c => diesel::delete(job_claims::table.filter(old)).execute(c))?
     } else {

@@ -139,19 +139,41 @@ pub fn claim_due_emails(
     Ok(rows)
 }
 
-/// Marks emails sent.
+/// Marks an email sent, with a note on what it went without (kept where failures keep theirs).
 pub fn mark_sent(
     conn: &mut AnyConnection,
-    ids: &[i64],
+    id: i64,
+    note: Option<&str>,
     now: UtcDateTime,
 ) -> Result<(), StoreError> {
-    with_conn!(conn, c => diesel::update(outbox::table.filter(outbox::id.eq_any(ids)))
+    with_conn!(conn, c => diesel::update(outbox::table.find(id))
         .set((
             outbox::status.eq(OutboxStatus::Sent),
             outbox::sent_at.eq(now),
             outbox::lease_until.eq(None::<UtcDateTime>),
-            outbox::last_error.eq(None::<String>),
+            outbox::last_error.eq(note),
         ))
+        .execute(c))?;
+    Ok(())
+}
+
+/// Extends the lease of claimed rows still pending under `lease` to `renewed`.
+pub fn renew(
+    conn: &mut AnyConnection,
+    ids: &[i64],
+    lease: UtcDateTime,
+    renewed: UtcDateTime,
+) -> Result<(), StoreError> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    with_conn!(conn, c => diesel::update(
+            outbox::table
+                .filter(outbox::id.eq_any(ids))
+                .filter(outbox::status.eq(OutboxStatus::Pending))
+                .filter(outbox::lease_until.eq(lease)),
+        )
+        .set(outbox::lease_until.eq(renewed))
         .execute(c))?;
     Ok(())
 }
@@ -172,14 +194,6 @@ pub fn release(
             outbox::lease_until.eq(None::<UtcDateTime>),
             outbox::attempts.eq(outbox::attempts - 1),
         ))
-        .execute(c))?;
-    Ok(())
-}
-
-/// Keeps a note on a sent email (the recipients it went without) where failures keep theirs.
-pub fn note(conn: &mut AnyConnection, id: i64, note: &str) -> Result<(), StoreError> {
-    with_conn!(conn, c => diesel::update(outbox::table.find(id))
-        .set(outbox::last_error.eq(note))
         .execute(c))?;
     Ok(())
 }
@@ -211,6 +225,29 @@ pub fn mark_failed(
         }
     })?;
     Ok(())
+}
+
+/// The claim job under which a failed email is reported to the operators, once (slot: the email's id).
+pub const FAILED_REPORTED: &str = "failed-email";
+
+/// Failed emails not yet reported to the operators (no `FAILED_REPORTED` claim), oldest first, at most `limit`.
+pub fn failed_unreported(
+    conn: &mut AnyConnection,
+    limit: i64,
+) -> Result<Vec<EmailRow>, StoreError> {
+    // CAST … AS TEXT reads the same on both backends; the claim's slot is the id in decimal.
+    let unreported = diesel::dsl::sql::<diesel::sql_types::Bool>(&format!(
+        "NOT EXISTS (SELECT 1 FROM job_claims WHERE job_claims.job = '{FAILED_REPORTED}' \
+         AND job_claims.slot = CAST(outbox.id AS TEXT))"
+    ));
+    let rows = with_conn!(conn, c => outbox::table
+        .filter(outbox::status.eq(OutboxStatus::Failed))
+        .filter(unreported)
+        .order(outbox::id)
+        .limit(limit)
+        .select(EmailRow::as_select())
+        .load(c))?;
+    Ok(rows)
 }
 
 /// How many outbox rows wait (`pending`) or were refused for good (`failed`), for the `/metrics` gauges; sent

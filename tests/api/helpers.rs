@@ -320,6 +320,7 @@ pub fn weekly_timing() -> hanbao::domain::notify::Timing {
         digest: DigestCron::parse("0 8 * * MON").unwrap(),
         max_catch_up: Offset::parse("P3D").unwrap(),
         admins: Vec::new(),
+        zone: chrono_tz::Asia::Ho_Chi_Minh,
     }
 }
 

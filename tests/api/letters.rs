@@ -335,3 +335,32 @@ fn the_yearly_calendar_letter_to_the_operators() {
         );
     }
 }
+
+#[test]
+fn the_daily_letter_of_failed_emails_to_the_operators() {
+    let context = json!({
+        "now_words": "08 giờ 00 phút, ngày 01 tháng 12 năm 2026",
+        "count": 52,
+        "emails": [
+            {"subject": "Nhắc hạn gửi báo cáo: Kết quả thực hiện Kế hoạch 269/KH-UBND, năm 2026",
+             "to": "vanthu@ubnd-badinh.example.vn, giamdoc@soldtbxh.example.vn",
+             "created_words": "08 giờ 00 phút, ngày 17 tháng 11 năm 2026",
+             "error": "550 5.1.1 <vanthu@ubnd-badinh.example.vn>: mailbox unavailable"},
+            {"subject": "Giấy biên nhận báo cáo <Phường Hoàn Kiếm>",
+             "to": "vanthu@hoankiem.example.vn",
+             "created_words": "14 giờ 10 phút, ngày 27 tháng 11 năm 2026",
+             "error": "given up after 72 hours of failures; last: 451 4.3.0 try again later"},
+        ],
+        "more": 50,
+    });
+    for language in ["vi", "en"] {
+        let email = hanbao::mail::render(language, "failed_emails", &context).unwrap();
+        insta::assert_snapshot!(
+            format!("letter_{language}_failed_emails"),
+            format!(
+                "Subject: {}\n\n{}\n----- HTML -----\n{}",
+                email.subject, email.text, email.html
+            )
+        );
+    }
+}

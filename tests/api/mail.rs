@@ -189,8 +189,8 @@ backend_test!(
         app.execute_sql(&format!(
             "UPDATE idempotency_keys SET created_at = {two_years_ago} WHERE key = 'k-A'"
         ));
-        // Claims: an old notice's, a fresh one's, and an old yearly calendar letter's (kept: tiny, and looked at
-        // for two months).
+        // Claims: an old notice's, a fresh one's, an old yearly calendar letter's (kept: tiny, and looked at for
+        // two months) and an old report of a failed email (kept as long as the failed email: never).
         let (old, fresh) = match app.backend {
             crate::helpers::Backend::Sqlite => (
                 "'2024-11-01T00:00:00.000000Z'",
@@ -202,7 +202,7 @@ backend_test!(
         };
         app.execute_sql(&format!(
             "INSERT INTO job_claims (job, slot, claimed_at) VALUES ('reminder:1', 'a', {old}), \
-             ('reminder:2', 'b', {fresh}), ('calendar:vn', '2025', {old})"
+             ('reminder:2', 'b', {fresh}), ('calendar:vn', '2025', {old}), ('failed-email', '7', {old})"
         ));
         let audit_before = app.audit().await.len();
         let prune = |dry_run: bool| {

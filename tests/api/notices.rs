@@ -23,6 +23,7 @@ fn timing_with_digests(cron: &str) -> Timing {
         digest: DigestCron::parse(cron).unwrap(),
         max_catch_up: Offset::parse("P3D").unwrap(),
         admins: Vec::new(),
+        zone: chrono_tz::Asia::Ho_Chi_Minh,
     }
 }
 
@@ -485,5 +486,57 @@ backend_test!(
             letter["subject"],
             "Lịch làm việc năm 2027 chưa có đủ ngày nghỉ lễ, Tết"
         );
+    }
+);
+
+backend_test!(
+    operators_hear_once_a_day_of_the_emails_that_failed,
+    |app| async move {
+        let mut timing = timing();
+        timing.admins = vec!["quantri@so.example.vn".into()];
+        let failed = |key: &str| {
+            let at = match app.backend {
+                crate::helpers::Backend::Sqlite => "'2026-11-30T01:00:00.000000Z'",
+                crate::helpers::Backend::Postgres => "'2026-11-30T01:00:00Z'",
+            };
+            app.execute_sql(&format!(
+                r#"INSERT INTO outbox (dedupe_key, message_id, recipients, subject, text_body, html_body, status,
+                    attempts, next_attempt_at, created_at, last_error)
+                   VALUES ('{key}', '{key}', '{{"to":["vanthu@a.gov.vn"],"cc":["so@so.gov.vn"]}}', 'Nhắc hạn {key}',
+                    'x', 'x', 'failed', 1, {at}, {at}, '550 5.1.1 mailbox unavailable')"#
+            ));
+        };
+        let letters = |r: &TickReport| {
+            r.notices
+                .iter()
+                .filter(|n| n.kind == "failed_emails")
+                .map(|n| (n.period.clone(), n.step.clone()))
+                .collect::<Vec<_>>()
+        };
+        // Nothing failed: no letter, nothing claimed.
+        let quiet = tick_with(&app, timing.clone(), "2026-12-01T09:00:00+07:00", false).await;
+        assert_eq!(letters(&quiet), []);
+        failed("r1");
+        failed("r2");
+        // Before the day's office hours nothing; from 08:00 one letter listing both; once a day.
+        let early = tick_with(&app, timing.clone(), "2026-12-01T07:59:00+07:00", false).await;
+        assert_eq!(letters(&early), []);
+        let first = tick_with(&app, timing.clone(), "2026-12-01T08:00:00+07:00", false).await;
+        assert_eq!(letters(&first), [("2026-12-01".to_owned(), "2".to_owned())]);
+        failed("r3");
+        let again = tick_with(&app, timing.clone(), "2026-12-01T15:00:00+07:00", false).await;
+        assert_eq!(letters(&again), [], "once a day");
+        // The next day only the email that failed since.
+        let next = tick_with(&app, timing.clone(), "2026-12-02T08:00:00+07:00", false).await;
+        assert_eq!(letters(&next), [("2026-12-02".to_owned(), "1".to_owned())]);
+        let later = tick_with(&app, timing.clone(), "2026-12-03T08:00:00+07:00", false).await;
+        assert_eq!(letters(&later), [], "each failed email is reported once");
+        let mails = outbox(&app).await;
+        let letter = mails
+            .iter()
+            .find(|m| m["dedupe_key"] == "failed-emails:2026-12-01")
+            .unwrap();
+        assert_eq!(letter["subject"], "2 thư của hệ thống không gửi được");
+        assert_eq!(letter["to"], json!(["quantri@so.example.vn"]));
     }
 );

@@ -135,117 +135,250 @@ backend_test!(
     }
 );
 
-/// `hanbao serve` stopped by SIGTERM while an email is being sent: the send finishes and is recorded, the email
-/// claimed but not started is released at once (not left to its 15-minute lease), and the process exits cleanly
-/// (issue 11 §2, graceful shutdown).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sigterm_finishes_the_send_under_way_and_releases_the_rest() {
-    use diesel::{Connection, RunQueryDsl};
-    use std::io::BufRead;
-    let sink = Sink::start(0, Mood::Slow).await;
-    let dir = tempfile::tempdir().unwrap();
-    let hanbao = || {
-        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_hanbao"));
-        command
-            .current_dir(dir.path())
-            .env_remove("DATABASE_URL")
-            .env("HANBAO_ADMIN_TOKEN", "shutdown-test-token-0123456789")
-            .env("HANBAO_SMTP_URL", format!("smtp://127.0.0.1:{}", sink.port))
-            .env("HANBAO_SMTP_CONNECTIONS", "1")
-            .env("HANBAO_LOG", "info");
-        command
-    };
-    assert!(hanbao().arg("migrate").status().unwrap().success());
-    let database = dir.path().join("data/hanbao.sqlite3");
-    let open = || diesel::SqliteConnection::establish(database.to_str().unwrap()).unwrap();
-    for i in 1..=3 {
-        diesel::sql_query(format!(
-            r#"INSERT INTO outbox (dedupe_key, message_id, recipients, subject, text_body, html_body, status,
-                attempts, next_attempt_at, created_at)
-               VALUES ('test:{i}', 'm{i}', '{{"to":["a@example.vn"],"cc":[]}}', 'Thư {i}', 'Nội dung', '<p>Nội dung</p>',
-                'pending', 0, '2026-01-01T00:00:00.000000Z', '2026-01-01T00:00:00.000000Z')"#
-        ))
-        .execute(&mut open())
+// The emails a worker claimed and the server accepted, when the worker dies before recording it: sent once more
+// when the lease has run out — the one duplicate window left (docs/deployment.md, "Delivery") — and never
+// while the lease runs. The Message-ID is the same, so mail clients show one message.
+backend_test!(
+    an_accepted_email_not_yet_recorded_is_sent_again_after_its_lease,
+    |app| async move {
+        one_receipt(&app).await;
+        let now = Utc::now();
+        // A worker claims the email, the server accepts it, the worker dies before marking it sent.
+        let lease = now + chrono::Duration::seconds(60);
+        let claimed = app
+            .with_conn(move |c| hanbao::service::outbox::claim_due(c, now, now, lease, 16))
+            .await
+            .unwrap();
+        assert_eq!(claimed.len(), 1);
+        let sink = Sink::start(0, Mood::Accept).await;
+        let transport = Transport::new(
+            Some(&format!("smtp://127.0.0.1:{}", sink.port)),
+            4,
+            std::env::temp_dir(),
+        )
         .unwrap();
+        transport.send(&claimed[0], &sender()).await.unwrap();
+        // Another worker leaves it alone while the lease runs …
+        let during = now + chrono::Duration::seconds(59);
+        assert_eq!(
+            deliver_due(&app.pool, &transport, &sender(), during)
+                .await
+                .unwrap(),
+            DeliveryReport::default()
+        );
+        // … and sends it once more when the lease has run out: the duplicate, with the same Message-ID.
+        let after = now + chrono::Duration::seconds(61);
+        assert_eq!(
+            deliver_due(&app.pool, &transport, &sender(), after)
+                .await
+                .unwrap()
+                .sent,
+            1
+        );
+        let received = sink.received.lock().unwrap().clone();
+        assert_eq!(received.len(), 2);
+        let id = |data: &str| {
+            data.lines()
+                .find(|l| l.starts_with("Message-ID:"))
+                .unwrap()
+                .to_string()
+        };
+        assert_eq!(id(&received[0]), id(&received[1]));
+        let (_, sent) = app.get("/api/v1/outbox?status=sent").await;
+        assert_eq!(sent["items"][0]["attempts"], 2, "{sent}");
     }
-    let mut server = hanbao()
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .stderr(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let (lines_tx, lines_rx) = std::sync::mpsc::channel();
-    let stderr = server.stderr.take().unwrap();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stderr)
-            .lines()
-            .map_while(Result::ok)
-        {
-            let _ = lines_tx.send(line);
+);
+
+/// `hanbao serve` against a sink that takes `SLOW` to accept each message, with `emails` due in its outbox.
+struct SlowServer {
+    sink: Sink,
+    dir: tempfile::TempDir,
+    process: std::process::Child,
+    log: std::sync::mpsc::Receiver<String>,
+}
+
+/// An outbox row as the tests look at it.
+#[derive(diesel::QueryableByName, Debug, PartialEq)]
+struct Row {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    dedupe_key: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    status: String,
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    attempts: i32,
+    /// Seconds the lease still runs (0 without one).
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    lease_seconds: i32,
+}
+
+fn row(key: &str, status: &str, attempts: i32, lease_seconds: i32) -> Row {
+    Row {
+        dedupe_key: key.into(),
+        status: status.into(),
+        attempts,
+        lease_seconds,
+    }
+}
+
+impl SlowServer {
+    async fn start(emails: usize, connections: usize) -> Self {
+        use diesel::{Connection, RunQueryDsl};
+        use std::io::BufRead;
+        let sink = Sink::start(0, Mood::Slow).await;
+        let dir = tempfile::tempdir().unwrap();
+        let hanbao = || {
+            let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_hanbao"));
+            command
+                .current_dir(dir.path())
+                .env_remove("DATABASE_URL")
+                .env("HANBAO_ADMIN_TOKEN", "shutdown-test-token-0123456789")
+                .env("HANBAO_SMTP_URL", format!("smtp://127.0.0.1:{}", sink.port))
+                .env("HANBAO_SMTP_CONNECTIONS", connections.to_string())
+                .env("HANBAO_LOG", "info");
+            command
+        };
+        assert!(hanbao().arg("migrate").status().unwrap().success());
+        let mut conn =
+            diesel::SqliteConnection::establish(Self::database(&dir).to_str().unwrap()).unwrap();
+        for i in 1..=emails {
+            diesel::sql_query(format!(
+                r#"INSERT INTO outbox (dedupe_key, message_id, recipients, subject, text_body, html_body, status,
+                    attempts, next_attempt_at, created_at)
+                   VALUES ('test:{i}', 'm{i}', '{{"to":["a@example.vn"],"cc":[]}}', 'Thư {i}', 'Nội dung', '<p>Nội dung</p>',
+                    'pending', 0, '2026-01-01T00:00:00.000000Z', '2026-01-01T00:00:00.000000Z')"#
+            ))
+            .execute(&mut conn)
+            .unwrap();
         }
-    });
-    let wait_for = |words: &str, within: std::time::Duration| -> Vec<String> {
+        let mut process = hanbao()
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .stderr(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let (lines_tx, log) = std::sync::mpsc::channel();
+        let stderr = process.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stderr)
+                .lines()
+                .map_while(Result::ok)
+            {
+                let _ = lines_tx.send(line);
+            }
+        });
+        let server = Self {
+            sink,
+            dir,
+            process,
+            log,
+        };
+        server.wait_for("hanbao is listening", std::time::Duration::from_secs(30));
+        server
+    }
+
+    fn database(dir: &tempfile::TempDir) -> std::path::PathBuf {
+        dir.path().join("data/hanbao.sqlite3")
+    }
+
+    fn wait_for(&self, words: &str, within: std::time::Duration) {
         let mut seen = Vec::new();
         let deadline = std::time::Instant::now() + within;
-        while let Ok(line) =
-            lines_rx.recv_timeout(deadline.saturating_duration_since(std::time::Instant::now()))
+        while let Ok(line) = self
+            .log
+            .recv_timeout(deadline.saturating_duration_since(std::time::Instant::now()))
         {
             let found = line.contains(words);
             seen.push(line);
             if found {
-                return seen;
+                return;
             }
         }
         panic!("no `{words}` in the log: {seen:#?}");
-    };
-    wait_for("hanbao is listening", std::time::Duration::from_secs(30));
+    }
+
+    /// Sends `signal` with the shell's own `kill`: no procps needed on a bare CI machine.
+    fn signal(&self, signal: &str) {
+        assert!(std::process::Command::new("sh")
+            .args(["-c", &format!("kill -{signal} {}", self.process.id())])
+            .status()
+            .unwrap()
+            .success());
+    }
+
+    fn rows(&self) -> Vec<Row> {
+        use diesel::{Connection, RunQueryDsl};
+        let mut conn =
+            diesel::SqliteConnection::establish(Self::database(&self.dir).to_str().unwrap())
+                .unwrap();
+        diesel::sql_query(
+            "SELECT dedupe_key, status, attempts,
+                    COALESCE(CAST(ROUND((julianday(lease_until) - julianday('now')) * 86400) AS INTEGER), 0)
+                        AS lease_seconds
+             FROM outbox ORDER BY id",
+        )
+        .load(&mut conn)
+        .unwrap()
+    }
+}
+
+/// `hanbao serve` stopped by SIGTERM while an email is being sent: the send finishes and is recorded, nothing else
+/// is started or left leased, and the process exits cleanly (issue 11 §2, graceful shutdown).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_finishes_the_send_under_way_and_releases_the_rest() {
+    let mut server = SlowServer::start(3, 1).await;
     // The first email is at the sink (which takes SLOW to accept it) when the signal comes.
     tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-    // The shell's own `kill`: no procps needed on a bare CI machine.
-    assert!(std::process::Command::new("sh")
-        .args(["-c", &format!("kill -TERM {}", server.id())])
-        .status()
-        .unwrap()
-        .success());
-    wait_for("hanbao stopped", std::time::Duration::from_secs(25));
-    let status = server.wait().unwrap();
+    server.signal("TERM");
+    server.wait_for("hanbao stopped", std::time::Duration::from_secs(25));
+    let status = server.process.wait().unwrap();
     assert!(status.success(), "{status}");
     assert_eq!(
-        sink.received.lock().unwrap().len(),
+        server.sink.received.lock().unwrap().len(),
         1,
         "the send under way finished"
     );
-
-    #[derive(diesel::QueryableByName, Debug, PartialEq)]
-    struct Row {
-        #[diesel(sql_type = diesel::sql_types::Text)]
-        dedupe_key: String,
-        #[diesel(sql_type = diesel::sql_types::Text)]
-        status: String,
-        #[diesel(sql_type = diesel::sql_types::Integer)]
-        attempts: i32,
-        #[diesel(sql_type = diesel::sql_types::Bool)]
-        leased: bool,
-    }
-    let rows: Vec<Row> = diesel::sql_query(
-        "SELECT dedupe_key, status, attempts, lease_until IS NOT NULL AS leased FROM outbox ORDER BY id",
-    )
-    .load(&mut open())
-    .unwrap();
-    let row = |key: &str, status: &str, attempts, leased| Row {
-        dedupe_key: key.into(),
-        status: status.into(),
-        attempts,
-        leased,
-    };
     assert_eq!(
-        rows,
+        server.rows(),
         [
-            row("test:1", "sent", 1, false),
-            // Claimed with the first (two waves of one connection), never tried: free again at once.
-            row("test:2", "pending", 0, false),
-            row("test:3", "pending", 0, false),
+            row("test:1", "sent", 1, 0),
+            row("test:2", "pending", 0, 0),
+            row("test:3", "pending", 0, 0),
         ]
     );
-    sink.stop().await;
+    server.sink.stop().await;
+}
+
+/// `hanbao serve` killed (SIGKILL: no chance to tidy up) while sending: only the emails under way are leased, for
+/// a minute, and every email already accepted is recorded as sent — after a restart the others go at once, and
+/// none of those accepted goes twice (issue 11 §1.4).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_worker_leaves_only_the_sends_under_way_leased_briefly() {
+    let mut server = SlowServer::start(6, 2).await;
+    // Two waves of two: the first accepted and recorded (after SLOW), the second at the sink when the kill comes.
+    tokio::time::sleep(crate::sink::SLOW + std::time::Duration::from_secs(1)).await;
+    server.signal("KILL");
+    server.process.wait().unwrap();
+    assert_eq!(server.sink.received.lock().unwrap().len(), 2);
+    let rows = server.rows();
+    let leased: Vec<&Row> = rows.iter().filter(|r| r.lease_seconds > 0).collect();
+    assert_eq!(
+        rows.iter().map(|r| r.status.as_str()).collect::<Vec<_>>(),
+        ["sent", "sent", "pending", "pending", "pending", "pending"],
+        "{rows:#?}"
+    );
+    assert_eq!(leased.len(), 2, "the wave under way, no more: {rows:#?}");
+    assert!(
+        leased
+            .iter()
+            .all(|r| r.lease_seconds <= 60 && r.attempts == 1),
+        "{rows:#?}"
+    );
+    assert_eq!(
+        rows[4..],
+        [
+            row("test:5", "pending", 0, 0),
+            row("test:6", "pending", 0, 0)
+        ]
+    );
+    server.sink.stop().await;
 }
