@@ -1,11 +1,12 @@
-//! Benchmark: many concurrent clients filing `POST /api/v1/submissions` against PostgreSQL, and beside it
-//! `pgbench` running the same SQL statements as one submission, so the ratio shows how close the service gets to
-//! the database's own limit. Prints figures; asserts nothing.
+//! Benchmark: many concurrent clients filing `POST /api/v1/submissions` against PostgreSQL, then, in the same
+//! run and on the same server, the database ceiling for one filing (`../shared/bench`: pgbench running the six
+//! statements a filing cannot do without), so the ratio shows how close the service gets to the database's own
+//! limit. Prints figures; asserts nothing.
 //!
-//!     cargo run --release --example bench_submissions -- [--clients 32] [--seconds 10] [--units 1000] [--pool N] [--postgres URL]
+//!     cargo run --release --example bench_submissions -- [--clients 32] [--seconds 10] [--units 1000] [--pool N] [--postgres URL] [--ceiling DIR]
 //!
-//! `--postgres` defaults to $HANBAO_TEST_POSTGRES_URL; a fresh database is created there and dropped after.
-//! pgbench must be on the PATH (Debian: postgresql-contrib or postgresql-client).
+//! `--postgres` defaults to $HANBAO_TEST_POSTGRES_URL; fresh databases are created there and dropped after.
+//! `--ceiling` defaults to `../shared/bench`; pgbench and psql must be on the PATH (Debian: postgresql-client).
 
 mod common;
 
@@ -28,11 +29,17 @@ fn main() -> anyhow::Result<()> {
     let admin = common::postgres_admin_url()
         .ok_or_else(|| anyhow::anyhow!("pass --postgres URL or set HANBAO_TEST_POSTGRES_URL"))?;
     common::with_fresh_postgres(&admin, "submit", |url| {
-        tokio::runtime::Runtime::new()?.block_on(run(url, clients, seconds, units))
+        tokio::runtime::Runtime::new()?.block_on(run(&admin, url, clients, seconds, units))
     })
 }
 
-async fn run(url: &str, clients: usize, seconds: u64, units: usize) -> anyhow::Result<()> {
+async fn run(
+    admin: &str,
+    url: &str,
+    clients: usize,
+    seconds: u64,
+    units: usize,
+) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let mut settings = Settings::load(None, &Overrides::default())?;
     settings.database = DatabaseUrl::Postgres(url.to_owned());
@@ -102,65 +109,118 @@ async fn run(url: &str, clients: usize, seconds: u64, units: usize) -> anyhow::R
         pct(0.99).as_secs_f64() * 1000.0,
     );
 
-    let script = dir.path().join("submission.sql");
-    std::fs::write(&script, pgbench_script(units))?;
-    let output = std::process::Command::new("pgbench")
-        .args([
-            "-n",
-            "-r",
-            "-c",
-            &clients.to_string(),
-            "-j",
-            "2",
-            "-T",
-            &seconds.to_string(),
-            "-f",
-        ])
-        .arg(&script)
-        .arg(url)
-        .output();
-    match output {
-        Ok(out) if out.status.success() => {
-            let text = String::from_utf8_lossy(&out.stdout);
-            let tps: f64 = text
-                .lines()
-                .find_map(|l| l.strip_prefix("tps = "))
-                .and_then(|l| l.split_whitespace().next())
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(0.0);
-            let latency = text
-                .lines()
-                .find(|l| l.starts_with("latency average"))
-                .unwrap_or("");
-            println!("pgbench: the same statements as one submission: {tps:.0}/s ({latency})");
-            // Per-statement latencies (pgbench -r): where a submission's database time goes.
-            let mut statements: Vec<(f64, &str)> = text
-                .lines()
-                .filter_map(|l| {
-                    // "   0.123   0  SELECT …": latency in ms, failures (PostgreSQL 15+), statement.
-                    let mut parts = l.split_whitespace();
-                    let ms = parts.next()?.parse::<f64>().ok()?;
-                    let sql = l
-                        .find(|c: char| c.is_ascii_alphabetic() || c == '\\')
-                        .map(|i| &l[i..])?;
-                    Some((ms, sql.trim()))
-                })
-                .collect();
-            statements.sort_by(|a, b| b.0.total_cmp(&a.0));
-            for (ms, sql) in statements.iter().take(4) {
-                println!(
-                    "pgbench:   {ms:>7.3} ms  {}",
-                    sql.chars().take(90).collect::<String>()
-                );
-            }
-            if tps > 0.0 {
-                println!("service / pgbench = {:.0} %", 100.0 * service_tps / tps);
+    match ceiling_dir() {
+        Some(bench) => {
+            println!("ceiling: {} (pgbench, {clients} clients, {seconds} s) …", bench.display());
+            match ceiling(admin, &bench, clients, seconds) {
+                Ok(c) => {
+                    println!(
+                        "ceiling: {:.0}/s; p50 {:.1} ms, p99 {:.1} ms ({} transactions)",
+                        c.tps, c.p50_ms, c.p99_ms, c.transactions
+                    );
+                    println!(
+                        "service / ceiling = {:.0} % (goal: at least 70 %); service p99 {:.1} ms (goal: under 50 ms)",
+                        100.0 * service_tps / c.tps,
+                        pct(0.99).as_secs_f64() * 1000.0
+                    );
+                }
+                Err(e) => println!("ceiling not measured: {e:#}"),
             }
         }
-        Ok(out) => println!("pgbench failed: {}", String::from_utf8_lossy(&out.stderr)),
-        Err(e) => println!("pgbench not run ({e}); install postgresql-client to compare"),
+        None => println!(
+            "ceiling not measured: pass --ceiling DIR (the folder of submission.pgbench and ceiling-schema.sql)"
+        ),
     }
     Ok(())
+}
+
+/// The ceiling's folder: `--ceiling DIR`, else `../shared/bench` when it is there.
+fn ceiling_dir() -> Option<std::path::PathBuf> {
+    common::arg("--ceiling")
+        .map(std::path::PathBuf::from)
+        .or_else(|| Some(std::path::PathBuf::from("../shared/bench")))
+        .filter(|d| {
+            d.join("submission.pgbench").is_file() && d.join("ceiling-schema.sql").is_file()
+        })
+}
+
+/// What the database's own best filing gave.
+struct Ceiling {
+    tps: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    transactions: usize,
+}
+
+/// The database ceiling for one filing, measured now on the same server: the six statements of
+/// `submission.pgbench` on `ceiling-schema.sql`'s 1,000,000 deadlines, in a throw-away database, run by pgbench
+/// with prepared statements, latencies from its per-transaction log.
+fn ceiling(
+    admin: &str,
+    bench: &std::path::Path,
+    clients: usize,
+    seconds: u64,
+) -> anyhow::Result<Ceiling> {
+    common::with_fresh_postgres(admin, "ceiling", |url| {
+        let load = std::process::Command::new("psql")
+            .args(["-q", "-v", "ON_ERROR_STOP=1", "-d", url, "-f"])
+            .arg(bench.join("ceiling-schema.sql"))
+            .output()?;
+        anyhow::ensure!(
+            load.status.success(),
+            "psql: {}",
+            String::from_utf8_lossy(&load.stderr)
+        );
+        let logs = tempfile::tempdir()?;
+        let run = std::process::Command::new("pgbench")
+            .args([
+                "-n",
+                "-M",
+                "prepared",
+                "-c",
+                &clients.to_string(),
+                "-j",
+                "2",
+            ])
+            .args(["-T", &seconds.to_string(), "-l", "--log-prefix"])
+            .arg(logs.path().join("tx"))
+            .arg("-f")
+            .arg(bench.join("submission.pgbench"))
+            .arg(url)
+            .output()?;
+        anyhow::ensure!(
+            run.status.success(),
+            "pgbench: {}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        let text = String::from_utf8_lossy(&run.stdout);
+        let tps: f64 = text
+            .lines()
+            .find_map(|l| l.strip_prefix("tps = "))
+            .and_then(|l| l.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .ok_or_else(|| anyhow::anyhow!("no tps in pgbench's output: {text}"))?;
+        // Each log line: client id, transaction number, latency in microseconds, …
+        let mut micros: Vec<u64> = Vec::new();
+        for entry in std::fs::read_dir(logs.path())? {
+            let log = std::fs::read_to_string(entry?.path())?;
+            micros.extend(
+                log.lines()
+                    .filter_map(|l| l.split_whitespace().nth(2)?.parse::<u64>().ok()),
+            );
+        }
+        anyhow::ensure!(!micros.is_empty(), "pgbench wrote no transaction log");
+        micros.sort_unstable();
+        let at = |p: f64| {
+            micros[((micros.len() as f64 * p) as usize).min(micros.len() - 1)] as f64 / 1000.0
+        };
+        Ok(Ceiling {
+            tps,
+            p50_ms: at(0.50),
+            p99_ms: at(0.99),
+            transactions: micros.len(),
+        })
+    })
 }
 
 /// S, units U0000…, a plan and a monthly obligation 2030–2031 (ids 1), and a reporter token per unit.
@@ -224,31 +284,4 @@ fn seed(settings: &Settings, units: usize) -> anyhow::Result<Vec<String>> {
         );
     }
     Ok(tokens)
-}
-
-/// The statements hanbao runs for one reporter submission (the pool's check-out probes included; the token's
-/// last_used_at write happens once a minute, so not here), in pgbench's dialect. Deadline ids follow the seed's
-/// insertion order (period-major, then unit); the app finds the deadline by its unique (obligation, unit,
-/// period) key, an index lookup of the same cost as the primary key used here.
-fn pgbench_script(units: usize) -> String {
-    format!(
-        r#"\set u random(2, {last_unit})
-\set m random(1, 24)
-\set d (:m - 1) * {units} + :u - 1
-SELECT 1;
-SELECT id, name, role, unit_id, prefix, secret_hash, created_at, last_used_at, revoked_at FROM tokens WHERE secret_hash = md5(:u::text) AND revoked_at IS NULL LIMIT 1;
-SELECT 1;
-BEGIN;
-SELECT o.*, p.* FROM obligations o JOIN plans p ON p.id = o.plan_id WHERE o.id = 1 LIMIT 1;
-SELECT * FROM units WHERE id = :u LIMIT 1;
-UPDATE deadlines SET updated_at = now() WHERE id = :d RETURNING *;
-SELECT count(*) FROM submissions WHERE deadline_id = :d;
-INSERT INTO submissions (deadline_id, unit_id, version, payload, note, received_at, on_time, filed_by, on_behalf) VALUES (:d, :u, (SELECT coalesce(max(version), 0) + 1 FROM submissions WHERE deadline_id = :d), '{{"activities": 1}}', NULL, now(), true, 'token', false) RETURNING *;
-UPDATE deadlines SET state = 'submitted', submitted_at = coalesce(submitted_at, now()), updated_at = now() WHERE id = :d;
-INSERT INTO outbox (dedupe_key, message_id, recipients, subject, text_body, html_body, next_attempt_at, created_at) VALUES ('bench:' || md5(random()::text || clock_timestamp()::text), '<x@hanbao>', '{{"to":["a@b.vn"],"cc":[]}}', 'subject', repeat('t', 600), repeat('h', 800), now(), now());
-INSERT INTO audit_log (at, actor, action, entity, entity_id, before, after) VALUES (now(), 'token', 'submission.create', 'submission', '1', NULL, repeat('a', 250));
-COMMIT;
-"#,
-        last_unit = units + 1,
-    )
 }

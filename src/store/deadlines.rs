@@ -183,25 +183,29 @@ pub fn of_obligation(
     Ok(rows)
 }
 
-/// Finds the deadline of (obligation, unit, period) and takes its row lock, in one statement
-/// (`UPDATE … RETURNING`): concurrent filings for one deadline queue here.
+/// Finds the deadline of (obligation, unit, period) and takes its row lock for the rest of the transaction, in
+/// one statement: concurrent filings for one deadline queue here.
 pub fn lock_one(
     conn: &mut AnyConnection,
     obligation_id: i64,
     unit_id: i64,
     period: &str,
-    now: UtcDateTime,
 ) -> Result<Option<DeadlineRow>, StoreError> {
-    let row = with_conn!(conn, c => diesel::update(
+    macro_rules! one {
+        () => {
             deadlines::table
                 .filter(deadlines::obligation_id.eq(obligation_id))
                 .filter(deadlines::unit_id.eq(unit_id))
-                .filter(deadlines::period.eq(period)),
-        )
-        .set(deadlines::updated_at.eq(now))
-        .returning(DeadlineRow::as_returning())
-        .get_result(c)
-        .optional())?;
+                .filter(deadlines::period.eq(period))
+                .select(DeadlineRow::as_select())
+        };
+    }
+    // PostgreSQL: a row lock, no new row version. SQLite: the write transaction (BEGIN IMMEDIATE) already holds
+    // the database's one write lock, so a plain read is the row as every later writer will see it.
+    let row = match conn {
+        AnyConnection::Pg(c) => one!().for_update().first(c).optional()?,
+        AnyConnection::Sqlite(c) => one!().first(c).optional()?,
+    };
     Ok(row)
 }
 

@@ -82,7 +82,7 @@ impl StoreError {
 
     /// True when the database could not be reached or the connection dropped under the statement (a PostgreSQL
     /// restart: "server closed the connection", a transaction manager left broken): the client may try again
-    /// (503), and the connection is not reused (`Manager::has_broken`, the check-out probe).
+    /// (503), and the connection is not reused (`Manager::has_broken`).
     pub fn is_connection_lost(&self) -> bool {
         use diesel::result::{DatabaseErrorKind, Error};
         match self {
@@ -196,6 +196,11 @@ pub fn connect(url: &DatabaseUrl, max_size: u32) -> Result<Pool, StoreError> {
     let pool = r2d2::Pool::builder()
         .max_size(max_size)
         .min_idle(Some(1))
+        // No `SELECT 1` probe per check-out (two per filing: a tenth of its statements). A PostgreSQL connection
+        // that died is found by the statement that needed it (503, see `is_connection_lost`): diesel then reads
+        // libpq's transaction status as unknown and marks its transaction manager broken, so `has_broken` drops
+        // the connection when it is handed back (test `a_dropped_postgres_connection_is_recognised_and_replaced`).
+        .test_on_check_out(false)
         .connection_timeout(Duration::from_secs(10))
         .build(Manager::new(url.clone()))?;
     Ok(pool)

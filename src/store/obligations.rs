@@ -164,6 +164,49 @@ pub fn find_with_plan(
     Ok(row)
 }
 
+/// How a filing names its unit: a reporter token's own (by id), or the one an office names (by code).
+#[derive(Debug, Clone, Copy)]
+pub enum UnitKey<'a> {
+    Id(i64),
+    Code(&'a str),
+}
+
+/// An obligation, its plan and the unit a filing names, in one read (the filing path counts its statements):
+/// `None` without the obligation, no unit when none has that id or code.
+#[allow(clippy::type_complexity)]
+pub fn find_for_filing(
+    conn: &mut AnyConnection,
+    id: i64,
+    unit: UnitKey<'_>,
+) -> Result<
+    Option<(
+        ObligationRow,
+        super::plans::PlanRow,
+        Option<super::units::UnitRow>,
+    )>,
+    StoreError,
+> {
+    use super::plans::PlanRow;
+    use super::schema::{plans, units};
+    use super::units::UnitRow;
+    macro_rules! read {
+        ($on:expr) => {
+            with_conn!(conn, c => obligations::table
+                .inner_join(plans::table)
+                .left_join(units::table.on($on))
+                .filter(obligations::id.eq(id))
+                .select((ObligationRow::as_select(), PlanRow::as_select(), Option::<UnitRow>::as_select()))
+                .first(c)
+                .optional())
+        };
+    }
+    let row = match unit {
+        UnitKey::Id(unit_id) => read!(units::id.eq(unit_id))?,
+        UnitKey::Code(code) => read!(units::code.eq(code))?,
+    };
+    Ok(row)
+}
+
 /// The obligations of a plan (or of every plan), in id order, after the cursor `after`.
 pub fn list(
     conn: &mut AnyConnection,

@@ -34,7 +34,6 @@ pub struct SubmissionRow {
 pub struct NewSubmission<'a> {
     pub deadline_id: i64,
     pub unit_id: i64,
-    pub version: i32,
     pub payload: TextJson<&'a serde_json::Value>,
     pub note: Option<&'a str>,
     pub received_at: UtcDateTime,
@@ -45,13 +44,19 @@ pub struct NewSubmission<'a> {
     pub document_ref: Option<&'a str>,
 }
 
-/// Inserts a submission and returns the stored row (one round trip: INSERT … RETURNING).
+/// Inserts a submission as the next version of its deadline and returns the stored row: one round trip, the
+/// version counted by the INSERT itself (the caller holds the deadline's row lock, so versions never clash).
 pub fn insert(
     conn: &mut AnyConnection,
     row: &NewSubmission<'_>,
 ) -> Result<SubmissionRow, StoreError> {
+    let next_version = diesel::dsl::sql::<diesel::sql_types::Integer>(
+        "(SELECT COALESCE(MAX(s.version), 0) + 1 FROM submissions s WHERE s.deadline_id = ",
+    )
+    .bind::<diesel::sql_types::BigInt, _>(row.deadline_id)
+    .sql(")");
     let stored = with_conn!(conn, c => diesel::insert_into(submissions::table)
-        .values(row)
+        .values((row, submissions::version.eq(next_version.clone())))
         .returning(SubmissionRow::as_returning())
         .get_result(c))?;
     Ok(stored)
@@ -90,16 +95,6 @@ pub fn of_deadline_page(
         .select(SubmissionRow::as_select())
         .load(c))?;
     Ok(rows)
-}
-
-/// How many versions a deadline has (the next one's number is this plus one); an index-only count, where
-/// reading the versions would read every payload.
-pub fn count_of_deadline(conn: &mut AnyConnection, deadline_id: i64) -> Result<i64, StoreError> {
-    let n = with_conn!(conn, c => submissions::table
-        .filter(submissions::deadline_id.eq(deadline_id))
-        .count()
-        .get_result(c))?;
-    Ok(n)
 }
 
 pub fn review(

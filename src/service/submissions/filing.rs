@@ -10,6 +10,7 @@ use crate::mail::{self, words};
 use crate::service::letters;
 use crate::service::{audit, ensure_valid, Actor, Role, ServiceError, ServiceResult};
 use crate::store::deadlines::DeadlineRow;
+use crate::store::obligations::UnitKey;
 use crate::store::states::DeadlineState;
 use crate::store::submissions::{FirstReport, NewSubmission};
 use crate::store::units::UnitRow;
@@ -56,9 +57,14 @@ fn file(
             "a viewer token cannot file reports".into(),
         ));
     }
-    let (obligation, plan) = store::obligations::find_with_plan(conn, input.obligation_id)?
-        .ok_or_else(|| ServiceError::not_found("obligation", input.obligation_id))?;
-    let unit = resolve_unit(conn, actor, &plan, input.unit.as_deref())?;
+    let key = match actor.unit_id {
+        Some(own) if actor.role == Role::Reporter => UnitKey::Id(own),
+        _ => UnitKey::Code(input.unit.as_deref().unwrap_or_default()),
+    };
+    let (obligation, plan, found) =
+        store::obligations::find_for_filing(conn, input.obligation_id, key)?
+            .ok_or_else(|| ServiceError::not_found("obligation", input.obligation_id))?;
+    let unit = resolve_unit(actor, &plan, input.unit.as_deref(), found)?;
     let period: Period = input.period.parse().map_err(|_| {
         ServiceError::invalid(
             "/period",
@@ -69,14 +75,8 @@ fn file(
         )
     })?;
     // Concurrent filings for one deadline queue on its row lock, so versions never clash.
-    let deadline = store::deadlines::lock_one(
-        conn,
-        obligation.id,
-        unit.id,
-        &period.to_string(),
-        now.into(),
-    )?
-    .ok_or_else(|| {
+    let deadline = store::deadlines::lock_one(conn, obligation.id, unit.id, &period.to_string())?
+        .ok_or_else(|| {
         ServiceError::invalid(
             "/period",
             format!(
@@ -194,20 +194,20 @@ fn on_paper<'a>(
     }))
 }
 
-/// The unit a filing is for: a reporter's own; an admin's or coordinator's named one.
+/// The unit a filing is for (`found`: read with the obligation by the token's unit or the code given): a
+/// reporter's own; an admin's or coordinator's named one.
 fn resolve_unit(
-    conn: &mut AnyConnection,
     actor: &Actor,
     plan: &store::plans::PlanRow,
     code: Option<&str>,
+    found: Option<UnitRow>,
 ) -> ServiceResult<UnitRow> {
     match actor.role {
         Role::Reporter => {
             let own = actor
                 .unit_id
                 .ok_or_else(|| ServiceError::Forbidden("this token has no unit".into()))?;
-            let unit = store::units::find(conn, own)?
-                .ok_or_else(|| ServiceError::data(format!("token unit {own}")))?;
+            let unit = found.ok_or_else(|| ServiceError::data(format!("token unit {own}")))?;
             match code {
                 Some(code) if code != unit.code => Err(ServiceError::Forbidden(format!(
                     "this token files for unit `{}` only, not `{code}`",
@@ -220,7 +220,7 @@ fn resolve_unit(
             actor.require_coordinator_of(plan.coordinator_id)?;
             let code =
                 code.ok_or_else(|| ServiceError::invalid("/unit", "name the unit you file for"))?;
-            store::units::find_by_code(conn, code)?.ok_or_else(|| {
+            found.ok_or_else(|| {
                 ServiceError::invalid("/unit", format!("unit `{code}` does not exist"))
             })
         }
@@ -239,7 +239,6 @@ fn record(
     note: Option<&str>,
     paper: Option<Paper<'_>>,
 ) -> ServiceResult<Receipt> {
-    let versions = store::submissions::count_of_deadline(conn, t.deadline.id)?;
     // A paper report counts as received at the start of the day it arrived: on time when that day is on or
     // before the last day.
     let arrived = match &paper {
@@ -262,9 +261,6 @@ fn record(
         &NewSubmission {
             deadline_id: t.deadline.id,
             unit_id: t.unit.id,
-            version: i32::try_from(versions + 1).map_err(|_| {
-                ServiceError::data(format!("deadline {} has too many versions", t.deadline.id))
-            })?,
             payload: TextJson(payload),
             note,
             received_at: now.into(),
@@ -321,10 +317,13 @@ fn send_receipt(
     }
     let lang = t.unit.language.as_str();
     let recipient_id = t.deadline.recipient_id.unwrap_or(t.obligation.recipient_id);
-    let recipient = store::units::find(conn, recipient_id)?.ok_or_else(|| {
+    // Both in one read: the filing path counts its statements (docs/performance.md).
+    let units = store::units::find_many(conn, &[recipient_id, t.plan.coordinator_id])?;
+    let one = |id: i64| units.iter().find(|u| u.id == id).cloned();
+    let recipient = one(recipient_id).ok_or_else(|| {
         ServiceError::data(format!("obligation {} has no recipient", t.obligation.id))
     })?;
-    let coordinator = store::units::find(conn, t.plan.coordinator_id)?
+    let coordinator = one(t.plan.coordinator_id)
         .ok_or_else(|| ServiceError::data(format!("plan {} has no coordinator", t.plan.id)))?;
     let coordinator = letters::signing_office(conn, coordinator, &recipient, today)?;
     let subject = letters::Subject {
