@@ -19,7 +19,7 @@ pub use calendar::{Calendar, CalendarError, DayKind};
 pub use due::{due_at, last_day, DueError};
 pub use period::{data_window, periods_in, Cutoff, Period, PeriodParseError, PeriodType};
 pub use schedule::{DueRule, Phrase, Schedule, Shift};
-pub use status::{is_on_time, status_at, DeadlineStatus};
+pub use status::{is_on_time, status_at, CellStatus, DeadlineStatus};
 
 /// One problem with one field of the input, located by a JSON pointer (RFC 6901) into the request body.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]

@@ -48,6 +48,53 @@ impl DeadlineStatus {
     }
 }
 
+/// A cell of the compliance matrix, in DHIS2's vocabulary: how one unit stood for one
+/// period at a moment. Timeliness is judged against the deadline as it stood then (an extension granted by then
+/// counts); `extended` is a deadline not yet due, and not yet filed, whose last day was extended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CellStatus {
+    OnTime,
+    Late,
+    Overdue,
+    Open,
+    Returned,
+    Extended,
+    Waived,
+    /// No deadline: the unit did not exist, or was not a reporter, for that period.
+    NotExpected,
+}
+
+impl CellStatus {
+    pub const ALL: [CellStatus; 8] = [
+        CellStatus::OnTime,
+        CellStatus::Late,
+        CellStatus::Overdue,
+        CellStatus::Open,
+        CellStatus::Returned,
+        CellStatus::Extended,
+        CellStatus::Waived,
+        CellStatus::NotExpected,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CellStatus::OnTime => "on_time",
+            CellStatus::Late => "late",
+            CellStatus::Overdue => "overdue",
+            CellStatus::Open => "open",
+            CellStatus::Returned => "returned",
+            CellStatus::Extended => "extended",
+            CellStatus::Waived => "waived",
+            CellStatus::NotExpected => "not_expected",
+        }
+    }
+
+    pub fn parse(word: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == word)
+    }
+}
+
 /// The status that holds at `now`.
 ///
 /// A waiver wins over everything; `returned` (which the caller clears on resubmission) wins over
@@ -129,6 +176,17 @@ mod tests {
         let due = utc("2023-12-01T00:00:00+07:00");
         assert!(is_on_time(utc("2023-11-30T23:59:59.999+07:00"), due));
         assert!(!is_on_time(due, due));
+    }
+
+    #[test]
+    fn cell_status_words_are_their_serde_names() {
+        for status in CellStatus::ALL {
+            assert_eq!(
+                serde_json::to_string(&status).unwrap(),
+                format!("\"{}\"", status.as_str())
+            );
+            assert_eq!(CellStatus::parse(status.as_str()), Some(status));
+        }
     }
 
     #[test]

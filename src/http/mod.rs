@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod auth;
 pub mod calendars;
+pub mod compliance;
 pub mod deadlines;
 pub mod extract;
 pub mod health;
@@ -259,6 +260,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(obligations::get)
                 .service(obligations::update)
                 .service(deadlines::list)
+                .service(compliance::compliance)
                 .service(deadlines::get)
                 .service(deadlines::create_event)
                 .service(deadlines::list_events)

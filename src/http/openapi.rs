@@ -18,6 +18,7 @@ use utoipa_actix_web::AppExt;
         (name = "obligations", description = "Who reports what to whom, when (nghĩa vụ báo cáo)"),
         (name = "deadlines", description = "Per-unit, per-period deadlines (hạn nộp) and the events that create them"),
         (name = "calendars", description = "Working days, holidays and làm-bù days"),
+        (name = "compliance", description = "Who reported, per unit and period, with DHIS2's rates (tình hình gửi báo cáo)"),
         (name = "submissions", description = "Reports filed by units (báo cáo), their versions and review"),
         (name = "tokens", description = "API tokens and their roles"),
         (name = "audit", description = "Who changed what, when, and the emails sent"),

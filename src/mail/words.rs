@@ -10,6 +10,29 @@ use chrono_tz::Tz;
 
 use crate::domain::Period;
 
+/// The label of a compliance status (`../shared/UX.md` §4.1), the same everywhere: pages, exports, letters.
+pub fn status_label(language: &str, status: crate::domain::CellStatus) -> &'static str {
+    use crate::domain::CellStatus::*;
+    match (english(language), status) {
+        (false, OnTime) => "Đúng hạn",
+        (false, Late) => "Nộp muộn",
+        (false, Overdue) => "Quá hạn",
+        (false, Open) => "Chưa đến hạn",
+        (false, Returned) => "Bị trả lại",
+        (false, Extended) => "Được gia hạn",
+        (false, Waived) => "Được miễn",
+        (false, NotExpected) => "Không thuộc diện phải nộp",
+        (true, OnTime) => "On time",
+        (true, Late) => "Submitted late",
+        (true, Overdue) => "Overdue",
+        (true, Open) => "Not yet due",
+        (true, Returned) => "Returned for correction",
+        (true, Extended) => "Extension granted",
+        (true, Waived) => "Exempt",
+        (true, NotExpected) => "Not expected",
+    }
+}
+
 fn english(language: &str) -> bool {
     language == "en"
 }

@@ -74,7 +74,7 @@ pub struct DeadlineQuery {
 
 /// An instant as given, or a date: the start of that day in the office's time zone `zone` (not UTC, which would
 /// be 07:00 in Hà Nội and cut a day's deadlines in two).
-fn parse_instant(
+pub(super) fn parse_instant(
     name: &str,
     value: &str,
     zone: Tz,

@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod calendars;
+pub mod compliance;
 pub mod deadlines;
 pub mod demo;
 pub mod digests;

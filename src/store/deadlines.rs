@@ -296,6 +296,11 @@ pub fn extend(
             deadlines::extended_reason.eq(reason),
             deadlines::updated_at.eq(now),
             deadlines::next_notice_at.eq(Some(UtcDateTime::NEXT_LOOK)),
+            deadlines::extended_at.eq(now),
+            // SET reads the row as it was: the due instant before the first extension is kept.
+            deadlines::first_due_at.eq(diesel::dsl::sql::<
+                diesel::sql_types::Nullable<super::types::UtcTimestamp>,
+            >("COALESCE(first_due_at, due_at)")),
         ))
         .execute(c))?;
     Ok(())
@@ -313,6 +318,7 @@ pub fn waive(
             deadlines::waived_reason.eq(reason),
             deadlines::updated_at.eq(now),
             deadlines::next_notice_at.eq(None::<UtcDateTime>),
+            deadlines::waived_at.eq(now),
         ))
         .execute(c))?;
     Ok(())

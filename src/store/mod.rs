@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod calendars;
+pub mod compliance;
 pub mod deadlines;
 pub mod digests;
 pub mod notices;

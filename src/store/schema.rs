@@ -145,6 +145,9 @@ diesel::table! {
         submitted_on -> Nullable<Date>,
         notices_sent -> Integer,
         recipient_id -> Nullable<BigInt>,
+        waived_at -> Nullable<UtcTimestamp>,
+        extended_at -> Nullable<UtcTimestamp>,
+        first_due_at -> Nullable<UtcTimestamp>,
     }
 }
 

@@ -7,6 +7,7 @@ mod helpers;
 
 mod architecture;
 mod cli;
+mod compliance;
 mod concurrency;
 mod errors;
 mod health;

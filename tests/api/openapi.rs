@@ -22,6 +22,7 @@ async fn openapi_document_covers_every_route() {
         "DELETE /api/v1/tokens/{id}",
         "GET /api/v1/audit",
         "GET /api/v1/calendars/{code}/days",
+        "GET /api/v1/compliance",
         "GET /api/v1/deadlines",
         "GET /api/v1/deadlines/{id}",
         "GET /api/v1/deadlines/{id}/submissions",

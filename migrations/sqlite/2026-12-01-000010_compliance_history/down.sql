@@ -1,0 +1,3 @@
+ALTER TABLE deadlines DROP COLUMN first_due_at;
+ALTER TABLE deadlines DROP COLUMN extended_at;
+ALTER TABLE deadlines DROP COLUMN waived_at;
