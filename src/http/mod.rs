@@ -103,6 +103,46 @@ async fn refuse_control_characters(
     Ok(next.call(req).await?.map_into_boxed_body())
 }
 
+/// A query parameter the route does not document is refused (400, naming it and the parameters the route has):
+/// a typo such as `?unti=HN-BADINH` would otherwise be ignored, and the answer — every deadline — look right.
+/// The OpenAPI document is the list, so a parameter cannot be served undocumented.
+async fn refuse_unknown_parameters(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<actix_web::dev::ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
+    let known = match (
+        req.match_pattern(),
+        req.app_data::<web::Data<openapi::Document>>(),
+    ) {
+        (Some(pattern), Some(document)) => document.query_names(&pattern, req.method().as_str()),
+        _ => None,
+    };
+    if let Some(known) = known {
+        let unknown: Vec<crate::domain::FieldError> =
+            form_urlencoded::parse(req.query_string().as_bytes())
+                .map(|(name, _)| name.into_owned())
+                .filter(|name| !known.contains(name))
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .map(|name| {
+                    let allowed = if known.is_empty() {
+                        "this route takes no query parameters".to_owned()
+                    } else {
+                        format!("this route takes {}", known.join(", "))
+                    };
+                    crate::domain::FieldError::new(
+                        format!("/{}", crate::domain::pointer_token(&name)),
+                        format!("unknown query parameter; {allowed}"),
+                    )
+                })
+                .collect();
+        if !unknown.is_empty() {
+            return Ok(req.error_response(ApiError::UnknownParameters(unknown)));
+        }
+    }
+    Ok(next.call(req).await?.map_into_boxed_body())
+}
+
 /// Whether a raw (percent-encoded) path decodes to a control character.
 fn path_has_control(path: &str) -> bool {
     let bytes = path.as_bytes();
@@ -295,6 +335,7 @@ fn app(
     >,
 > {
     App::new()
+        .wrap(actix_web::middleware::from_fn(refuse_unknown_parameters))
         .wrap(actix_web::middleware::from_fn(refuse_control_characters))
         .wrap(
             actix_web::middleware::DefaultHeaders::new()

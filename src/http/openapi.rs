@@ -74,15 +74,44 @@ impl Document {
     }
 }
 
+impl Document {
+    /// The query parameters documented for `method` at a route pattern; `None` for a route or method the
+    /// document does not have (those answer 404 or 405 anyway).
+    pub fn query_names(&self, pattern: &str, method: &str) -> Option<Vec<String>> {
+        use utoipa::openapi::path::ParameterIn;
+        let item = self.0.paths.paths.get(pattern)?;
+        let op = match method {
+            "GET" => item.get.as_ref(),
+            "POST" => item.post.as_ref(),
+            "PUT" => item.put.as_ref(),
+            "PATCH" => item.patch.as_ref(),
+            "DELETE" => item.delete.as_ref(),
+            _ => None,
+        }?;
+        Some(
+            op.parameters
+                .iter()
+                .flatten()
+                .filter(|p| matches!(p.parameter_in, ParameterIn::Query))
+                .map(|p| p.name.clone())
+                .collect(),
+        )
+    }
+}
+
 /// Makes the error answers of every operation what the server does, whatever its annotation says: every error
-/// is `application/problem+json` (annotations give a body type, which utoipa writes as `application/json`); an
-/// operation with a body may answer 400, 413, 415 and 422, one with query parameters 422, and one behind a token
-/// 401, 429 (failed authentications) and 503 (no database connection).
+/// is `application/problem+json` (annotations give a body type, which utoipa writes as `application/json`); any
+/// operation may answer 400 (a query parameter it does not know), one with a body also 400, 413, 415 and 422,
+/// one with query parameters 422, and one behind a token 401, 429 (failed authentications) and 503 (no database
+/// connection).
 fn complete_errors(api: &mut utoipa::openapi::OpenApi) {
     use utoipa::openapi::path::ParameterIn;
     use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
     const WHY: [(&str, &str); 7] = [
-        ("400", "the body is not JSON"),
+        (
+            "400",
+            "the body is not JSON, or a query parameter is not one of the operation's",
+        ),
         ("401", "no token, or not a valid one"),
         ("413", "the body is too large"),
         ("415", "the body is not `application/json`"),
@@ -108,9 +137,10 @@ fn complete_errors(api: &mut utoipa::openapi::OpenApi) {
             &mut item.delete,
         ];
         for op in operations.into_iter().flatten() {
-            let mut needed = Vec::new();
+            // Any operation refuses a query parameter it does not document (400).
+            let mut needed = vec!["400"];
             if op.request_body.is_some() {
-                needed.extend(["400", "413", "415", "422"]);
+                needed.extend(["413", "415", "422"]);
             }
             if op
                 .parameters

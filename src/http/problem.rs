@@ -53,6 +53,10 @@ pub enum ApiError {
     NoRoute,
     #[error("method not allowed")]
     MethodNotAllowed,
+    /// Query parameters the route does not know (a typo such as `unti=` would otherwise be ignored and the
+    /// answer look complete).
+    #[error("unknown query parameters")]
+    UnknownParameters(Vec<FieldError>),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -123,6 +127,13 @@ impl ApiError {
                 "something went wrong on the server; the operators can find the cause in its log"
                     .into(),
                 vec![],
+            ),
+            Self::UnknownParameters(errors) => (
+                S::BAD_REQUEST,
+                "unknown-parameter",
+                "Unknown query parameter",
+                summary(errors),
+                errors.clone(),
             ),
             Self::MalformedJson(why) => (
                 S::BAD_REQUEST,

@@ -435,3 +435,33 @@ backend_test!(
         assert_ne!(again["instance"], other["instance"], "one id per request");
     }
 );
+
+// A query parameter a route does not know is refused, naming it and the ones the route takes: a typo such as
+// `unti=` must not silently answer with every deadline (issue 12 §6).
+backend_test!(unknown_query_parameters_are_400, |app| async move {
+    let (status, problem) = app
+        .get("/api/v1/deadlines?unti=HN-BADINH&period=2024")
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{problem}");
+    assert_eq!(pointers(&problem), ["/unti"]);
+    let message = problem["errors"][0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("unit") && message.contains("period"),
+        "{message}"
+    );
+    // Known ones of another extractor on the same route (paging) pass.
+    let (status, _) = app.get("/api/v1/deadlines?unit=A&limit=5").await;
+    assert_ne!(status, StatusCode::BAD_REQUEST);
+    for path in [
+        "/api/v1/units/NONE?verbose=1",
+        "/api/v1/compliance?obligaton=1",
+        "/healthz?x=1",
+    ] {
+        let (status, problem) = app.get(path).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path}: {problem}");
+        assert_eq!(
+            problem["type"], "urn:hanbao:problem:unknown-parameter",
+            "{path}"
+        );
+    }
+});
