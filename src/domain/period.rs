@@ -37,6 +37,21 @@ impl PeriodType {
         }
     }
 
+    pub const ALL: [PeriodType; 7] = [
+        PeriodType::Yearly,
+        PeriodType::SixMonthly,
+        PeriodType::Quarterly,
+        PeriodType::Monthly,
+        PeriodType::Weekly,
+        PeriodType::Once,
+        PeriodType::Event,
+    ];
+
+    /// The type a word names, as schedules write it.
+    pub fn parse(word: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.as_str() == word)
+    }
+
     /// Whether periods of this type follow the calendar (and so have spans and data windows).
     pub fn is_periodic(self) -> bool {
         !matches!(self, PeriodType::Once | PeriodType::Event)

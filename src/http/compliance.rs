@@ -1,80 +1,23 @@
 //! `/api/v1/compliance`: who reported, for which periods, on time or not, with the rates; JSON or CSV.
 
-use actix_web::http::header;
 use actix_web::{get, web, HttpRequest, HttpResponse};
 use chrono::Utc;
-use serde::Deserialize;
+use rust_xlsxwriter::{Color, ExcelDateTime, Format as Style, FormatAlign, FormatBorder, Workbook};
 
 use super::auth::Authenticated;
+use super::export::{self, Export, Format};
 use super::extract::Query;
 use super::problem::{ApiError, Problem};
 use super::AppState;
 use crate::domain::CellStatus;
-use crate::mail::words::status_label;
-use crate::service::compliance::{Compliance, ComplianceQuery, Question};
+use crate::mail::words::{self, status_label};
+use crate::service::compliance::{Cell, Compliance, ComplianceQuery, ComplianceRow, Question};
 use crate::service::{self, PageParams};
-
-/// How an answer is wanted: JSON (the default), or a file (`csv`), in a language (`vi`, the default, or `en`)
-/// for the words people read in it.
-#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct Export {
-    /// `json` (default) or `csv` (also chosen by `Accept: text/csv`).
-    pub format: Option<String>,
-    /// Language of the words in a file: `vi` (default) or `en` (also from `Accept-Language`).
-    pub lang: Option<String>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    Json,
-    Csv,
-}
-
-impl Export {
-    /// The format asked for, by `format=` or else by the Accept header.
-    pub fn format(&self, req: &HttpRequest) -> Result<Format, ApiError> {
-        match self.format.as_deref() {
-            Some("json") => Ok(Format::Json),
-            Some("csv") => Ok(Format::Csv),
-            Some(other) => Err(ApiError::Invalid(vec![crate::domain::FieldError::new(
-                "/format",
-                format!("`{other}` is not one of json, csv"),
-            )])),
-            None => {
-                let accept = req
-                    .headers()
-                    .get(header::ACCEPT)
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or("");
-                Ok(if accept.contains("text/csv") {
-                    Format::Csv
-                } else {
-                    Format::Json
-                })
-            }
-        }
-    }
-
-    /// `vi` unless `lang=en` or an Accept-Language that prefers English.
-    pub fn language(&self, req: &HttpRequest) -> &'static str {
-        let asked = self.lang.clone().or_else(|| {
-            req.headers()
-                .get(header::ACCEPT_LANGUAGE)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.split(',').next())
-                .map(|first| first.trim().to_ascii_lowercase())
-        });
-        match asked.as_deref() {
-            Some(l) if l == "en" || l.starts_with("en-") => "en",
-            _ => "vi",
-        }
-    }
-}
 
 /// Who reported, per unit and period, as things stand now or stood at `as_of`; the totals and DHIS2's rates
 /// per period and overall (docs/compliance.md). `format=csv` (or `Accept: text/csv`) streams every row of the
-/// selection as CSV (UTF-8 with BOM), one line per unit, obligation and period.
+/// selection as CSV (UTF-8 with BOM), one line per unit, obligation and period; `format=xlsx` gives a workbook:
+/// the matrix with labelled, coloured cells and a totals row, and a sheet of the details with real dates.
 #[utoipa::path(
     tag = "compliance",
     params(ComplianceQuery, PageParams, Export),
@@ -82,6 +25,7 @@ impl Export {
         (status = 200, body = Compliance, content(
             (Compliance = "application/json"),
             (String = "text/csv"),
+            (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
         )),
         (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)
     ),
@@ -99,33 +43,58 @@ pub async fn compliance(
     let format = export.format(&req)?;
     let language = export.language(&req);
     let (now, zone) = (Utc::now(), state.settings.time_zone);
-    let csv = format == Format::Csv;
+    let file = format != Format::Json;
     let question = state
         .run(move |conn| {
             let mut q = service::compliance::question(conn, &actor, now, zone, &query, &page)?;
-            if csv {
+            if file {
                 // A file holds the whole selection: pages of the largest size, one after the other.
                 q.limit = service::MAX_LIMIT;
+                q.after = None;
             }
             Ok(q)
         })
         .await?;
-    if !csv {
-        let answer = state
-            .run(move |conn| service::compliance::compliance(conn, &question))
-            .await?;
-        return Ok(HttpResponse::Ok().json(answer));
+    let stamp = question
+        .filter
+        .as_of
+        .0
+        .with_timezone(&zone)
+        .format("%Y%m%d-%H%M")
+        .to_string();
+    match format {
+        Format::Json => {
+            let answer = state
+                .run(move |conn| service::compliance::compliance(conn, &question))
+                .await?;
+            Ok(HttpResponse::Ok().json(answer))
+        }
+        Format::Xlsx => {
+            let (answer, plan) = state
+                .run(move |conn| {
+                    let plan = service::compliance::plan_of(conn, &question)?;
+                    Ok((service::compliance::all(conn, question)?, plan))
+                })
+                .await?;
+            let workbook =
+                workbook(language, &answer, plan.as_deref(), zone).map_err(export::xlsx_error)?;
+            Ok(export::xlsx(
+                &format!("tinh-hinh-bao-cao-{stamp}.xlsx"),
+                workbook,
+            ))
+        }
+        Format::Csv => Ok(csv(
+            &state,
+            &format!("tinh-hinh-bao-cao-{stamp}.csv"),
+            language,
+            question,
+        )),
     }
-    let name = format!(
-        "tinh-hinh-bao-cao-{}.csv",
-        question
-            .filter
-            .as_of
-            .0
-            .with_timezone(&zone)
-            .format("%Y%m%d-%H%M")
-    );
-    Ok(stream_csv(&state, &name, move |conn, send| {
+}
+
+/// The whole selection as CSV, one line per expected cell, page after page.
+fn csv(state: &AppState, name: &str, language: &'static str, question: Question) -> HttpResponse {
+    export::stream_csv(state, name, move |conn, send| {
         let mut question: Question = question;
         let mut first = true;
         loop {
@@ -156,7 +125,7 @@ pub async fn compliance(
                 None => return Ok(()),
             }
         }
-    }))
+    })
 }
 
 fn csv_error(e: impl std::fmt::Display) -> service::ServiceError {
@@ -205,11 +174,7 @@ fn header_row(language: &str) -> Vec<&'static str> {
     }
 }
 
-fn cell_row(
-    language: &str,
-    row: &service::compliance::ComplianceRow,
-    cell: &service::compliance::Cell,
-) -> Vec<String> {
+fn cell_row(language: &str, row: &ComplianceRow, cell: &Cell) -> Vec<String> {
     let text = |v: Option<String>| v.unwrap_or_default();
     vec![
         row.unit.clone(),
@@ -231,44 +196,301 @@ fn cell_row(
     ]
 }
 
-/// A CSV file streamed as `produce` writes it: UTF-8 with a byte order mark (so that Excel on Windows reads the
-/// diacritics), produced page by page on a pooled connection and sent as it comes, never built whole in memory.
-/// `produce` gets a `send` that answers false once the client has gone.
-pub fn stream_csv(
-    state: &AppState,
-    file_name: &str,
-    produce: impl FnOnce(
-            &mut crate::store::AnyConnection,
-            &mut dyn FnMut(Vec<u8>) -> bool,
-        ) -> service::ServiceResult<()>
-        + Send
-        + 'static,
-) -> HttpResponse {
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<u8>>(4);
-    let pool = state.pool.clone();
-    tokio::task::spawn_blocking(move || {
-        let mut send = |chunk: Vec<u8>| tx.blocking_send(chunk).is_ok();
-        if !send("\u{feff}".as_bytes().to_vec()) {
-            return;
+/// What a matrix cell says: its status, and how late ("Nộp muộn 3 ngày", "Quá hạn 5 ngày").
+fn cell_text(language: &str, cell: &Cell) -> String {
+    let label = status_label(language, cell.status);
+    match (cell.status, cell.days_late) {
+        (CellStatus::Late | CellStatus::Overdue, Some(days)) if language == "en" => {
+            format!("{label}, {days} day(s)")
         }
-        let outcome = pool
-            .get()
-            .map_err(|e| service::ServiceError::Store(e.into()))
-            .and_then(|mut conn| produce(&mut conn, &mut send));
-        if let Err(e) = outcome {
-            // The status line has gone: the file ends early, and the log says why.
-            tracing::error!("CSV export stopped: {e}");
+        (CellStatus::Late | CellStatus::Overdue, Some(days)) => format!("{label} {days} ngày"),
+        _ => label.to_owned(),
+    }
+}
+
+/// The light background of a status (dark text on it, and never colour alone: the label is in the cell).
+fn status_color(status: CellStatus) -> Option<Color> {
+    match status {
+        CellStatus::Overdue => Some(Color::RGB(0xF9D6D5)),
+        CellStatus::Late => Some(Color::RGB(0xFCE8C3)),
+        CellStatus::Returned => Some(Color::RGB(0xE6DDF3)),
+        CellStatus::Open | CellStatus::Extended => Some(Color::RGB(0xECECEC)),
+        CellStatus::OnTime | CellStatus::Waived | CellStatus::NotExpected => None,
+    }
+}
+
+type Xlsx<T> = Result<T, rust_xlsxwriter::XlsxError>;
+
+fn excel_date(date: chrono::NaiveDate) -> Xlsx<ExcelDateTime> {
+    use chrono::Datelike;
+    ExcelDateTime::from_ymd(
+        u16::try_from(date.year()).unwrap_or(1900),
+        date.month() as u8,
+        date.day() as u8,
+    )
+}
+
+fn excel_instant(at: chrono::DateTime<chrono::FixedOffset>) -> Xlsx<ExcelDateTime> {
+    use chrono::Timelike;
+    excel_date(at.date_naive())?.and_hms(at.hour() as u16, at.minute() as u8, at.second())
+}
+
+/// The title of a workbook: "Tình hình gửi báo cáo — Kế hoạch 269/KH-UBND — từ năm 2022 đến năm 2025".
+fn title(language: &str, answer: &Compliance, plan: Option<&str>) -> String {
+    let en = language == "en";
+    let period = |p: &String| {
+        p.parse::<crate::domain::Period>()
+            .map(|p| words::period_words(language, &p, None))
+            .unwrap_or_else(|_| p.clone())
+    };
+    let mut parts = vec![if en {
+        "Reporting status".to_owned()
+    } else {
+        "Tình hình gửi báo cáo".to_owned()
+    }];
+    if let Some(plan) = plan {
+        parts.push(if en {
+            format!("Plan {plan}")
+        } else {
+            format!("Kế hoạch {plan}")
+        });
+    }
+    match (answer.periods.first(), answer.periods.last()) {
+        (Some(first), Some(last)) if first == last => parts.push(period(first)),
+        (Some(first), Some(last)) if en => {
+            parts.push(format!("{} to {}", period(first), period(last)))
         }
-    });
-    let body = futures_util::stream::poll_fn(move |cx| {
-        rx.poll_recv(cx)
-            .map(|chunk| chunk.map(|c| Ok::<_, actix_web::Error>(web::Bytes::from(c))))
-    });
-    HttpResponse::Ok()
-        .content_type("text/csv; charset=utf-8")
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{file_name}\""),
-        ))
-        .streaming(body)
+        (Some(first), Some(last)) => {
+            parts.push(format!("từ {} đến {}", period(first), period(last)))
+        }
+        _ => {}
+    }
+    parts.join(" — ")
+}
+
+/// The styles of a workbook.
+struct Styles {
+    title: Style,
+    header: Style,
+    plain: Style,
+    number: Style,
+    percent: Style,
+    bold: Style,
+    date: Style,
+    instant: Style,
+}
+
+impl Styles {
+    fn new() -> Self {
+        let plain = Style::new().set_border(FormatBorder::Thin);
+        Self {
+            title: Style::new().set_bold().set_font_size(14),
+            header: Style::new()
+                .set_bold()
+                .set_text_wrap()
+                .set_align(FormatAlign::Center)
+                .set_align(FormatAlign::VerticalCenter)
+                .set_background_color(Color::RGB(0xDDE4EE))
+                .set_border(FormatBorder::Thin),
+            number: plain.clone().set_align(FormatAlign::Right),
+            percent: plain.clone().set_num_format("0.0%"),
+            bold: plain.clone().set_bold(),
+            date: plain.clone().set_num_format("dd/mm/yyyy"),
+            instant: plain.clone().set_num_format("dd/mm/yyyy hh:mm"),
+            plain,
+        }
+    }
+
+    fn status(&self, status: CellStatus) -> Style {
+        match status_color(status) {
+            Some(color) => self.plain.clone().set_background_color(color),
+            None => self.plain.clone(),
+        }
+    }
+}
+
+/// Writes expected, received, on time and the two rates from column `col` of `row`.
+fn write_rates(
+    sheet: &mut rust_xlsxwriter::Worksheet,
+    styles: &Styles,
+    row: u32,
+    col: u16,
+    totals: &service::compliance::Rates,
+    style: &Style,
+) -> Xlsx<()> {
+    let mut c = col;
+    for n in [totals.expected, totals.received, totals.on_time] {
+        sheet.write_number_with_format(row, c, n as f64, style)?;
+        c += 1;
+    }
+    for rate in [totals.reporting_rate, totals.on_time_rate] {
+        match rate {
+            Some(r) => sheet.write_number_with_format(row, c, r, &styles.percent)?,
+            // Nothing expected: "–", never 0 % or 100 %.
+            None => sheet.write_string_with_format(row, c, "–", &styles.number)?,
+        };
+        c += 1;
+    }
+    Ok(())
+}
+
+/// The workbook of a compliance answer: sheet 1 the matrix (units × periods, each cell labelled and coloured,
+/// the row's counts and rates, a totals row), sheet 2 one line per expected cell with real Excel dates.
+fn workbook(
+    language: &str,
+    answer: &Compliance,
+    plan: Option<&str>,
+    zone: chrono_tz::Tz,
+) -> Xlsx<Vec<u8>> {
+    let en = language == "en";
+    let pick = |vi: &'static str, english: &'static str| if en { english } else { vi };
+    let styles = Styles::new();
+    let mut book = Workbook::new();
+    let as_of = answer.as_of.with_timezone(&zone);
+    let as_of_words = if en {
+        format!("As of {}", as_of.format("%H:%M, %-d %B %Y"))
+    } else {
+        format!(
+            "Số liệu tính đến {} giờ {}, {}",
+            as_of.format("%H"),
+            as_of.format("%M"),
+            words::date_words(language, as_of.date_naive())
+        )
+    };
+
+    let sheet = book.add_worksheet();
+    sheet.set_name(pick("Tình hình", "Status"))?;
+    sheet.write_string_with_format(0, 0, title(language, answer, plan), &styles.title)?;
+    sheet.write_string(1, 0, &as_of_words)?;
+    let head_row = 3;
+    let fixed = [
+        (pick("STT", "No."), 5.0),
+        (pick("Mã đơn vị", "Unit code"), 16.0),
+        (pick("Đơn vị", "Unit"), 32.0),
+        (pick("Nghĩa vụ báo cáo", "Obligation"), 36.0),
+    ];
+    let mut col: u16 = 0;
+    for (name, width) in fixed {
+        sheet.write_string_with_format(head_row, col, name, &styles.header)?;
+        sheet.set_column_width(col, width)?;
+        col += 1;
+    }
+    let first_period = col;
+    for period in &answer.periods {
+        sheet.write_string_with_format(head_row, col, period, &styles.header)?;
+        sheet.set_column_width(col, 18.0)?;
+        col += 1;
+    }
+    let first_count = col;
+    for name in [
+        pick("Phải nộp", "Expected"),
+        pick("Đã nộp", "Submitted"),
+        pick("Nộp đúng hạn", "On time"),
+        pick("Tỷ lệ nộp", "Reporting rate"),
+        pick("Tỷ lệ đúng hạn", "On-time rate"),
+    ] {
+        sheet.write_string_with_format(head_row, col, name, &styles.header)?;
+        sheet.set_column_width(col, 12.0)?;
+        col += 1;
+    }
+    sheet.set_freeze_panes(head_row + 1, first_period)?;
+    let mut r = head_row + 1;
+    for (i, item) in answer.items.iter().enumerate() {
+        sheet.write_number_with_format(r, 0, (i + 1) as f64, &styles.number)?;
+        sheet.write_string_with_format(r, 1, &item.unit, &styles.plain)?;
+        sheet.write_string_with_format(r, 2, &item.unit_name, &styles.plain)?;
+        sheet.write_string_with_format(r, 3, &item.obligation, &styles.plain)?;
+        for (j, cell) in item.cells.iter().enumerate() {
+            let text = match cell.status {
+                CellStatus::NotExpected => "–".to_owned(),
+                _ => cell_text(language, cell),
+            };
+            sheet.write_string_with_format(
+                r,
+                first_period + j as u16,
+                &text,
+                &styles.status(cell.status),
+            )?;
+        }
+        write_rates(sheet, &styles, r, first_count, &item.totals, &styles.number)?;
+        r += 1;
+    }
+    // The totals row: per period "received/expected", then the overall counts and rates.
+    sheet.write_string_with_format(r, 2, pick("Tổng cộng", "Total"), &styles.bold)?;
+    for (j, period) in answer.totals.per_period.iter().enumerate() {
+        sheet.write_string_with_format(
+            r,
+            first_period + j as u16,
+            format!("{}/{}", period.rates.received, period.rates.expected),
+            &styles.bold,
+        )?;
+    }
+    write_rates(
+        sheet,
+        &styles,
+        r,
+        first_count,
+        &answer.totals.overall,
+        &styles.bold,
+    )?;
+
+    let details = book.add_worksheet();
+    details.set_name(pick("Chi tiết", "Details"))?;
+    for (c, (name, width)) in [
+        (pick("Mã đơn vị", "Unit code"), 16.0),
+        (pick("Đơn vị", "Unit"), 32.0),
+        (pick("Nghĩa vụ báo cáo", "Obligation"), 36.0),
+        (pick("Kỳ báo cáo", "Period"), 10.0),
+        (pick("Trạng thái", "Status"), 24.0),
+        (pick("Hạn nộp", "Last day"), 12.0),
+        (pick("Thời điểm nhận", "Received at"), 17.0),
+        (pick("Số ngày muộn", "Days late"), 10.0),
+        (pick("Phiên bản", "Version"), 9.0),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        details.write_string_with_format(0, c as u16, name, &styles.header)?;
+        details.set_column_width(c as u16, width)?;
+    }
+    details.set_freeze_panes(1, 0)?;
+    let mut r = 1;
+    for item in &answer.items {
+        for cell in item
+            .cells
+            .iter()
+            .filter(|c| c.status != CellStatus::NotExpected)
+        {
+            details.write_string_with_format(r, 0, &item.unit, &styles.plain)?;
+            details.write_string_with_format(r, 1, &item.unit_name, &styles.plain)?;
+            details.write_string_with_format(r, 2, &item.obligation, &styles.plain)?;
+            details.write_string_with_format(r, 3, &cell.period, &styles.plain)?;
+            details.write_string_with_format(
+                r,
+                4,
+                status_label(language, cell.status),
+                &styles.status(cell.status),
+            )?;
+            match cell.last_day {
+                Some(d) => details.write_date_with_format(r, 5, &excel_date(d)?, &styles.date)?,
+                None => details.write_blank(r, 5, &styles.plain)?,
+            };
+            match cell.received_at {
+                Some(t) => {
+                    details.write_datetime_with_format(r, 6, &excel_instant(t)?, &styles.instant)?
+                }
+                None => details.write_blank(r, 6, &styles.plain)?,
+            };
+            match cell.days_late {
+                Some(d) => details.write_number_with_format(r, 7, d as f64, &styles.number)?,
+                None => details.write_blank(r, 7, &styles.plain)?,
+            };
+            match cell.version {
+                Some(v) => details.write_number_with_format(r, 8, f64::from(v), &styles.number)?,
+                None => details.write_blank(r, 8, &styles.plain)?,
+            };
+            r += 1;
+        }
+    }
+    book.save_to_buffer()
 }

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod calendars;
 pub mod compliance;
 pub mod deadlines;
+pub mod export;
 pub mod extract;
 pub mod health;
 pub mod obligations;
@@ -297,6 +298,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(plans::update)
                 .service(obligations::create)
                 .service(obligations::list)
+                .service(obligations::list_all)
+                .service(obligations::consolidation)
                 .service(obligations::get)
                 .service(obligations::update)
                 .service(deadlines::list)
@@ -308,6 +311,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(calendars::put_day)
                 .service(calendars::delete_day)
                 .service(submissions::create)
+                .service(submissions::list)
                 .service(submissions::get)
                 .service(submissions::review)
                 .service(submissions::of_deadline)

@@ -1,4 +1,4 @@
-//! `/api/v1/plans/{id}/obligations` and `/api/v1/obligations/{id}`.
+//! `/api/v1/plans/{id}/obligations`, `/api/v1/obligations` and `/api/v1/obligations/{id}`.
 
 use actix_web::http::header::LOCATION;
 use actix_web::{get, patch, post, web, HttpResponse};
@@ -8,7 +8,7 @@ use super::auth::Authenticated;
 use super::extract::{Json, Query};
 use super::problem::{ApiError, Problem};
 use super::AppState;
-use crate::service::obligations::{NewObligation, Obligation, ObligationPatch};
+use crate::service::obligations::{NewObligation, Obligation, ObligationPatch, ObligationQuery};
 use crate::service::{self, Page, PageParams};
 
 /// Create an obligation of a plan and materialise its deadlines for its whole window.
@@ -38,6 +38,26 @@ pub async fn create(
     Ok(HttpResponse::Created()
         .insert_header((LOCATION, format!("/api/v1/obligations/{}", obligation.id)))
         .json(obligation))
+}
+
+/// Obligations across plans: a reporter sees those it reports under, a coordinator those of its plans.
+#[utoipa::path(
+    tag = "obligations",
+    params(ObligationQuery, PageParams),
+    responses((status = 200, body = Page<Obligation>), (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = []))
+)]
+#[get("/obligations")]
+pub async fn list_all(
+    state: web::Data<AppState>,
+    Authenticated(actor): Authenticated,
+    Query(query): Query<ObligationQuery>,
+    Query(page): Query<PageParams>,
+) -> Result<HttpResponse, ApiError> {
+    let page = state
+        .run(move |conn| service::obligations::list_all(conn, &actor, &query, &page))
+        .await?;
+    Ok(HttpResponse::Ok().json(page))
 }
 
 /// The obligations of a plan.
@@ -105,4 +125,41 @@ pub async fn update(
         .run(move |conn| service::obligations::update(conn, &actor, now, id, patch))
         .await?;
     Ok(HttpResponse::Ok().json(obligation))
+}
+
+/// Query of the consolidation.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ConsolidationQuery {
+    /// The period id (`2024`, `202409`, …).
+    pub period: String,
+}
+
+/// The consolidated report of one period ("tổng hợp chung"): each numeric field of the form aggregated
+/// (`x-aggregate`: sum by default, avg, min, max, count) over the current version of every unit's report, the
+/// text fields listed per unit, and the units whose report is missing.
+#[utoipa::path(
+    tag = "obligations",
+    params(("id" = i64, Path, description = "the obligation's id"), ConsolidationQuery),
+    responses(
+        (status = 200, body = crate::service::consolidation::Consolidation),
+        (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 422, body = Problem)
+    ),
+    security(("bearer" = []))
+)]
+#[get("/obligations/{id}/consolidation")]
+pub async fn consolidation(
+    state: web::Data<AppState>,
+    Authenticated(actor): Authenticated,
+    id: web::Path<i64>,
+    Query(query): Query<ConsolidationQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let (now, id) = (Utc::now(), id.into_inner());
+    let answer = state
+        .run(move |conn| {
+            service::consolidation::consolidation(conn, &actor, now, id, &query.period)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(answer))
 }

@@ -12,7 +12,8 @@ use super::AppState;
 use crate::domain::FieldError;
 use crate::service::deadlines::Deadline;
 use crate::service::submissions::{
-    ExtensionInput, NewSubmissionInput, Receipt, ReviewInput, Submission, WaiverInput,
+    ExtensionInput, NewSubmissionInput, Receipt, ReviewInput, Submission, SubmissionQuery,
+    WaiverInput,
 };
 use crate::service::{self, Page, PageParams};
 
@@ -65,6 +66,28 @@ pub async fn create(
         builder.insert_header((LOCATION, format!("/api/v1/submissions/{id}")));
     }
     Ok(builder.json(response.body))
+}
+
+/// Submissions in the order they were received, with their unit's name: a reporter sees its own unit's, a
+/// coordinator those of the plans it coordinates.
+#[utoipa::path(
+    tag = "submissions",
+    params(SubmissionQuery, PageParams),
+    responses((status = 200, body = Page<Submission>), (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = []))
+)]
+#[get("/submissions")]
+pub async fn list(
+    state: web::Data<AppState>,
+    Authenticated(actor): Authenticated,
+    Query(query): Query<SubmissionQuery>,
+    Query(page): Query<PageParams>,
+) -> Result<HttpResponse, ApiError> {
+    let zone = state.settings.time_zone;
+    let page = state
+        .run(move |conn| service::submissions::list(conn, &actor, zone, &query, &page))
+        .await?;
+    Ok(HttpResponse::Ok().json(page))
 }
 
 /// One submission with its payload and review.

@@ -545,3 +545,31 @@ fn cell(c: &CellRow, as_of: DateTime<Utc>) -> ServiceResult<Cell> {
         submission_id: c.submission_id,
     })
 }
+
+/// Every page of a question at once (for a workbook, which is written whole).
+pub fn all(conn: &mut AnyConnection, mut q: Question) -> ServiceResult<Compliance> {
+    q.limit = super::MAX_LIMIT;
+    q.after = None;
+    let mut answer = compliance(conn, &q)?;
+    while let Some(cursor) = answer.next_cursor.take() {
+        let (obligation, code) = cursor.split_once('.').unwrap_or_default();
+        q.after = Some((code.to_owned(), obligation.parse().unwrap_or_default()));
+        let next = compliance(conn, &q)?;
+        answer.items.extend(next.items);
+        answer.next_cursor = next.next_cursor;
+    }
+    Ok(answer)
+}
+
+/// The number of the plan a question is about, when it names one (by plan or obligation): for a file's title.
+pub fn plan_of(conn: &mut AnyConnection, q: &Question) -> ServiceResult<Option<String>> {
+    let plan_id = match (q.filter.plan_id, q.filter.obligation_id) {
+        (Some(id), _) => Some(id),
+        (None, Some(obligation)) => store::obligations::find(conn, obligation)?.map(|o| o.plan_id),
+        (None, None) => None,
+    };
+    Ok(match plan_id {
+        Some(id) => store::plans::find(conn, id)?.map(|p| p.number),
+        None => None,
+    })
+}

@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod calendars;
 pub mod compliance;
+pub mod consolidation;
 pub mod deadlines;
 pub mod demo;
 pub mod digests;

@@ -13,7 +13,9 @@ use super::obligation_rules::Parsed;
 pub use super::obligation_rules::{Audience, EscalationStep, ReporterGroup, Reporters, Window};
 pub use super::recompute::MaterialiseReport;
 use super::recompute::{plan_deadlines, rematerialise, Reach};
-use super::{audit, ensure_valid, nullable, Actor, Page, PageParams, ServiceError, ServiceResult};
+use super::{
+    audit, ensure_valid, nullable, Actor, Page, PageParams, Role, ServiceError, ServiceResult,
+};
 use crate::domain::materialize::Warning;
 use crate::domain::notify::Offset;
 use crate::domain::{FieldError, Schedule};
@@ -118,7 +120,9 @@ pub struct Obligation {
     pub id: i64,
     pub plan_id: i64,
     pub title: String,
+    /// Code of the unit the reports go to (see `recipients` for changes).
     pub recipient: String,
+    pub recipient_name: String,
     pub reporters: Reporters,
     #[schema(value_type = Object)]
     pub schedule: Schedule,
@@ -603,14 +607,95 @@ pub fn list(
     Page::from_rows(rows, limit, |r| r.id, |row| view(conn, row))
 }
 
+/// Query of `GET /api/v1/obligations`: obligations across plans. Every filter narrows.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ObligationQuery {
+    /// Only this plan's (id).
+    pub plan: Option<i64>,
+    /// Only those whose reports go to this unit (code), now or after a succession.
+    pub recipient: Option<String>,
+    /// Only those this unit (code) reports under.
+    pub reporter: Option<String>,
+    /// yearly, six_monthly, quarterly, monthly, weekly, once or event.
+    pub period_type: Option<String>,
+}
+
+/// Obligations across plans, scoped to what `actor` sees: a reporter those it reports under, a coordinator
+/// those of the plans it coordinates.
+pub fn list_all(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    query: &ObligationQuery,
+    page: &PageParams,
+) -> ServiceResult<Page<Obligation>> {
+    let mut errors = Vec::new();
+    let (limit, after) = page.resolve(&mut errors);
+    let mut filter = store::obligations::ObligationFilter {
+        plan_id: query.plan,
+        after,
+        limit: limit + 1,
+        ..Default::default()
+    };
+    let mut unit = |pointer: &str, code: &Option<String>, errors: &mut Vec<FieldError>| {
+        let Some(code) = code else {
+            return Ok(None);
+        };
+        let found = store::units::find_by_code(conn, code)?;
+        if found.is_none() {
+            errors.push(FieldError::new(
+                pointer,
+                format!("unit `{code}` does not exist"),
+            ));
+        }
+        ServiceResult::Ok(found.map(|u| u.id))
+    };
+    filter.recipient_id = unit("/recipient", &query.recipient, &mut errors)?;
+    filter.reporter_id = unit("/reporter", &query.reporter, &mut errors)?;
+    if let Some(kind) = &query.period_type {
+        match crate::domain::PeriodType::parse(kind) {
+            Some(t) => filter.period_type = Some(t.as_str()),
+            None => errors.push(FieldError::new(
+                "/period_type",
+                format!("`{kind}` is not one of yearly, six_monthly, quarterly, monthly, weekly, once, event"),
+            )),
+        }
+    }
+    if let Some(id) = query.plan {
+        if store::plans::find(conn, id)?.is_none() {
+            errors.push(FieldError::new(
+                "/plan",
+                format!("plan {id} does not exist"),
+            ));
+        }
+    }
+    ensure_valid(errors)?;
+    match actor.role {
+        Role::Reporter => {
+            let own = actor
+                .unit_id
+                .ok_or_else(|| ServiceError::Forbidden("this token has no unit".into()))?;
+            if filter.reporter_id.is_some_and(|asked| asked != own) {
+                return Err(ServiceError::Forbidden(
+                    "a reporter token lists its own unit's obligations only".into(),
+                ));
+            }
+            filter.reporter_id = Some(own);
+        }
+        Role::Coordinator => filter.coordinator_id = Some(actor.unit_id.unwrap_or(-1)),
+        Role::Admin | Role::Viewer => {}
+    }
+    let rows = store::obligations::list_filtered(conn, &filter)?;
+    Page::from_rows(rows, limit, |r| r.id, |row| view(conn, row))
+}
+
 fn view(conn: &mut AnyConnection, row: ObligationRow) -> ServiceResult<Obligation> {
     let parsed = Parsed::load(conn, row)?;
     let planned = plan_deadlines(conn, &parsed, false)?;
-    let recipient = store::units::codes_by_id(conn, &[parsed.row.recipient_id])?
-        .remove(&parsed.row.recipient_id)
-        .ok_or_else(|| {
-            ServiceError::data(format!("obligation {} has no recipient", parsed.row.id))
-        })?;
+    let recipient_unit = store::units::find(conn, parsed.row.recipient_id)?.ok_or_else(|| {
+        ServiceError::data(format!("obligation {} has no recipient", parsed.row.id))
+    })?;
+    let (recipient, recipient_name) = (recipient_unit.code, recipient_unit.name);
     let recipients = spans(conn, &parsed.row)?;
     let row = &parsed.row;
     Ok(Obligation {
@@ -619,6 +704,7 @@ fn view(conn: &mut AnyConnection, row: ObligationRow) -> ServiceResult<Obligatio
         title: row.title.clone(),
         recipients,
         recipient,
+        recipient_name,
         window: parsed.window(),
         reporters: parsed.reporters.clone(),
         schedule: parsed.schedule.clone(),

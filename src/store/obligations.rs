@@ -231,6 +231,74 @@ pub fn list(
     Ok(rows)
 }
 
+/// Which obligations a list across plans shows; every filter narrows.
+#[derive(Debug, Clone, Default)]
+pub struct ObligationFilter {
+    pub plan_id: Option<i64>,
+    /// Reports go to this unit: the obligation's recipient, or a deadline's own (after a succession).
+    pub recipient_id: Option<i64>,
+    /// This unit has deadlines of the obligation.
+    pub reporter_id: Option<i64>,
+    /// `yearly`, `monthly`, … as the schedule says.
+    pub period_type: Option<&'static str>,
+    /// A coordinator's scope: the plans it coordinates.
+    pub coordinator_id: Option<i64>,
+    pub after: Option<i64>,
+    pub limit: i64,
+}
+
+/// Obligations across plans, in id order.
+pub fn list_filtered(
+    conn: &mut AnyConnection,
+    f: &ObligationFilter,
+) -> Result<Vec<ObligationRow>, StoreError> {
+    use super::schema::{deadlines, plans};
+    let rows = with_conn!(conn, c => {
+        let mut q = obligations::table
+            .select(ObligationRow::as_select())
+            .order(obligations::id)
+            .limit(f.limit)
+            .into_boxed();
+        if let Some(plan) = f.plan_id {
+            q = q.filter(obligations::plan_id.eq(plan));
+        }
+        if let Some(unit) = f.recipient_id {
+            q = q.filter(
+                obligations::recipient_id.eq(unit).or(diesel::dsl::exists(
+                    deadlines::table
+                        .filter(deadlines::obligation_id.eq(obligations::id))
+                        .filter(deadlines::recipient_id.eq(unit)),
+                )),
+            );
+        }
+        if let Some(unit) = f.reporter_id {
+            q = q.filter(diesel::dsl::exists(
+                deadlines::table
+                    .filter(deadlines::obligation_id.eq(obligations::id))
+                    .filter(deadlines::unit_id.eq(unit)),
+            ));
+        }
+        if let Some(kind) = f.period_type {
+            // The schedule is stored as serde writes it: `"period_type":"monthly"`.
+            q = q.filter(obligations::schedule.like(format!("%\"period_type\":\"{kind}\"%")));
+        }
+        if let Some(coordinator) = f.coordinator_id {
+            q = q.filter(
+                obligations::plan_id.eq_any(
+                    plans::table
+                        .filter(plans::coordinator_id.eq(coordinator))
+                        .select(plans::id),
+                ),
+            );
+        }
+        if let Some(after) = f.after {
+            q = q.filter(obligations::id.gt(after));
+        }
+        q.load(c)
+    })?;
+    Ok(rows)
+}
+
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = events)]
 pub struct EventRow {

@@ -62,6 +62,99 @@ pub fn insert(
     Ok(stored)
 }
 
+/// The latest version of every deadline of (obligation, period) that has one.
+pub fn latest_of_period(
+    conn: &mut AnyConnection,
+    obligation_id: i64,
+    period: &str,
+) -> Result<Vec<SubmissionRow>, StoreError> {
+    let rows: Vec<SubmissionRow> = with_conn!(conn, c => submissions::table
+        .inner_join(deadlines::table)
+        .filter(deadlines::obligation_id.eq(obligation_id))
+        .filter(deadlines::period.eq(period))
+        .order((submissions::deadline_id, submissions::version.desc()))
+        .select(SubmissionRow::as_select())
+        .load(c))?;
+    let mut latest: Vec<SubmissionRow> = Vec::new();
+    for row in rows {
+        if latest
+            .last()
+            .is_none_or(|l| l.deadline_id != row.deadline_id)
+        {
+            latest.push(row);
+        }
+    }
+    Ok(latest)
+}
+
+/// Which submissions a list shows; every filter narrows.
+#[derive(Debug, Clone, Default)]
+pub struct SubmissionFilter {
+    pub obligation_id: Option<i64>,
+    pub period: Option<String>,
+    pub unit_id: Option<i64>,
+    /// Received at or after this instant.
+    pub since: Option<UtcDateTime>,
+    pub on_behalf: Option<bool>,
+    /// `Some(None)`: not reviewed yet.
+    pub decision: Option<Option<ReviewDecision>>,
+    /// A coordinator's scope: the plans it coordinates.
+    pub coordinator_id: Option<i64>,
+    pub after: Option<i64>,
+    pub limit: i64,
+}
+
+/// Submissions in id order (the order they were received in).
+pub fn list(
+    conn: &mut AnyConnection,
+    f: &SubmissionFilter,
+) -> Result<Vec<SubmissionRow>, StoreError> {
+    use super::schema::{obligations, plans};
+    let rows = with_conn!(conn, c => {
+        let mut q = submissions::table
+            .inner_join(deadlines::table)
+            .select(SubmissionRow::as_select())
+            .order(submissions::id)
+            .limit(f.limit)
+            .into_boxed();
+        if let Some(id) = f.obligation_id {
+            q = q.filter(deadlines::obligation_id.eq(id));
+        }
+        if let Some(period) = &f.period {
+            q = q.filter(deadlines::period.eq(period.clone()));
+        }
+        if let Some(unit) = f.unit_id {
+            q = q.filter(submissions::unit_id.eq(unit));
+        }
+        if let Some(since) = f.since {
+            q = q.filter(submissions::received_at.ge(since));
+        }
+        if let Some(on_behalf) = f.on_behalf {
+            q = q.filter(submissions::on_behalf.eq(on_behalf));
+        }
+        match f.decision {
+            Some(Some(decision)) => q = q.filter(submissions::review_decision.eq(decision)),
+            Some(None) => q = q.filter(submissions::review_decision.is_null()),
+            None => {}
+        }
+        if let Some(coordinator) = f.coordinator_id {
+            q = q.filter(
+                deadlines::obligation_id.eq_any(
+                    obligations::table
+                        .inner_join(plans::table)
+                        .filter(plans::coordinator_id.eq(coordinator))
+                        .select(obligations::id),
+                ),
+            );
+        }
+        if let Some(after) = f.after {
+            q = q.filter(submissions::id.gt(after));
+        }
+        q.load(c)
+    })?;
+    Ok(rows)
+}
+
 pub fn find(conn: &mut AnyConnection, id: i64) -> Result<Option<SubmissionRow>, StoreError> {
     let row = with_conn!(conn, c => submissions::table.find(id).select(SubmissionRow::as_select()).first(c).optional())?;
     Ok(row)

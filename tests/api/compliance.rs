@@ -428,3 +428,371 @@ backend_test!(csv_has_every_row_with_a_bom, |app| async move {
     assert!(english.contains("Unit code,Unit,"), "{english}");
     assert!(english.contains("Submitted late"));
 });
+
+backend_test!(xlsx_says_what_the_json_says, |app| async move {
+    use calamine::{Data, DataType, Reader};
+    let obligation = office(&app).await;
+    paper(&app, obligation, "A", "2023", "2023-11-20").await;
+    paper(&app, obligation, "A", "2024", "2024-12-05").await;
+    let query = format!("obligation={obligation}&from_period=2023&to_period=2025&as_of=2025-06-01");
+    let (_, json) = app.get(&format!("/api/v1/compliance?{query}")).await;
+    let response = app
+        .request(
+            Method::GET,
+            &format!("/api/v1/compliance?{query}&format=xlsx&limit=1"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .contains(".xlsx"));
+    let bytes = response.bytes().await.unwrap().to_vec();
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
+    let matrix = book.worksheet_range("Tình hình").unwrap();
+    let text = |r: u32, c: u32| {
+        matrix
+            .get_value((r, c))
+            .map(|d| d.to_string())
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        text(0, 0),
+        "Tình hình gửi báo cáo — Kế hoạch 269/KH-UBND — từ năm 2023 đến năm 2025"
+    );
+    assert!(
+        text(1, 0).starts_with("Số liệu tính đến 00 giờ 00, ngày 01 tháng 6 năm 2025"),
+        "{}",
+        text(1, 0)
+    );
+    // Header at row 4: the periods from column 5 on.
+    let periods: Vec<String> = (4..7).map(|c| text(3, c)).collect();
+    assert_eq!(periods, ["2023", "2024", "2025"]);
+    // Every row of the JSON (all pages: the workbook holds the whole selection), every cell labelled.
+    let items = json["items"].as_array().unwrap();
+    assert_eq!(items.len(), 4);
+    for (i, item) in items.iter().enumerate() {
+        let r = 4 + i as u32;
+        assert_eq!(text(r, 1), item["unit"].as_str().unwrap());
+        assert_eq!(text(r, 2), item["unit_name"].as_str().unwrap());
+        for (j, cell) in item["cells"].as_array().unwrap().iter().enumerate() {
+            let shown = text(r, 4 + j as u32);
+            let expected = match cell["status"].as_str().unwrap() {
+                "on_time" => "Đúng hạn",
+                "late" => "Nộp muộn",
+                "overdue" => "Quá hạn",
+                "open" => "Chưa đến hạn",
+                "not_expected" => "–",
+                other => panic!("{other} not in this case"),
+            };
+            assert!(shown.starts_with(expected), "{shown} for {cell}");
+        }
+        let totals = &item["totals"];
+        assert_eq!(
+            matrix.get_value((r, 7)).and_then(|d| d.get_float()),
+            totals["expected"].as_f64()
+        );
+        assert_eq!(
+            matrix.get_value((r, 10)).and_then(|d| d.get_float()),
+            totals["reporting_rate"].as_f64()
+        );
+    }
+    // The totals row.
+    let last = 4 + items.len() as u32;
+    assert_eq!(text(last, 2), "Tổng cộng");
+    assert_eq!(text(last, 5), "1/3", "2024: A received, of A, B, D");
+    assert_eq!(
+        matrix.get_value((last, 7)).and_then(|d| d.get_float()),
+        json["totals"]["overall"]["expected"].as_f64()
+    );
+    // The details: one line per expected cell, the last day a real date.
+    let details = book.worksheet_range("Chi tiết").unwrap();
+    let expected_cells: Vec<&Value> = items
+        .iter()
+        .flat_map(|i| i["cells"].as_array().unwrap())
+        .filter(|c| c["status"] != "not_expected")
+        .collect();
+    assert_eq!(details.height(), 1 + expected_cells.len());
+    for (k, cell) in expected_cells.iter().enumerate() {
+        let r = 1 + k as u32;
+        assert_eq!(
+            details.get_value((r, 3)).map(|d| d.to_string()).unwrap(),
+            cell["period"].as_str().unwrap()
+        );
+        let day = details.get_value((r, 5)).unwrap();
+        assert!(matches!(day, Data::DateTime(_)), "{day:?}");
+        assert_eq!(
+            day.as_date().unwrap().to_string(),
+            cell["last_day"].as_str().unwrap()
+        );
+    }
+});
+
+backend_test!(obligations_across_plans, |app| async move {
+    let yearly = office(&app).await;
+    // A second office X with its own plan and a monthly obligation for its one unit Y.
+    app.create_unit(json!({"code": "X", "name": "Sở Văn hóa", "kind": "department"}))
+        .await;
+    app.create_unit(
+        json!({"code": "Y", "name": "UBND phường Y", "kind": "commune", "parent": "X"}),
+    )
+    .await;
+    let (_, plan) = app
+        .post(
+            "/api/v1/plans",
+            json!({"number": "12/KH", "title": "Kế hoạch X", "coordinator": "X",
+                   "starts_on": "2030-01-01", "ends_on": "2030-12-31"}),
+        )
+        .await;
+    let (status, monthly) = app
+        .post(
+            &format!("/api/v1/plans/{}/obligations", plan["id"]),
+            json!({"title": "Báo cáo tháng", "recipient": "X", "reporters": {"units": ["Y"]},
+                   "schedule": {"period_type": "monthly", "due": {"rule": "after_period_end", "days": 5}}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{monthly}");
+    let ids = |page: &Value| -> Vec<i64> {
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["id"].as_i64().unwrap())
+            .collect()
+    };
+    let monthly = monthly["id"].as_i64().unwrap();
+    let (_, all) = app.get("/api/v1/obligations").await;
+    assert_eq!(ids(&all), [yearly, monthly]);
+    assert_eq!(all["items"][0]["recipient_name"], "Sở Lao động");
+    for (query, expected) in [
+        ("period_type=monthly", vec![monthly]),
+        ("period_type=yearly", vec![yearly]),
+        ("recipient=X", vec![monthly]),
+        ("reporter=A", vec![yearly]),
+        ("reporter=Y", vec![monthly]),
+        (&format!("plan={}", plan["id"]), vec![monthly]),
+        ("reporter=S", vec![]),
+    ] {
+        let (status, page) = app.get(&format!("/api/v1/obligations?{query}")).await;
+        assert_eq!(status, StatusCode::OK, "{query}: {page}");
+        assert_eq!(ids(&page), expected, "{query}");
+    }
+    // Scopes: X's coordinator sees its plan's; A's reporter the one it reports under.
+    let coordinator = token(&app, "coordinator", Some("X")).await;
+    let (_, mine) = as_token(&app, &coordinator, Method::GET, "/api/v1/obligations", None).await;
+    assert_eq!(ids(&mine), [monthly]);
+    let reporter = token(&app, "reporter", Some("A")).await;
+    let (_, own) = as_token(&app, &reporter, Method::GET, "/api/v1/obligations", None).await;
+    assert_eq!(ids(&own), [yearly]);
+    let (status, _) = as_token(
+        &app,
+        &reporter,
+        Method::GET,
+        "/api/v1/obligations?reporter=Y",
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    for (query, pointer) in [
+        ("period_type=daily", "/period_type"),
+        ("reporter=NOPE", "/reporter"),
+        ("recipient=NOPE", "/recipient"),
+        ("plan=999", "/plan"),
+    ] {
+        let (status, problem) = app.get(&format!("/api/v1/obligations?{query}")).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{query}");
+        assert_eq!(pointers(&problem), [pointer]);
+    }
+});
+
+backend_test!(submissions_list_filters_and_scopes, |app| async move {
+    let obligation = office(&app).await;
+    let a2023 = paper(&app, obligation, "A", "2023", "2023-11-20").await;
+    paper(&app, obligation, "A", "2024", "2024-12-05").await;
+    let b = token(&app, "reporter", Some("B")).await;
+    let (status, own) = as_token(
+        &app,
+        &b,
+        Method::POST,
+        "/api/v1/submissions",
+        Some(json!({"obligation_id": obligation, "period": "2030", "payload": {}})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{own}");
+    let (status, _) = app
+        .post(
+            &format!("/api/v1/submissions/{}/review", a2023["id"]),
+            json!({"decision": "return", "comment": "Bổ sung"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let units = |page: &Value| -> Vec<String> {
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                format!(
+                    "{} {}",
+                    s["unit"].as_str().unwrap(),
+                    s["period"].as_str().unwrap()
+                )
+            })
+            .collect()
+    };
+    let (_, all) = app.get("/api/v1/submissions").await;
+    assert_eq!(units(&all), ["A 2023", "A 2024", "B 2030"]);
+    assert_eq!(all["items"][0]["unit_name"], "UBND quận A");
+    assert_eq!(all["items"][0]["obligation_id"], obligation);
+    for (query, expected) in [
+        ("unit=A", vec!["A 2023", "A 2024"]),
+        ("period=2024", vec!["A 2024"]),
+        ("on_behalf=false", vec!["B 2030"]),
+        ("on_behalf=true", vec!["A 2023", "A 2024"]),
+        ("decision=return", vec!["A 2023"]),
+        ("decision=none", vec!["A 2024", "B 2030"]),
+        (&format!("obligation={obligation}&since=2099-01-01"), vec![]),
+        ("limit=1&cursor=", vec!["A 2023"]),
+    ] {
+        let (status, page) = app.get(&format!("/api/v1/submissions?{query}")).await;
+        assert_eq!(status, StatusCode::OK, "{query}: {page}");
+        assert_eq!(units(&page), expected, "{query}");
+    }
+    // B's reporter sees B's only.
+    let (_, mine) = as_token(&app, &b, Method::GET, "/api/v1/submissions", None).await;
+    assert_eq!(units(&mine), ["B 2030"]);
+    for (query, pointer) in [
+        ("decision=maybe", "/decision"),
+        ("unit=NOPE", "/unit"),
+        ("period=x", "/period"),
+        ("since=soon", "/since"),
+        ("obligation=999", "/obligation"),
+    ] {
+        let (status, problem) = app.get(&format!("/api/v1/submissions?{query}")).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{query}");
+        assert_eq!(pointers(&problem), [pointer]);
+    }
+});
+
+backend_test!(consolidation_of_a_period, |app| async move {
+    office(&app).await;
+    let (_, plans) = app.get("/api/v1/plans").await;
+    let plan = plans["items"][0]["id"].as_i64().unwrap();
+    let form = json!({"type": "object", "properties": {
+        "so_hoat_dong": {"type": "integer", "title": "Số hoạt động"},
+        "so_nguoi": {"type": "integer", "title": "Số người tham dự", "x-aggregate": "avg"},
+        "ghi_chu": {"type": "string", "title": "Ghi chú"},
+        "hoat_dong": {"type": "array", "items": {"type": "string"}, "title": "Các hoạt động"}
+    }});
+    let (status, obligation) = app
+        .post(
+            &format!("/api/v1/plans/{plan}/obligations"),
+            json!({"title": "Báo cáo số liệu", "recipient": "S",
+                   "reporters": {"group": {"parent": "S", "kinds": ["district"]}},
+                   "schedule": {"period_type": "yearly",
+                                "due": {"rule": "fixed_date", "month": 12, "day": 1, "phrase": "before"}},
+                   "form": form}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{obligation}");
+    let id = obligation["id"].as_i64().unwrap();
+    let file = |unit: &'static str, payload: Value| {
+        let app = &app;
+        async move {
+            let (status, receipt) = app
+                .post(
+                    "/api/v1/submissions",
+                    json!({"obligation_id": id, "period": "2030", "unit": unit, "payload": payload}),
+                )
+                .await;
+            assert_eq!(status, StatusCode::CREATED, "{receipt}");
+            receipt
+        }
+    };
+    file("A", json!({"so_hoat_dong": 3, "so_nguoi": 100, "ghi_chu": "Tốt", "hoat_dong": ["Hội nghị", "Tờ rơi"]})).await;
+    // B files twice: only the current version counts.
+    file("B", json!({"so_hoat_dong": 1, "so_nguoi": 900})).await;
+    file("B", json!({"so_hoat_dong": 5, "so_nguoi": 300})).await;
+    let d = file("D", json!({"so_hoat_dong": 2, "so_nguoi": 200})).await;
+    let (status, _) = app
+        .post(
+            &format!("/api/v1/submissions/{}/review", d["id"]),
+            json!({"decision": "return", "comment": "Sai số liệu"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+
+    let (status, c) = app
+        .get(&format!(
+            "/api/v1/obligations/{id}/consolidation?period=2030"
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{c}");
+    // Expected: A, B, D (C closed in 2023); in the totals: A and B; D's report was returned.
+    assert_eq!(
+        (c["units_expected"].as_i64(), c["units_included"].as_i64()),
+        (Some(3), Some(2))
+    );
+    let field = |name: &str| {
+        c["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["field"] == name)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(field("so_hoat_dong")["value"], 8.0);
+    assert_eq!(field("so_hoat_dong")["aggregate"], "sum");
+    assert_eq!(field("so_hoat_dong")["title"], "Số hoạt động");
+    assert_eq!(field("so_nguoi")["value"], 200.0, "avg of 100 and 300");
+    assert_eq!(field("so_nguoi")["units"], 2);
+    let texts = c["texts"].as_array().unwrap();
+    let notes = texts.iter().find(|t| t["field"] == "ghi_chu").unwrap();
+    assert_eq!(
+        notes["answers"],
+        json!([{"unit": "A", "unit_name": "UBND quận A", "value": "Tốt"}])
+    );
+    let activities = texts.iter().find(|t| t["field"] == "hoat_dong").unwrap();
+    assert_eq!(
+        activities["answers"][0]["value"],
+        json!(["Hội nghị", "Tờ rơi"])
+    );
+    assert_eq!(
+        c["missing"],
+        json!([{"unit": "D", "unit_name": "UBND quận D", "status": "returned"}])
+    );
+
+    // Who may read it, and bad input.
+    let reporter = token(&app, "reporter", Some("A")).await;
+    let path = format!("/api/v1/obligations/{id}/consolidation?period=2030");
+    let (status, _) = as_token(&app, &reporter, Method::GET, &path, None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    app.create_unit(json!({"code": "X", "name": "Sở khác", "kind": "department"}))
+        .await;
+    let other = token(&app, "coordinator", Some("X")).await;
+    let (status, _) = as_token(&app, &other, Method::GET, &path, None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, problem) = app
+        .get(&format!(
+            "/api/v1/obligations/{id}/consolidation?period=20x"
+        ))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(pointers(&problem), ["/period"]);
+    let (status, _) = app
+        .get("/api/v1/obligations/999/consolidation?period=2030")
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = app
+        .get(&format!("/api/v1/obligations/{id}/consolidation"))
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "the period is needed"
+    );
+});

@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::service::deadlines::{self as deadline_views};
-use crate::service::{ensure_valid, Actor, Page, PageParams, ServiceError, ServiceResult};
+use crate::service::{ensure_valid, Actor, Page, PageParams, Role, ServiceError, ServiceResult};
 use crate::store::deadlines::DeadlineRow;
 use crate::store::states::ReviewDecision;
 use crate::store::submissions::SubmissionRow;
@@ -95,6 +95,9 @@ pub struct Review {
 pub struct Submission {
     #[serde(flatten)]
     pub receipt: Receipt,
+    /// The reporting unit's name (`unit` is its code).
+    pub unit_name: String,
+    pub obligation_id: i64,
     #[schema(value_type = Object)]
     pub payload: Value,
     pub note: Option<String>,
@@ -216,6 +219,8 @@ fn view(conn: &mut AnyConnection, actor: &Actor, row: SubmissionRow) -> ServiceR
     let payload = row.payload.0.clone();
     let note = row.note.clone();
     Ok(Submission {
+        unit_name: unit.name.clone(),
+        obligation_id: deadline.obligation_id,
         receipt: receipt(row, &deadline, &unit)?,
         payload,
         note,
@@ -242,6 +247,102 @@ pub fn of_deadline(
     ensure_valid(errors)?;
     deadline_views::get(conn, actor, now, deadline_id)?;
     let rows = store::submissions::of_deadline_page(conn, deadline_id, after, limit + 1)?;
+    Page::from_rows(rows, limit, |r| r.id, |row| view(conn, actor, row))
+}
+
+/// Query of `GET /api/v1/submissions`. Every filter narrows.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SubmissionQuery {
+    /// Only this obligation's.
+    pub obligation: Option<i64>,
+    /// Only this period id's.
+    pub period: Option<String>,
+    /// Only this unit's (code).
+    pub unit: Option<String>,
+    /// Received at or after this instant (RFC 3339) or day (YYYY-MM-DD, in the office's time zone).
+    pub since: Option<String>,
+    /// Only those the office filed on a unit's behalf (`true`) or the unit itself (`false`).
+    pub on_behalf: Option<bool>,
+    /// accept, return, or none (not reviewed yet).
+    pub decision: Option<String>,
+}
+
+/// Submissions, newest last, scoped like every list: a reporter sees its own unit's, a coordinator those of the
+/// plans it coordinates.
+pub fn list(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    zone: chrono_tz::Tz,
+    query: &SubmissionQuery,
+    page: &PageParams,
+) -> ServiceResult<Page<Submission>> {
+    use crate::domain::FieldError;
+    let mut errors = Vec::new();
+    let (limit, after) = page.resolve(&mut errors);
+    let mut filter = store::submissions::SubmissionFilter {
+        obligation_id: query.obligation,
+        on_behalf: query.on_behalf,
+        after,
+        limit: limit + 1,
+        ..Default::default()
+    };
+    if let Some(period) = &query.period {
+        match period.parse::<crate::domain::Period>() {
+            Ok(p) => filter.period = Some(p.to_string()),
+            Err(_) => errors.push(FieldError::new(
+                "/period",
+                format!("`{period}` is not a period id such as 2024, 2024Q3 or 202409"),
+            )),
+        }
+    }
+    if let Some(code) = &query.unit {
+        match store::units::find_by_code(conn, code)? {
+            Some(unit) => filter.unit_id = Some(unit.id),
+            None => errors.push(FieldError::new(
+                "/unit",
+                format!("unit `{code}` does not exist"),
+            )),
+        }
+    }
+    if let Some(since) = &query.since {
+        filter.since = deadline_views::parse_instant("since", since, zone, &mut errors);
+    }
+    if let Some(word) = &query.decision {
+        match (word.as_str(), ReviewDecision::parse(word)) {
+            ("none", _) => filter.decision = Some(None),
+            (_, Some(d)) => filter.decision = Some(Some(d)),
+            (_, None) => errors.push(FieldError::new(
+                "/decision",
+                format!("`{word}` is not one of accept, return, none"),
+            )),
+        }
+    }
+    if let Some(id) = query.obligation {
+        if store::obligations::find(conn, id)?.is_none() {
+            errors.push(FieldError::new(
+                "/obligation",
+                format!("obligation {id} does not exist"),
+            ));
+        }
+    }
+    ensure_valid(errors)?;
+    match actor.role {
+        Role::Reporter => {
+            let own = actor
+                .unit_id
+                .ok_or_else(|| ServiceError::Forbidden("this token has no unit".into()))?;
+            if filter.unit_id.is_some_and(|asked| asked != own) {
+                return Err(ServiceError::Forbidden(
+                    "a reporter token lists its own unit's submissions only".into(),
+                ));
+            }
+            filter.unit_id = Some(own);
+        }
+        Role::Coordinator => filter.coordinator_id = Some(actor.unit_id.unwrap_or(-1)),
+        Role::Admin | Role::Viewer => {}
+    }
+    let rows = store::submissions::list(conn, &filter)?;
     Page::from_rows(rows, limit, |r| r.id, |row| view(conn, actor, row))
 }
 
