@@ -183,12 +183,13 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 dry_run,
             )?;
             println!(
-                "{}: {} sent email(s) and {} notice claim(s) older than {} days, {} idempotency key(s) older than 7 days",
+                "{}: {} sent email(s) and {} notice claim(s) older than {} days, {} idempotency key(s) older than 7 days, {} expired web session(s)",
                 if dry_run { "would remove" } else { "removed" },
                 report.sent_emails,
                 report.claims,
                 settings.retention.num_days(),
-                report.idempotency_keys
+                report.idempotency_keys,
+                report.sessions
             );
             Ok(())
         }

@@ -40,14 +40,14 @@ impl FailedAuthLimiter {
     }
 
     /// Seconds to wait when `ip` is over its limit.
-    fn blocked(&self, ip: IpAddr, now: Instant) -> Option<u64> {
+    pub(crate) fn blocked(&self, ip: IpAddr, now: Instant) -> Option<u64> {
         let windows = self.windows.lock().expect("limiter lock");
         let (start, count) = windows.get(&ip)?;
         let elapsed = now.duration_since(*start);
         (elapsed < WINDOW && *count >= self.per_minute).then(|| (WINDOW - elapsed).as_secs().max(1))
     }
 
-    fn fail(&self, ip: IpAddr, now: Instant) {
+    pub(crate) fn fail(&self, ip: IpAddr, now: Instant) {
         let mut windows = self.windows.lock().expect("limiter lock");
         if windows.len() > 100_000 {
             windows.retain(|_, (start, _)| now.duration_since(*start) < WINDOW);
@@ -130,6 +130,19 @@ impl FromRequest for Authenticated {
             }
         })
     }
+}
+
+/// The address a request comes from, as [`client_ip`] reads it with the configured trusted proxies.
+pub(crate) fn client_address(req: &HttpRequest, state: &AppState) -> Option<IpAddr> {
+    let forwarded = req
+        .headers()
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok());
+    client_ip(
+        req.peer_addr().map(|a| a.ip()),
+        forwarded,
+        &state.settings.trusted_proxies,
+    )
 }
 
 /// The client's address: the connection's, unless that is a trusted proxy, in which case the nearest address of

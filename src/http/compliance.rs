@@ -93,7 +93,12 @@ pub async fn compliance(
 }
 
 /// The whole selection as CSV, one line per expected cell, page after page.
-fn csv(state: &AppState, name: &str, language: &'static str, question: Question) -> HttpResponse {
+pub(crate) fn csv(
+    state: &AppState,
+    name: &str,
+    language: &'static str,
+    question: Question,
+) -> HttpResponse {
     export::stream_csv(state, name, move |conn, send| {
         let mut question: Question = question;
         let mut first = true;
@@ -336,7 +341,7 @@ fn write_rates(
 
 /// The workbook of a compliance answer: sheet 1 the matrix (units × periods, each cell labelled and coloured,
 /// the row's counts and rates, a totals row), sheet 2 one line per expected cell with real Excel dates.
-fn workbook(
+pub(crate) fn workbook(
     language: &str,
     answer: &Compliance,
     plan: Option<&str>,

@@ -10,6 +10,7 @@ pub mod extract;
 pub mod health;
 pub mod obligations;
 pub mod openapi;
+pub mod pages;
 pub mod plans;
 pub mod problem;
 mod request_id;
@@ -356,6 +357,7 @@ fn app(
         .into_utoipa_app()
         .configure(routes)
         .into_app()
+        .configure(pages::routes)
         .default_service(web::to(not_found))
 }
 

@@ -155,7 +155,8 @@ pub fn use_templates_from(dir: &std::path::Path) -> Result<usize, String> {
         Ok(paths)
     };
     for lang in entries(&root)? {
-        if !visible(&lang) || !lang.is_dir() {
+        // `pages/` holds the web pages' templates, which are not emails (and not yet replaceable).
+        if !visible(&lang) || !lang.is_dir() || lang.file_name().is_some_and(|n| n == "pages") {
             continue;
         }
         for path in entries(&lang)? {

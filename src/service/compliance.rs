@@ -573,3 +573,12 @@ pub fn plan_of(conn: &mut AnyConnection, q: &Question) -> ServiceResult<Option<S
         None => None,
     })
 }
+
+/// The overall totals of a question only (no rows).
+pub fn totals(conn: &mut AnyConnection, q: &Question) -> ServiceResult<Rates> {
+    let mut overall = Rates::default();
+    for t in store::compliance::period_totals(conn, &q.filter)? {
+        overall.add(&Rates::from(&t));
+    }
+    Ok(overall.finish())
+}

@@ -1,5 +1,5 @@
 //! Pruning: what a server running for years need not keep. Sent emails and the claims of notices older than the
-//! retention (a reporting year and a margin by default), idempotency keys after a week. Never submissions,
+//! retention (a reporting year and a margin by default), idempotency keys after a week, expired web sessions. Never submissions,
 //! deadlines or audit entries: those are the compliance record.
 
 use chrono::{DateTime, Duration, Utc};
@@ -17,6 +17,8 @@ pub struct PruneReport {
     pub sent_emails: usize,
     pub claims: usize,
     pub idempotency_keys: usize,
+    /// Web sessions past their expiry (they are refused anyway; this only tidies).
+    pub sessions: usize,
 }
 
 /// Prunes as of `now`, keeping `retention` of sent emails and claims; a dry run only counts.
@@ -36,6 +38,12 @@ pub fn run(
             idempotency_keys: store::submissions::prune_idempotency(
                 conn,
                 (now - Duration::days(IDEMPOTENCY_DAYS)).into(),
+                remove,
+            )?,
+            sessions: store::sessions::prune(
+                conn,
+                now.into(),
+                (now - super::sessions::IDLE).into(),
                 remove,
             )?,
         })

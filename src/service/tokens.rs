@@ -153,6 +153,8 @@ pub fn revoke(
             store::tokens::find(conn, id)?.ok_or_else(|| ServiceError::not_found("token", id))?;
         let before = info(conn, row)?;
         store::tokens::revoke(conn, id, now.into())?;
+        // Its web sessions end at once, in the same transaction.
+        store::sessions::delete_of_token(conn, id)?;
         let row = load(conn, id)?;
         let after = info(conn, row)?;
         audit(
@@ -166,6 +168,18 @@ pub fn revoke(
         )?;
         Ok(after)
     })
+}
+
+/// The actor a stored token stands for (a web session's), or `None` when it has been revoked.
+pub fn actor_of(conn: &mut AnyConnection, id: i64) -> ServiceResult<Option<Actor>> {
+    Ok(store::tokens::find(conn, id)?
+        .filter(|row| row.revoked_at.is_none())
+        .map(|row| Actor {
+            name: format!("token {} ({})", row.id, row.name),
+            role: row.role,
+            unit_id: row.unit_id,
+            token_id: Some(row.id),
+        }))
 }
 
 /// The actor a presented token stands for, or `None` when it is unknown or revoked.

@@ -417,3 +417,34 @@ pub fn find(conn: &mut AnyConnection, id: i64) -> Result<Option<ListedDeadline>,
         .optional())?;
     Ok(row)
 }
+
+/// The periods of an obligation with their earliest due instant and last day, in due order (one GROUP BY).
+pub fn period_dues(
+    conn: &mut AnyConnection,
+    obligation_id: i64,
+) -> Result<Vec<(String, UtcDateTime, NaiveDate)>, StoreError> {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        period: String,
+        #[diesel(sql_type = super::types::UtcTimestamp)]
+        due_at: UtcDateTime,
+        #[diesel(sql_type = diesel::sql_types::Date)]
+        last_day: NaiveDate,
+    }
+    const SQL: &str =
+        "SELECT period, MIN(due_at) AS due_at, MIN(last_day) AS last_day FROM deadlines \
+                       WHERE obligation_id = {p} GROUP BY period ORDER BY MIN(due_at), period";
+    let rows: Vec<Row> = match conn {
+        AnyConnection::Pg(c) => diesel::sql_query(SQL.replace("{p}", "$1"))
+            .bind::<diesel::sql_types::BigInt, _>(obligation_id)
+            .load(c)?,
+        AnyConnection::Sqlite(c) => diesel::sql_query(SQL.replace("{p}", "?"))
+            .bind::<diesel::sql_types::BigInt, _>(obligation_id)
+            .load(c)?,
+    };
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.period, r.due_at, r.last_day))
+        .collect())
+}

@@ -14,6 +14,7 @@ pub mod obligations;
 pub mod outbox;
 pub mod plans;
 pub mod schema;
+pub mod sessions;
 pub mod states;
 pub mod submissions;
 pub mod tokens;

@@ -264,6 +264,21 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::store::types::UtcTimestamp;
+
+    sessions (id_hash) {
+        id_hash -> Text,
+        token_id -> Nullable<BigInt>,
+        admin_digest -> Nullable<Text>,
+        csrf -> Text,
+        created_at -> UtcTimestamp,
+        last_seen_at -> UtcTimestamp,
+        expires_at -> UtcTimestamp,
+    }
+}
+
 diesel::joinable!(plans -> units (coordinator_id));
 diesel::joinable!(obligations -> plans (plan_id));
 diesel::joinable!(deadlines -> obligations (obligation_id));
@@ -289,4 +304,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
     outbox,
     job_claims,
+    sessions,
 );

@@ -11,7 +11,7 @@ use crate::submissions::{as_token, token};
 /// Sở S coordinates a yearly report due "before 1 December" (last day 30 November) from 2023 to 2030, from:
 /// A and B (there throughout), C (closed at the end of 2023, no successor), D (opened 1 June 2024). Returns the
 /// obligation id.
-async fn office(app: &TestApp) -> i64 {
+pub async fn office(app: &TestApp) -> i64 {
     app.create_unit(
         json!({"code": "S", "name": "Sở Lao động", "kind": "department",
                            "contacts": {"reporters": ["so@s.gov.vn"], "heads": []}}),
@@ -52,7 +52,7 @@ async fn office(app: &TestApp) -> i64 {
 }
 
 /// The office enters a paper report of `unit` for `period` that arrived on `day`; returns the receipt.
-async fn paper(app: &TestApp, obligation: i64, unit: &str, period: &str, day: &str) -> Value {
+pub async fn paper(app: &TestApp, obligation: i64, unit: &str, period: &str, day: &str) -> Value {
     let (status, receipt) = app
         .post(
             "/api/v1/submissions",

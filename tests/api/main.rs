@@ -16,6 +16,7 @@ mod mail;
 mod notices;
 mod obligations;
 mod openapi;
+mod pages;
 mod plans;
 mod reorganisation;
 mod sink;

@@ -1,0 +1,153 @@
+//! The pages' words: written in Vietnamese in the templates and the code, and translated here when the reader
+//! chose English. A phrase without a translation shows in Vietnamese (a test keeps the list complete).
+
+/// Vietnamese → English.
+const ENGLISH: &[(&str, &str)] = &[
+    ("Bỏ qua, đến nội dung chính", "Skip to main content"),
+    ("Theo dõi hạn báo cáo", "Reporting deadlines"),
+    ("Tài khoản", "Account"),
+    ("Đăng xuất", "Sign out"),
+    ("Đăng nhập", "Sign in"),
+    ("Lỗi: Đăng nhập", "Error: Sign in"),
+    ("Giờ trên trang là giờ Việt Nam.", "Times on this page are Vietnam time."),
+    ("Số liệu tính đến", "Figures as of"),
+    ("Có lỗi cần sửa", "There is a problem"),
+    ("Mã truy cập", "Access code"),
+    (
+        "Mã do văn phòng điều phối cấp cho đơn vị hoặc cán bộ, bắt đầu bằng hb_.",
+        "The code the coordinating office gave your unit or you; it starts with hb_.",
+    ),
+    ("Lỗi:", "Error:"),
+    (
+        "Chưa có mã truy cập? Đề nghị liên hệ văn phòng điều phối kế hoạch của đơn vị.",
+        "No access code? Please contact the office that coordinates your unit's plan.",
+    ),
+    (
+        "Mã truy cập không đúng hoặc đã bị thu hồi",
+        "The access code is wrong or has been revoked",
+    ),
+    ("Về trang tổng quan", "Back to the overview"),
+    ("Tổng quan", "Overview"),
+    (
+        "Chưa có kế hoạch nào mà tài khoản này được theo dõi.",
+        "There is no plan this account may follow yet.",
+    ),
+    ("Kế hoạch", "Plan"),
+    (
+        "Tình hình nộp báo cáo – kỳ hiện tại",
+        "Reporting status – current period",
+    ),
+    ("Báo cáo", "Report"),
+    ("Kỳ báo cáo", "Period"),
+    ("Hạn nộp", "Deadline"),
+    ("Đã nộp", "Submitted"),
+    ("Nộp đúng hạn", "On time"),
+    ("Quá hạn", "Overdue"),
+    ("Bị trả lại", "Returned"),
+    ("tạm tính", "provisional"),
+    ("cần xử lý", "need attention"),
+    ("Tình hình nộp theo đơn vị và kỳ", "Reporting by unit and period"),
+    ("Bộ lọc", "Filters"),
+    ("Từ kỳ", "From period"),
+    ("Đến kỳ", "To period"),
+    ("Trạng thái", "Status"),
+    ("Tất cả", "All"),
+    ("Thuộc đơn vị (mã)", "Under unit (code)"),
+    ("Áp dụng bộ lọc", "Apply filters"),
+    ("Xóa bộ lọc", "Clear filters"),
+    ("Tải về Excel (.xlsx)", "Download Excel (.xlsx)"),
+    ("Tải về CSV", "Download CSV"),
+    ("Chú giải", "Legend"),
+    ("Hiển thị", "Showing"),
+    ("đơn vị", "units"),
+    ("Trang sau", "Next page"),
+    ("Đơn vị", "Unit"),
+    ("Tổng cộng", "Total"),
+    ("hạn", "due"),
+    ("Hoạt động đến", "Existed until"),
+    ("Quản trị hệ thống", "System administrator"),
+    ("Không đăng nhập được", "Could not sign in"),
+    (
+        "Máy chủ đang bận hoặc không kết nối được cơ sở dữ liệu. Đề nghị thử lại sau ít phút.",
+        "The server is busy or cannot reach its database. Please try again in a few minutes.",
+    ),
+    ("Không thực hiện được", "Could not do that"),
+    (
+        "Biểu mẫu đã cũ hoặc không gửi từ trang của hệ thống. Đề nghị tải lại trang và thử lại.",
+        "The form is out of date or was not sent from this site. Please reload the page and try again.",
+    ),
+    ("Không tìm thấy", "Not found"),
+    (
+        "Trang này không có, hoặc tài khoản đang đăng nhập không được xem.",
+        "This page does not exist, or the signed-in account may not see it.",
+    ),
+    ("Không được phép", "Not allowed"),
+    (
+        "Tài khoản đang đăng nhập không được xem hoặc làm việc này.",
+        "The signed-in account may not see or do this.",
+    ),
+    ("Đã có lỗi", "Something went wrong"),
+    (
+        "Máy chủ chưa xử lý được yêu cầu. Đề nghị thử lại; nếu vẫn lỗi, báo bộ phận quản trị hệ thống.",
+        "The server could not handle the request. Please try again; if it persists, tell the system administrators.",
+    ),
+];
+
+/// `text` in English when `english`, else as written.
+pub fn translate(english: bool, text: &str) -> String {
+    if !english {
+        return text.to_owned();
+    }
+    ENGLISH
+        .iter()
+        .find(|(vi, _)| *vi == text)
+        .map_or(text, |(_, en)| *en)
+        .to_owned()
+}
+
+/// A field error of the matrix's filters as a person reads it, built from the field's name (not the validator's
+/// text: `../shared/UX.md` §2.6).
+pub fn field_error(english: bool, field: &str, message: &str) -> String {
+    let (vi, en) = match field {
+        "from_period" => (
+            "Từ kỳ: nhập mã kỳ như 2024, 2024Q3 hoặc 202409; hai kỳ phải cùng loại",
+            "From period: enter a period such as 2024, 2024Q3 or 202409; both ends of one kind",
+        ),
+        "to_period" => (
+            "Đến kỳ: nhập mã kỳ cùng loại với \"Từ kỳ\" và không trước kỳ đó",
+            "To period: enter a period of the same kind as \"From period\", not before it",
+        ),
+        "status" => (
+            "Chọn một trạng thái trong danh sách",
+            "Choose a status from the list",
+        ),
+        "parent" => (
+            "Thuộc đơn vị: không có đơn vị nào có mã này",
+            "Under unit: no unit has this code",
+        ),
+        _ => return message.to_owned(),
+    };
+    if english { en } else { vi }.to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every phrase the templates pass to `t(...)` has an English translation.
+    #[test]
+    fn every_template_phrase_is_translated() {
+        let mut missing = Vec::new();
+        for (name, source) in super::super::TEMPLATES {
+            for piece in source
+                .split("t(\"")
+                .skip(1)
+                .chain(source.split("t('").skip(1))
+            {
+                let phrase = piece.split(['"', '\'']).next().unwrap_or_default();
+                if !super::ENGLISH.iter().any(|(vi, _)| *vi == phrase) {
+                    missing.push(format!("{name}: {phrase}"));
+                }
+            }
+        }
+        assert!(missing.is_empty(), "{missing:#?}");
+    }
+}

@@ -1,0 +1,253 @@
+//! The web pages as a browser meets them over HTTP (a real browser drives them in the browser tests): sign-in
+//! and its session cookie, the overview and the matrix in Vietnamese and English, the headers every page
+//! carries, CSRF, revocation, scopes — on both backends.
+
+use reqwest::{header, Method, StatusCode};
+use serde_json::json;
+
+use crate::backend_test;
+use crate::compliance::{office, paper};
+use crate::helpers::TestApp;
+use crate::submissions::token;
+
+/// A browser without JavaScript: no redirects followed, cookies carried by hand.
+struct Browser {
+    client: reqwest::Client,
+    base: String,
+    cookies: Vec<String>,
+}
+
+impl Browser {
+    fn new(app: &TestApp) -> Self {
+        Self {
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            base: app.url(""),
+            cookies: Vec::new(),
+        }
+    }
+
+    async fn send(
+        &mut self,
+        method: Method,
+        path: &str,
+        form: Option<&[(&str, &str)]>,
+    ) -> (StatusCode, header::HeaderMap, String) {
+        let mut request = self
+            .client
+            .request(method, format!("{}{path}", self.base))
+            .header(header::ACCEPT_LANGUAGE, "vi-VN,vi;q=0.9");
+        if !self.cookies.is_empty() {
+            request = request.header(header::COOKIE, self.cookies.join("; "));
+        }
+        if let Some(form) = form {
+            let body: String = form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(form.iter())
+                .finish();
+            request = request
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(body);
+        }
+        let response = request.send().await.unwrap();
+        let (status, headers) = (response.status(), response.headers().clone());
+        for set in headers.get_all(header::SET_COOKIE) {
+            let pair = set.to_str().unwrap().split(';').next().unwrap().to_owned();
+            let name = pair.split('=').next().unwrap().to_owned();
+            self.cookies.retain(|c| !c.starts_with(&format!("{name}=")));
+            if !pair.ends_with('=') {
+                self.cookies.push(pair);
+            }
+        }
+        (status, headers, response.text().await.unwrap())
+    }
+
+    async fn get(&mut self, path: &str) -> (StatusCode, header::HeaderMap, String) {
+        self.send(Method::GET, path, None).await
+    }
+
+    async fn post(
+        &mut self,
+        path: &str,
+        form: &[(&str, &str)],
+    ) -> (StatusCode, header::HeaderMap, String) {
+        self.send(Method::POST, path, Some(form)).await
+    }
+}
+
+/// The form secret of a page.
+fn csrf(html: &str) -> String {
+    let at = html
+        .find("name=\"csrf\" value=\"")
+        .expect("a form with its secret");
+    html[at + 19..].split('"').next().unwrap().to_owned()
+}
+
+backend_test!(sign_in_overview_matrix_and_sign_out, |app| async move {
+    let obligation = office(&app).await;
+    paper(&app, obligation, "A", "2024", "2024-12-05").await;
+    let coordinator = token(&app, "coordinator", Some("S")).await;
+    let mut browser = Browser::new(&app);
+
+    // Not signed in: to the sign-in page, which carries every page's headers.
+    let (status, headers, _) = browser.get("/").await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(headers[header::LOCATION], "/sign-in");
+    let (status, headers, html) = browser.get("/sign-in").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(headers[header::CONTENT_SECURITY_POLICY]
+        .to_str()
+        .unwrap()
+        .contains("script-src 'none'"));
+    assert!(headers[header::CONTENT_SECURITY_POLICY]
+        .to_str()
+        .unwrap()
+        .contains("frame-ancestors 'none'"));
+    assert_eq!(headers[header::X_FRAME_OPTIONS], "DENY");
+    assert_eq!(headers[header::REFERRER_POLICY], "same-origin");
+    assert_eq!(headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+    assert!(html.contains("<html lang=\"vi\">") && html.contains("Mã truy cập"));
+    assert!(!html.contains("<script"), "no script on any page");
+
+    // A wrong token: the page again, with the error in words, and no session.
+    let (status, _, html) = browser
+        .post("/sign-in", &[("token", "hb_not-a-token")])
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(
+        html.contains("Mã truy cập không đúng hoặc đã bị thu hồi"),
+        "{html}"
+    );
+    assert!(html.contains("<title>Lỗi: Đăng nhập"));
+    assert!(browser.cookies.is_empty());
+
+    // The coordinator's token: a session cookie (HttpOnly, SameSite=Lax), then the overview.
+    let (status, headers, _) = browser.post("/sign-in", &[("token", &coordinator)]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let set = headers[header::SET_COOKIE].to_str().unwrap();
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Lax") && set.contains("Path=/"),
+        "{set}"
+    );
+    let (status, headers, html) = browser.get("/").await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert_eq!(headers[header::CACHE_CONTROL], "no-store");
+    assert!(html.contains("Kế hoạch 269&#x2f;KH-UBND"), "{html}");
+    // The current period (the next one due, whatever year the tests run in): A, B and D are expected.
+    assert!(html.contains("0/3"), "{html}");
+    assert!(!html.contains("hb_"), "no token on a page");
+
+    // The matrix: every cell a word, the late one with its days.
+    let (status, _, html) = browser
+        .get(&format!(
+            "/obligations/{obligation}?from_period=2023&to_period=2024"
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(
+        html.contains("Nộp muộn") && html.contains("3 ngày"),
+        "{html}"
+    );
+    assert!(html.contains("UBND quận A") && html.contains("Quá hạn"));
+    assert!(html.contains("Tổng cộng"));
+    assert!(
+        html.contains("cần xử lý) Báo cáo kết quả"),
+        "the title counts what needs attention"
+    );
+    // A filter the use case refuses: the page says which field, in words, and keeps the values.
+    let (status, _, html) = browser
+        .get(&format!(
+            "/obligations/{obligation}?from_period=2024&to_period=202412"
+        ))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        html.contains("Có lỗi cần sửa") && html.contains("value=\"202412\""),
+        "{html}"
+    );
+    // The download with the session.
+    let (status, headers, _) = browser
+        .get(&format!(
+            "/obligations/{obligation}/export.xlsx?from_period=2023&to_period=2024"
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(headers[header::CONTENT_TYPE]
+        .to_str()
+        .unwrap()
+        .contains("spreadsheetml"));
+
+    // English by the switch, remembered in a cookie.
+    let (status, headers, _) = browser.get("/language?to=en&back=/").await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(headers[header::LOCATION], "/");
+    let (_, _, html) = browser.get("/").await;
+    assert!(
+        html.contains("<html lang=\"en\">")
+            && html.contains("Overview")
+            && html.contains("Sign out")
+    );
+    // The switch never sends anyone elsewhere.
+    let (_, headers, _) = browser
+        .get("/language?to=vi&back=https://evil.example/")
+        .await;
+    assert_eq!(headers[header::LOCATION], "/");
+
+    // Sign-out needs the page's secret: without it, a clear refusal and the session stays.
+    let (status, _, html) = browser.post("/sign-out", &[("csrf", "forged")]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(html.contains("Biểu mẫu đã cũ"), "{html}");
+    let (_, _, html) = browser.get("/").await;
+    let (status, headers, _) = browser.post("/sign-out", &[("csrf", &csrf(&html))]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(headers[header::LOCATION], "/sign-in");
+    let (status, _, _) = browser.get("/").await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "signed out");
+});
+
+backend_test!(
+    revoking_a_token_ends_its_sessions_and_scopes_hold,
+    |app| async move {
+        let obligation = office(&app).await;
+        app.create_unit(json!({"code": "X", "name": "Sở khác", "kind": "department"}))
+            .await;
+        let (status, issued) = app
+            .post(
+                "/api/v1/tokens",
+                json!({"role": "coordinator", "unit": "X", "name": "Chuyên viên Sở khác"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED);
+        let secret = issued["token"].as_str().unwrap();
+        let mut browser = Browser::new(&app);
+        let (status, _, _) = browser.post("/sign-in", &[("token", secret)]).await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let (status, _, html) = browser.get("/").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            html.contains("Chuyên viên Sở khác"),
+            "the token's name, not its id"
+        );
+        assert!(
+            !html.contains("269&#x2f;KH-UBND"),
+            "another office's plan is not listed"
+        );
+        // Another office's obligation: not found, as a page.
+        let (status, _, html) = browser.get(&format!("/obligations/{obligation}")).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert!(html.contains("Không tìm thấy"));
+        // Revoked: the session ends at once.
+        let (status, _) = app
+            .call(
+                Method::DELETE,
+                &format!("/api/v1/tokens/{}", issued["id"]),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        let (status, headers, _) = browser.get("/").await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        assert_eq!(headers[header::LOCATION], "/sign-in");
+    }
+);
