@@ -468,3 +468,17 @@ fn render(row: UnitRow, parent: Option<String>) -> ServiceResult<Unit> {
         updated_at: row.updated_at.into(),
     })
 }
+
+/// A unit's name, for a page's heading.
+pub fn name_of(conn: &mut AnyConnection, id: i64) -> ServiceResult<String> {
+    Ok(store::units::find(conn, id)?
+        .ok_or_else(|| ServiceError::data(format!("unit {id}")))?
+        .name)
+}
+
+/// A unit's name by its code.
+pub fn name_by_code(conn: &mut AnyConnection, code: &str) -> ServiceResult<String> {
+    Ok(store::units::find_by_code(conn, code)?
+        .ok_or_else(|| ServiceError::not_found("unit", code))?
+        .name)
+}

@@ -251,3 +251,134 @@ backend_test!(
         assert_eq!(headers[header::LOCATION], "/sign-in");
     }
 );
+
+/// The `nonce` of a filing form.
+fn nonce(html: &str) -> String {
+    let at = html.find("name=\"nonce\" value=\"").expect("a filing form");
+    html[at + 20..].split('"').next().unwrap().to_owned()
+}
+
+backend_test!(a_unit_files_through_the_form_once, |app| async move {
+    office(&app).await;
+    let (_, plans) = app.get("/api/v1/plans").await;
+    let plan = plans["items"][0]["id"].as_i64().unwrap();
+    let (status, obligation) = app
+        .post(
+            &format!("/api/v1/plans/{plan}/obligations"),
+            json!({"title": "Báo cáo số liệu", "recipient": "S",
+                   "reporters": {"group": {"parent": "S", "kinds": ["district"]}},
+                   "schedule": {"period_type": "yearly",
+                                "due": {"rule": "fixed_date", "month": 12, "day": 1, "phrase": "before"}},
+                   "wording": "Trước ngày 01 tháng 12 hằng năm, báo cáo kết quả.",
+                   "form": {"type": "object", "required": ["so"], "properties": {
+                       "so": {"type": "integer", "title": "Số hoạt động", "minimum": 0},
+                       "ghi_chu": {"type": "string", "title": "Ghi chú", "maxLength": 100}}}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{obligation}");
+    let id = obligation["id"].as_i64().unwrap();
+    let (_, found) = app
+        .get(&format!(
+            "/api/v1/deadlines?obligation={id}&unit=A&period=2030"
+        ))
+        .await;
+    let deadline = found["items"][0]["id"].as_i64().unwrap();
+    let (_, found) = app
+        .get(&format!(
+            "/api/v1/deadlines?obligation={id}&unit=B&period=2030"
+        ))
+        .await;
+    let others = found["items"][0]["id"].as_i64().unwrap();
+    let reporter = token(&app, "reporter", Some("A")).await;
+    let mut browser = Browser::new(&app);
+    browser.post("/sign-in", &[("token", &reporter)]).await;
+
+    // The unit lands on its own list, with the obligation's link to file.
+    let (status, _, html) = browser.get("/").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("Báo cáo cần nộp") && html.contains("UBND quận A"),
+        "{html}"
+    );
+    assert!(
+        html.contains(&format!("/deadlines/{deadline}/file")),
+        "{html}"
+    );
+    // The form from the schema: labels from titles, the optional field marked, the plan's own words.
+    let (status, _, html) = browser.get(&format!("/deadlines/{deadline}/file")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("<label for=\"f-so\">Số hoạt động</label>"),
+        "{html}"
+    );
+    assert!(html.contains("Ghi chú <span class=\"muted\">(không bắt buộc)</span>"));
+    assert!(html.contains("inputmode=\"numeric\""));
+    assert!(html.contains("Trước ngày 01 tháng 12 hằng năm"));
+    let (secret, key) = (csrf(&html), nonce(&html));
+    // Wrong types: the page again, the message built from the title, the value kept, nothing filed.
+    let (status, _, html) = browser
+        .post(
+            &format!("/deadlines/{deadline}/file"),
+            &[
+                ("csrf", &secret),
+                ("nonce", &key),
+                ("so", "mười"),
+                ("ghi_chu", ""),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("Số hoạt động phải là số nguyên"), "{html}");
+    assert!(html.contains("value=\"mười\""));
+    assert!(html.contains("<title>Lỗi:"));
+    let (_, filed) = app.get("/api/v1/submissions").await;
+    assert_eq!(filed["items"], json!([]), "nothing filed");
+    // Without the form's secret: refused.
+    let (status, _, _) = browser
+        .post(
+            &format!("/deadlines/{deadline}/file"),
+            &[("nonce", &key), ("so", "3")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    // Correct: filed ("1.250" read as 1250), to the receipt.
+    let form = [
+        ("csrf", secret.as_str()),
+        ("nonce", key.as_str()),
+        ("so", "1.250"),
+        ("ghi_chu", "Tốt"),
+    ];
+    let (status, headers, _) = browser
+        .post(&format!("/deadlines/{deadline}/file"), &form)
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let receipt = headers[header::LOCATION].to_str().unwrap().to_owned();
+    assert!(
+        receipt.starts_with("/submissions/") && receipt.ends_with("/receipt"),
+        "{receipt}"
+    );
+    let (status, _, html) = browser.get(&receipt).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("Đã nộp báo cáo") && html.contains("Mã biên nhận"),
+        "{html}"
+    );
+    assert!(html.contains("1250") && html.contains("Đúng hạn"));
+    assert!(!html.contains("token "), "who filed, by name");
+    // The same form posted again (a double click, a reload): the same receipt, no second version.
+    let (status, headers, _) = browser
+        .post(&format!("/deadlines/{deadline}/file"), &form)
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(headers[header::LOCATION].to_str().unwrap(), receipt);
+    let (_, filed) = app.get("/api/v1/submissions").await;
+    assert_eq!(filed["items"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        filed["items"][0]["payload"],
+        json!({"so": 1250, "ghi_chu": "Tốt"})
+    );
+    // Another unit's deadline is not this unit's to see.
+    let (status, _, html) = browser.get(&format!("/deadlines/{others}/file")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(html.contains("Không tìm thấy"));
+});

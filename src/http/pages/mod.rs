@@ -3,6 +3,8 @@
 //! cookie, the office's overview and its units × periods matrix with downloads. Vietnamese first, English by a
 //! switch remembered in a cookie (or `Accept-Language`). No script at all: plain links and forms.
 
+mod form;
+mod unit;
 mod words;
 
 use std::sync::OnceLock;
@@ -38,6 +40,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/language").route(web::get().to(language_switch)))
         .service(web::resource("/obligations/{id}").route(web::get().to(matrix)))
         .service(web::resource("/obligations/{id}/export.{format}").route(web::get().to(export)))
+        .service(
+            web::resource("/deadlines/{id}/file")
+                .route(web::get().to(unit::file_form))
+                .route(web::post().to(unit::file)),
+        )
+        .service(web::resource("/submissions/{id}/receipt").route(web::get().to(unit::receipt)))
         .service(web::resource("/static/hanbao.css").route(web::get().to(stylesheet)));
 }
 
@@ -61,6 +69,18 @@ const TEMPLATES: &[(&str, &str)] = &[
     (
         "pages/matrix.html",
         include_str!("../../../config/templates/pages/matrix.html"),
+    ),
+    (
+        "pages/unit.html",
+        include_str!("../../../config/templates/pages/unit.html"),
+    ),
+    (
+        "pages/file.html",
+        include_str!("../../../config/templates/pages/file.html"),
+    ),
+    (
+        "pages/receipt.html",
+        include_str!("../../../config/templates/pages/receipt.html"),
     ),
 ];
 
@@ -431,6 +451,10 @@ async fn overview(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
     let Some(current) = session(&req, &state).await else {
         return redirect("/sign-in");
     };
+    // A reporting unit lands on its own list: what it has to file.
+    if current.actor.role == service::Role::Reporter {
+        return unit::deadlines(&req, &state, &current).await;
+    }
     let lang = language(&req);
     let en = lang == "en";
     let (actor, zone, now) = (current.actor.clone(), state.settings.time_zone, Utc::now());
