@@ -6,6 +6,7 @@
 mod helpers;
 
 mod architecture;
+mod browser;
 mod cli;
 mod compliance;
 mod concurrency;
