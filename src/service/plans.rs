@@ -442,3 +442,9 @@ fn render(row: PlanRow, code: impl Fn(i64) -> Option<String>) -> ServiceResult<P
         updated_at: row.updated_at.into(),
     })
 }
+
+/// Whether `actor` may take the coordinating office's decisions on a plan (admins, and its coordinator).
+pub fn coordinated_by(conn: &mut AnyConnection, actor: &Actor, id: i64) -> ServiceResult<bool> {
+    let row = store::plans::find(conn, id)?.ok_or_else(|| ServiceError::not_found("plan", id))?;
+    Ok(actor.require_coordinator_of(row.coordinator_id).is_ok())
+}

@@ -382,3 +382,158 @@ backend_test!(a_unit_files_through_the_form_once, |app| async move {
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(html.contains("Không tìm thấy"));
 });
+
+backend_test!(
+    the_office_returns_a_report_and_the_unit_files_again,
+    |app| async move {
+        office(&app).await;
+        let (_, plans) = app.get("/api/v1/plans").await;
+        let plan = plans["items"][0]["id"].as_i64().unwrap();
+        let (_, obligation) = app
+        .post(
+            &format!("/api/v1/plans/{plan}/obligations"),
+            json!({"title": "Báo cáo số liệu", "recipient": "S",
+                   "reporters": {"group": {"parent": "S", "kinds": ["district"]}},
+                   "schedule": {"period_type": "yearly",
+                                "due": {"rule": "fixed_date", "month": 12, "day": 1, "phrase": "before"}},
+                   "form": {"type": "object", "properties": {
+                       "so": {"type": "integer", "title": "Số hoạt động"}}}}),
+        )
+        .await;
+        let id = obligation["id"].as_i64().unwrap();
+        let (_, found) = app
+            .get(&format!(
+                "/api/v1/deadlines?obligation={id}&unit=A&period=2030"
+            ))
+            .await;
+        let deadline = found["items"][0]["id"].as_i64().unwrap();
+        let (unit_token, coordinator, viewer) = (
+            token(&app, "reporter", Some("A")).await,
+            token(&app, "coordinator", Some("S")).await,
+            token(&app, "viewer", None).await,
+        );
+        let mut unit = Browser::new(&app);
+        unit.post("/sign-in", &[("token", &unit_token)]).await;
+        let (_, _, html) = unit.get(&format!("/deadlines/{deadline}/file")).await;
+        let file = |html: &str, so: &str| {
+            let (secret, key) = (csrf(html), nonce(html));
+            (secret, key, so.to_owned())
+        };
+        let (secret, key, so) = file(&html, "3");
+        let (status, _, _) = unit
+            .post(
+                &format!("/deadlines/{deadline}/file"),
+                &[("csrf", &secret), ("nonce", &key), ("so", &so)],
+            )
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+
+        // The office: version 1 with its answer, and the review form.
+        let mut office_browser = Browser::new(&app);
+        office_browser
+            .post("/sign-in", &[("token", &coordinator)])
+            .await;
+        let path = format!("/deadlines/{deadline}");
+        let (status, _, html) = office_browser.get(&path).await;
+        assert_eq!(status, StatusCode::OK, "{html}");
+        assert!(
+            html.contains("UBND quận A") && html.contains("Phiên bản 1"),
+            "{html}"
+        );
+        assert!(
+            html.contains("Số hoạt động") && html.contains(">3<"),
+            "{html}"
+        );
+        assert!(html.contains("Đơn vị đã nộp đúng hạn."));
+        let submission = {
+            let at = html.find("name=\"submission\" value=\"").unwrap();
+            html[at + 25..].split('"').next().unwrap().to_owned()
+        };
+        // Returning needs a comment.
+        let (status, _, html) = office_browser
+            .post(
+                &format!("{path}/review"),
+                &[
+                    ("csrf", &csrf(&html)),
+                    ("submission", &submission),
+                    ("decision", "return"),
+                    ("comment", ""),
+                ],
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(html.contains("Nhập lý do trả lại"), "{html}");
+        let (status, headers, _) = office_browser
+            .post(
+                &format!("{path}/review"),
+                &[
+                    ("csrf", &csrf(&html)),
+                    ("submission", &submission),
+                    ("decision", "return"),
+                    ("comment", "Bổ sung số hoạt động quý IV"),
+                ],
+            )
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        assert_eq!(headers[header::LOCATION].to_str().unwrap(), path);
+
+        // The unit sees the comment, and the form comes back filled with version 1.
+        let (_, _, html) = unit.get("/").await;
+        assert!(
+            html.contains("Bổ sung số hoạt động quý IV") && html.contains("Sửa và nộp lại"),
+            "{html}"
+        );
+        let (_, _, html) = unit.get(&format!("/deadlines/{deadline}/file")).await;
+        assert!(
+            html.contains("Bổ sung số hoạt động quý IV") && html.contains("value=\"3\""),
+            "{html}"
+        );
+        let (secret, key, so) = file(&html, "5");
+        let (status, _, _) = unit
+            .post(
+                &format!("/deadlines/{deadline}/file"),
+                &[("csrf", &secret), ("nonce", &key), ("so", &so)],
+            )
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+
+        // The office: version 2 on top, its change marked, version 1 returned with the comment; then accepted.
+        let (_, _, html) = office_browser.get(&path).await;
+        let (v2, v1) = (
+            html.find("Phiên bản 2").unwrap(),
+            html.find("Phiên bản 1").unwrap(),
+        );
+        assert!(v2 < v1, "newest first");
+        assert!(html.contains("đã sửa, trước là: 3"), "{html}");
+        assert!(html.contains("Bổ sung số hoạt động quý IV"));
+        let submission = {
+            let at = html.find("name=\"submission\" value=\"").unwrap();
+            html[at + 25..].split('"').next().unwrap().to_owned()
+        };
+        let (status, _, _) = office_browser
+            .post(
+                &format!("{path}/review"),
+                &[
+                    ("csrf", &csrf(&html)),
+                    ("submission", &submission),
+                    ("decision", "accept"),
+                    ("comment", ""),
+                ],
+            )
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let (_, _, html) = office_browser.get(&path).await;
+        assert!(html.contains("Đã tiếp nhận"));
+        assert!(
+            !html.contains("name=\"decision\""),
+            "nothing left to review"
+        );
+
+        // A viewer reads it, and cannot review.
+        let mut reader = Browser::new(&app);
+        reader.post("/sign-in", &[("token", &viewer)]).await;
+        let (status, _, html) = reader.get(&path).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(html.contains("Phiên bản 2") && !html.contains("name=\"decision\""));
+    }
+);

@@ -3,6 +3,7 @@
 //! cookie, the office's overview and its units × periods matrix with downloads. Vietnamese first, English by a
 //! switch remembered in a cookie (or `Accept-Language`). No script at all: plain links and forms.
 
+mod deadline;
 mod form;
 mod unit;
 mod words;
@@ -19,7 +20,7 @@ use serde_json::{json, Value};
 
 use super::problem::ApiError;
 use super::AppState;
-use crate::domain::{CellStatus, Period};
+use crate::domain::{CellStatus, DeadlineStatus, Period};
 use crate::mail::words::{period_words, status_label};
 use crate::service::compliance::ComplianceQuery;
 use crate::service::sessions::{Current, Signer};
@@ -40,6 +41,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/language").route(web::get().to(language_switch)))
         .service(web::resource("/obligations/{id}").route(web::get().to(matrix)))
         .service(web::resource("/obligations/{id}/export.{format}").route(web::get().to(export)))
+        .service(web::resource("/deadlines/{id}").route(web::get().to(deadline::show)))
+        .service(web::resource("/deadlines/{id}/review").route(web::post().to(deadline::review)))
         .service(
             web::resource("/deadlines/{id}/file")
                 .route(web::get().to(unit::file_form))
@@ -81,6 +84,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     (
         "pages/receipt.html",
         include_str!("../../../config/templates/pages/receipt.html"),
+    ),
+    (
+        "pages/deadline.html",
+        include_str!("../../../config/templates/pages/deadline.html"),
     ),
 ];
 
@@ -384,6 +391,17 @@ async fn sign_out(
     response
 }
 
+/// A form that this site's pages never send (a hand-made or truncated post): refused, nothing changed.
+fn bad_form(req: &HttpRequest, current: &Current) -> HttpResponse {
+    error_page(
+        req,
+        StatusCode::BAD_REQUEST,
+        Some(current),
+        "Không thực hiện được",
+        "Biểu mẫu đã cũ hoặc không gửi từ trang của hệ thống. Đề nghị tải lại trang và thử lại.",
+    )
+}
+
 fn forbidden(req: &HttpRequest, current: &Current) -> HttpResponse {
     error_page(
         req,
@@ -437,6 +455,44 @@ fn percent(en: bool, rate: Option<f64>) -> Option<String> {
             text.replace('.', ",")
         }
     })
+}
+
+/// The words of a deadline's status for its unit (`../shared/UX.md` §4.1).
+fn status_words(en: bool, status: DeadlineStatus) -> (&'static str, &'static str) {
+    let (symbol, vi, english) = match status {
+        DeadlineStatus::Open => ("○", "Chưa đến hạn", "Not yet due"),
+        DeadlineStatus::Submitted => ("✓", "Đúng hạn", "On time"),
+        DeadlineStatus::Late => ("◷", "Nộp muộn", "Submitted late"),
+        DeadlineStatus::Overdue => ("▲", "Quá hạn", "Overdue"),
+        DeadlineStatus::Waived => ("–", "Được miễn", "Exempt"),
+        DeadlineStatus::Returned => ("↩", "Bị trả lại", "Returned for correction"),
+    };
+    (symbol, if en { english } else { vi })
+}
+
+/// The stylesheet's class of a status: the compliance matrix's word for it.
+fn css_class(status: DeadlineStatus) -> &'static str {
+    use crate::domain::CellStatus;
+    match status {
+        DeadlineStatus::Open => CellStatus::Open,
+        DeadlineStatus::Submitted => CellStatus::OnTime,
+        DeadlineStatus::Late => CellStatus::Late,
+        DeadlineStatus::Overdue => CellStatus::Overdue,
+        DeadlineStatus::Waived => CellStatus::Waived,
+        DeadlineStatus::Returned => CellStatus::Returned,
+    }
+    .as_str()
+}
+
+/// Who filed or reviewed, as a person reads it: a token's name ("token 7 (Văn thư phường A)" → "Văn thư phường
+/// A"), never its id.
+fn person(filed_by: &str) -> String {
+    match (filed_by.find('('), filed_by.rfind(')')) {
+        (Some(open), Some(close)) if filed_by.starts_with("token ") && close > open => {
+            filed_by[open + 1..close].to_owned()
+        }
+        _ => filed_by.to_owned(),
+    }
 }
 
 fn period_text(lang: &str, period: &str) -> String {
@@ -753,6 +809,7 @@ async fn matrix(
                 "received": row.totals.received,
                 "expected": row.totals.expected,
                 "cells": row.cells.iter().map(|c| json!({
+                    "deadline_id": c.deadline_id,
                     "status": c.status.as_str(),
                     "symbol": symbol(c.status),
                     "label": status_label(lang, c.status),

@@ -8,7 +8,10 @@ use rand::distr::{Alphanumeric, SampleString};
 use serde_json::{json, Value};
 
 use super::form::{self, Kind};
-use super::{csrf_ok, failure, language, period_text, redirect, render, session, words};
+use super::{
+    csrf_ok, css_class, failure, language, period_text, person, redirect, render, session,
+    status_words, words,
+};
 use crate::domain::DeadlineStatus;
 use crate::http::AppState;
 use crate::mail::words::instant_words;
@@ -22,33 +25,6 @@ fn all() -> PageParams {
         limit: Some(service::MAX_LIMIT),
         cursor: None,
     }
-}
-
-/// The words of a deadline's status for its unit (`../shared/UX.md` §4.1).
-fn status_words(en: bool, status: DeadlineStatus) -> (&'static str, &'static str) {
-    let (symbol, vi, english) = match status {
-        DeadlineStatus::Open => ("○", "Chưa đến hạn", "Not yet due"),
-        DeadlineStatus::Submitted => ("✓", "Đúng hạn", "On time"),
-        DeadlineStatus::Late => ("◷", "Nộp muộn", "Submitted late"),
-        DeadlineStatus::Overdue => ("▲", "Quá hạn", "Overdue"),
-        DeadlineStatus::Waived => ("–", "Được miễn", "Exempt"),
-        DeadlineStatus::Returned => ("↩", "Bị trả lại", "Returned for correction"),
-    };
-    (symbol, if en { english } else { vi })
-}
-
-/// The stylesheet's class of a status: the compliance matrix's word for it.
-fn css_class(status: DeadlineStatus) -> &'static str {
-    use crate::domain::CellStatus;
-    match status {
-        DeadlineStatus::Open => CellStatus::Open,
-        DeadlineStatus::Submitted => CellStatus::OnTime,
-        DeadlineStatus::Late => CellStatus::Late,
-        DeadlineStatus::Overdue => CellStatus::Overdue,
-        DeadlineStatus::Waived => CellStatus::Waived,
-        DeadlineStatus::Returned => CellStatus::Returned,
-    }
-    .as_str()
 }
 
 /// "hết ngày 20/02/2026": the last day, as a person reads a deadline (its end is the due instant).
@@ -506,14 +482,4 @@ pub async fn receipt(
             "answers": answers,
         }),
     )
-}
-
-/// Who filed, as a person reads it: a token's name ("token 7 (Văn thư phường A)" → "Văn thư phường A").
-fn person(filed_by: &str) -> String {
-    match (filed_by.find('('), filed_by.rfind(')')) {
-        (Some(open), Some(close)) if filed_by.starts_with("token ") && close > open => {
-            filed_by[open + 1..close].to_owned()
-        }
-        _ => filed_by.to_owned(),
-    }
 }

@@ -23,7 +23,7 @@ use serde_json::Value;
 use crate::service::deadlines::{self as deadline_views};
 use crate::service::{ensure_valid, Actor, Page, PageParams, Role, ServiceError, ServiceResult};
 use crate::store::deadlines::DeadlineRow;
-use crate::store::states::ReviewDecision;
+pub use crate::store::states::ReviewDecision;
 use crate::store::submissions::SubmissionRow;
 use crate::store::units::UnitRow;
 use crate::store::{self, AnyConnection};
