@@ -128,6 +128,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     };
     let settings = Settings::load(cli.config.as_deref(), &overrides)?;
     startup::init_tracing(&settings.log);
+    crate::mail::set_public_url(settings.public_url.clone());
     if let Some(dir) = &settings.config_dir {
         let replaced = crate::mail::use_templates_from(dir).map_err(|e| anyhow::anyhow!(e))?;
         tracing::info!(dir = %dir.display(), templates_replaced = replaced, "configuration directory");
@@ -388,6 +389,12 @@ fn print_settings(s: &Settings) {
     println!("smtp_connections   = {}", s.smtp_connections);
     println!("mail_from          = {}", s.mail_from);
     println!("mail_subject_prefix = {:?}", s.mail_subject_prefix);
+    println!(
+        "public_url         = {}",
+        s.public_url
+            .as_deref()
+            .unwrap_or("(none: letters name the office to contact)")
+    );
     println!("admin_emails       = {}", s.admin_emails.join(", "));
     println!(
         "delivery_give_up_after = {} h",

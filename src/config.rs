@@ -38,6 +38,7 @@ const KEYS: &[&str] = &[
     "smtp_connections",
     "mail_from",
     "mail_subject_prefix",
+    "public_url",
     "admin_emails",
     "delivery_give_up_after",
     "retention",
@@ -69,6 +70,7 @@ struct RawConfig {
     smtp_connections: usize,
     mail_from: String,
     mail_subject_prefix: String,
+    public_url: String,
     admin_emails: String,
     delivery_give_up_after: String,
     retention: String,
@@ -194,6 +196,9 @@ pub struct Settings {
     pub mail_from: String,
     /// Put before every subject (e.g. "[hanbao]"); empty by default: the office's letters need no tag.
     pub mail_subject_prefix: String,
+    /// Where people reach the pages (`https://hanbao.ldtbxh.hanoi.gov.vn`): letters then carry links to
+    /// them. Without it, letters say whom to contact instead.
+    pub public_url: Option<String>,
     /// The operators' addresses: told once a year when next year's holidays are missing.
     pub admin_emails: Vec<String>,
     /// Transient delivery failures are retried this long, then the email is failed.
@@ -410,6 +415,23 @@ impl Settings {
                     ),
                 )
             })?;
+        let public_url = match raw.public_url.trim().trim_end_matches('/') {
+            "" => None,
+            url if (url.starts_with("https://") || url.starts_with("http://"))
+                && !url.contains(char::is_whitespace)
+                && url.len() > "https://".len() =>
+            {
+                Some(url.to_owned())
+            }
+            other => {
+                return Err(ConfigError::new(
+                    "public_url",
+                    format!(
+                        "`{other}` is not an http(s) address such as https://hanbao.ldtbxh.hanoi.gov.vn"
+                    ),
+                ))
+            }
+        };
         if max_catch_up.fixed_duration() >= Some(retention) {
             // A pruned claim must be one the tick can never reconsider, or its notice would go out again.
             return Err(ConfigError::new(
@@ -534,6 +556,7 @@ impl Settings {
             smtp_connections: raw.smtp_connections,
             mail_from: raw.mail_from,
             mail_subject_prefix: raw.mail_subject_prefix,
+            public_url,
             admin_emails,
             delivery_give_up_after,
             retention,
@@ -656,6 +679,22 @@ mod tests {
         assert_eq!(e.key, "listen");
         let e = load_env(&[("HANBAO_POOL_SIZE", "many")], &Overrides::default()).unwrap_err();
         assert_eq!(e.key, "pool_size");
+        let e = load_env(
+            &[("HANBAO_PUBLIC_URL", "hanbao.example.vn")],
+            &Overrides::default(),
+        )
+        .unwrap_err();
+        assert_eq!(e.key, "public_url");
+        let s = load_env(
+            &[("HANBAO_PUBLIC_URL", "https://hanbao.example.vn/")],
+            &Overrides::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            s.public_url.as_deref(),
+            Some("https://hanbao.example.vn"),
+            "no trailing slash"
+        );
         let e = load_env(&[("HANBAO_COLOUR", "blue")], &Overrides::default()).unwrap_err();
         assert_eq!(e.key, "colour");
         let e = load_env(&[("HANBAO_RETENTION", "P7D")], &Overrides::default()).unwrap_err();

@@ -43,7 +43,8 @@ const TEMPLATES: &[(&str, &str)] = templates![
 /// on every render that the code still provides exactly these, so the list cannot drift from the code.
 const CONTEXT_KEYS: &[(&str, &[&str])] = &[
     // `about` (every letter about a deadline): plan_number, plan_title, plan_issued_words, obligation, wording,
-    // period_words, last_day_words, recipient, filing, office {name, address, phone, email}.
+    // period_words, last_day_words, recipient, filing, link (with `public_url`: the page, for a unit with its
+    // own filing link), office {name, address, phone, email}.
     (
         "reminder",
         &["to", "about", "unit", "days_left", "notice_number"],
@@ -103,6 +104,19 @@ fn context_keys(kind: &str) -> &'static [&'static str] {
         .iter()
         .find(|(k, _)| *k == kind)
         .map_or(&[], |(_, keys)| keys)
+}
+
+static PUBLIC_URL: OnceLock<Option<String>> = OnceLock::new();
+
+/// Where people reach the pages (`public_url`), for the links in letters; call once, at start (as
+/// [`use_templates_from`]). Never set, letters carry no link.
+pub fn set_public_url(url: Option<String>) {
+    let _ = PUBLIC_URL.set(url);
+}
+
+/// The pages' address, when the configuration gives one.
+pub fn public_url() -> Option<&'static str> {
+    PUBLIC_URL.get().and_then(|u| u.as_deref())
 }
 
 static ENV: OnceLock<Environment<'static>> = OnceLock::new();
@@ -409,7 +423,7 @@ mod tests {
         let about = serde_json::json!({
             "plan_number": "1/KH", "plan_title": "p", "plan_issued_words": null, "obligation": "o",
             "wording": null, "period_words": "2024", "last_day_words": "2 December 2024", "recipient": "r",
-            "filing": null, "office": {"name": "Sở", "address": null, "phone": null, "email": null},
+            "filing": null, "link": null, "office": {"name": "Sở", "address": null, "phone": null, "email": null},
         });
         let context = serde_json::json!({
             "to": "A & B <script>", "about": about, "unit": "A & B <script>", "version": 2, "comment": "c",

@@ -52,6 +52,8 @@ pub struct About {
     pub recipient: String,
     /// How to file, in the plan's words; without it the letter names the coordinating office to ask.
     pub filing: Option<String>,
+    /// The page the letter is about, when `public_url` is set: for a unit, with a filing link's token.
+    pub link: Option<String>,
     pub office: Office,
 }
 
@@ -87,6 +89,7 @@ impl Subject<'_> {
             last_day_words: words::date_words(language, self.deadline.last_day),
             recipient: self.recipient.name.clone(),
             filing: self.plan.filing_instructions.clone(),
+            link: None,
             office: Office::of(self.coordinator),
         })
     }
@@ -126,4 +129,26 @@ pub fn zone(unit: &UnitRow) -> ServiceResult<Tz> {
             unit.code, unit.time_zone
         ))
     })
+}
+
+/// The link a unit's letter carries to `path` (its filing form, its receipt): a filing link's token of its own
+/// (30 days, that unit only), through the landing page that exchanges it for a session. None without
+/// `public_url`.
+pub fn unit_link(
+    conn: &mut AnyConnection,
+    unit_id: i64,
+    path: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> ServiceResult<Option<String>> {
+    let Some(base) = crate::mail::public_url() else {
+        return Ok(None);
+    };
+    let secret = super::tokens::filing_link(conn, unit_id, now)?;
+    let to: String = form_urlencoded::byte_serialize(path.as_bytes()).collect();
+    Ok(Some(format!("{base}/l/{secret}?to={to}")))
+}
+
+/// The link an office's letter carries to `path` (it signs in as usual). None without `public_url`.
+pub fn office_link(path: &str) -> Option<String> {
+    crate::mail::public_url().map(|base| format!("{base}{path}"))
 }

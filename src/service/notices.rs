@@ -311,8 +311,15 @@ fn decide_one(
     let mut notice = None;
     if now < due_at {
         if let Some(i) = notify::due_reminder(due_at, reminders, now, tz, hours, &calendar) {
+            let mut about = subject.about(conn, lang)?;
+            about.link = letters::unit_link(
+                conn,
+                unit.id,
+                &format!("/deadlines/{}/file", deadline.id),
+                now,
+            )?;
             let context = json!({
-                "to": unit.name, "about": subject.about(conn, lang)?, "unit": unit.name,
+                "to": unit.name, "about": about, "unit": unit.name,
                 "days_left": words::days_left(today, deadline.last_day),
                 "notice_number": deadline.notices_sent + 1,
             });
@@ -379,7 +386,8 @@ fn decide_one(
                 phone: unit.phone.clone(),
                 email: unit.email.clone(),
             };
-            let about = subject.about(conn, rlang)?;
+            let mut about = subject.about(conn, rlang)?;
+            about.link = letters::office_link(&format!("/obligations/{}", obligation.id));
             notice = Some(Draft {
                 slot: format!("{}:{slot_step}", deadline.id),
                 notice: Notice {
@@ -414,8 +422,15 @@ fn decide_one(
                 } else {
                     unit.name.clone()
                 };
+            let mut about = subject.about(conn, lang)?;
+            about.link = letters::unit_link(
+                conn,
+                unit.id,
+                &format!("/deadlines/{}/file", deadline.id),
+                now,
+            )?;
             let context = json!({
-                "to": to_name, "about": subject.about(conn, lang)?, "unit": unit.name,
+                "to": to_name, "about": about, "unit": unit.name,
                 "days_late": days_late, "notices_before": deadline.notices_sent,
             });
             notice = Some(draft(

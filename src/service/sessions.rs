@@ -82,7 +82,7 @@ pub fn current(
     let fresh = row.expires_at.0 > now && now - row.last_seen_at.0 < IDLE;
     let actor = match (&row.token_id, &row.admin_digest) {
         _ if !fresh => None,
-        (Some(id), _) => super::tokens::actor_of(conn, *id)?,
+        (Some(id), _) => super::tokens::actor_of(conn, *id, now)?,
         (None, Some(digest)) if digest == admin_digest => Some(Actor::bootstrap_admin()),
         _ => None,
     };

@@ -107,6 +107,7 @@ pub fn create(
                 prefix,
                 secret_hash: &digest_hex(&secret),
                 created_at: now.into(),
+                expires_at: None,
             },
         )?;
         let row = load(conn, id)?;
@@ -170,10 +171,14 @@ pub fn revoke(
     })
 }
 
-/// The actor a stored token stands for (a web session's), or `None` when it has been revoked.
-pub fn actor_of(conn: &mut AnyConnection, id: i64) -> ServiceResult<Option<Actor>> {
+/// The actor a stored token stands for (a web session's), or `None` when it has been revoked or has expired.
+pub fn actor_of(
+    conn: &mut AnyConnection,
+    id: i64,
+    now: DateTime<Utc>,
+) -> ServiceResult<Option<Actor>> {
     Ok(store::tokens::find(conn, id)?
-        .filter(|row| row.revoked_at.is_none())
+        .filter(|row| row.revoked_at.is_none() && row.expires_at.is_none_or(|t| t.0 > now))
         .map(|row| Actor {
             name: format!("token {} ({})", row.id, row.name),
             role: row.role,
@@ -191,7 +196,9 @@ pub fn authenticate(
     if !token.starts_with(TOKEN_PREFIX) {
         return Ok(None);
     }
-    let Some(row) = store::tokens::find_active_by_hash(conn, &digest_hex(token))? else {
+    let Some(row) = store::tokens::find_active_by_hash(conn, &digest_hex(token))?
+        .filter(|row| row.expires_at.is_none_or(|t| t.0 > now))
+    else {
         return Ok(None);
     };
     // Recorded to the minute: most requests need no write at all.
@@ -228,4 +235,33 @@ fn info(conn: &mut AnyConnection, row: TokenRow) -> ServiceResult<TokenInfo> {
         last_used_at: row.last_used_at.map(Into::into),
         revoked_at: row.revoked_at.map(Into::into),
     })
+}
+
+/// How long a filing link works after its letter.
+pub const FILING_LINK_DAYS: i64 = 30;
+
+/// A filing link's token: reporter rights for `unit_id` only, for 30 days, stored as a digest like every token,
+/// revocable like every token. Returns the secret, which only the letter carries.
+pub fn filing_link(
+    conn: &mut AnyConnection,
+    unit_id: i64,
+    now: DateTime<Utc>,
+) -> ServiceResult<String> {
+    let secret = format!(
+        "{TOKEN_PREFIX}{}",
+        Alphanumeric.sample_string(&mut rand::rng(), 40)
+    );
+    store::tokens::insert(
+        conn,
+        &NewToken {
+            name: "Liên kết nộp báo cáo trong thư",
+            role: Role::Reporter,
+            unit_id: Some(unit_id),
+            prefix: &secret[..TOKEN_PREFIX.len() + 6],
+            secret_hash: &digest_hex(&secret),
+            created_at: now.into(),
+            expires_at: Some((now + chrono::Duration::days(FILING_LINK_DAYS)).into()),
+        },
+    )?;
+    Ok(secret)
 }

@@ -165,6 +165,7 @@ diesel::table! {
         created_at -> UtcTimestamp,
         last_used_at -> Nullable<UtcTimestamp>,
         revoked_at -> Nullable<UtcTimestamp>,
+        expires_at -> Nullable<UtcTimestamp>,
     }
 }
 

@@ -19,6 +19,8 @@ pub struct TokenRow {
     pub created_at: UtcDateTime,
     pub last_used_at: Option<UtcDateTime>,
     pub revoked_at: Option<UtcDateTime>,
+    /// A filing link's token stops working then.
+    pub expires_at: Option<UtcDateTime>,
 }
 
 #[derive(Debug, Insertable)]
@@ -30,6 +32,7 @@ pub struct NewToken<'a> {
     pub prefix: &'a str,
     pub secret_hash: &'a str,
     pub created_at: UtcDateTime,
+    pub expires_at: Option<UtcDateTime>,
 }
 
 pub fn insert(conn: &mut AnyConnection, token: &NewToken<'_>) -> Result<i64, StoreError> {

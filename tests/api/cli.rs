@@ -702,3 +702,155 @@ fn ctrl_c_stops_serve_gracefully() {
         "{log}"
     );
 }
+
+/// With `public_url`, a unit's reminder carries a link of its own: the link lands on a page with one button
+/// (mail scanners open links), the button signs the unit in and takes it, the token out of the address bar, to
+/// the deadline's filing form (issue 13 §2).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reminder_links_the_unit_to_its_form() {
+    use diesel::{Connection, RunQueryDsl};
+    let dir = tempfile::tempdir().unwrap();
+    demo_as_of(dir.path());
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let public = format!("http://127.0.0.1:{port}");
+    let ticked = hanbao(dir.path())
+        .args(["tick", "--at", "2025-11-18T08:30:00+07:00"])
+        .env("HANBAO_PUBLIC_URL", &public)
+        .output()
+        .unwrap();
+    assert!(
+        ticked.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ticked.stderr)
+    );
+    #[derive(diesel::QueryableByName)]
+    struct Letter {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        text_body: String,
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        html_body: String,
+    }
+    let mut db = diesel::SqliteConnection::establish(
+        dir.path().join("data/hanbao.sqlite3").to_str().unwrap(),
+    )
+    .unwrap();
+    let letters: Vec<Letter> = diesel::sql_query(
+        "SELECT text_body, html_body FROM outbox WHERE dedupe_key LIKE 'reminder:%' ORDER BY id",
+    )
+    .load(&mut db)
+    .unwrap();
+    assert!(!letters.is_empty(), "the 2025 cycle's reminders");
+    let text = &letters[0].text_body;
+    let link = text
+        .split_whitespace()
+        .find(|w| w.starts_with(&format!("{public}/l/")))
+        .unwrap_or_else(|| panic!("no link in {text}"))
+        .to_owned();
+    assert!(text.contains("Gửi báo cáo trực tuyến tại:"), "{text}");
+    assert!(text.contains("dùng được trong 30 ngày"));
+    // The HTML part links the same page (minijinja escapes the slashes, which a mail client reads back).
+    let secret = link.split("/l/").nth(1).unwrap().split('?').next().unwrap();
+    assert!(letters[0].html_body.contains(secret) && letters[0].html_body.contains("<a href="));
+    // Each letter its own link.
+    let second = letters[1]
+        .text_body
+        .split_whitespace()
+        .find(|w| w.contains("/l/"))
+        .unwrap();
+    assert_ne!(second, link);
+
+    // The tick wrote its letters on 18/11/2025, so their links expired on 18/12/2025: move them into the test's
+    // present (the expiry itself is the same rule as any token's, tested with the API).
+    diesel::sql_query(
+        "UPDATE tokens SET expires_at = '2999-01-01T00:00:00.000000Z' WHERE expires_at IS NOT NULL",
+    )
+    .execute(&mut db)
+    .unwrap();
+    let mut server = serve(dir.path(), port, "link-test-token-0123456789");
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while client
+        .get(format!("{public}/healthz"))
+        .send()
+        .await
+        .is_err()
+    {
+        assert!(started.elapsed().as_secs() < 30, "the server did not start");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    // Opening the link (as a mail scanner would) signs nobody in: a page with one button.
+    let landing = client.get(&link).send().await.unwrap();
+    assert_eq!(landing.status(), reqwest::StatusCode::OK);
+    assert!(landing.headers().get("set-cookie").is_none());
+    let page = landing.text().await.unwrap();
+    assert!(
+        page.contains("Tiếp tục") && page.contains("method=\"post\""),
+        "{page}"
+    );
+    // The button: a session, and on to the form, the token gone from the address.
+    let (path, query) = link.trim_start_matches(&public).split_once('?').unwrap();
+    let to: String = form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == "to")
+        .map(|(_, v)| v.into_owned())
+        .unwrap();
+    let opened = client
+        .post(format!("{public}{path}"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!(
+            "to={}",
+            form_urlencoded::byte_serialize(to.as_bytes()).collect::<String>()
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(opened.status(), reqwest::StatusCode::SEE_OTHER);
+    assert_eq!(opened.headers()["location"], to.as_str());
+    assert!(
+        to.starts_with("/deadlines/") && to.ends_with("/file"),
+        "{to}"
+    );
+    let cookie = opened.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let form = client
+        .get(format!("{public}{to}"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(form.status(), reqwest::StatusCode::OK);
+    let form = form.text().await.unwrap();
+    assert!(
+        form.contains("Nộp báo cáo") && form.contains("name=\"nonce\""),
+        "{form}"
+    );
+    // A made-up link: refused, in words.
+    let bad = client
+        .post(format!("{public}/l/hb_not-a-real-link"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("to=%2F")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), reqwest::StatusCode::UNAUTHORIZED);
+    assert!(bad
+        .text()
+        .await
+        .unwrap()
+        .contains("Liên kết không đúng, đã hết hạn"));
+    let _ = std::process::Command::new("sh")
+        .args(["-c", &format!("kill -TERM {}", server.id())])
+        .status();
+    server.wait().unwrap();
+}

@@ -364,3 +364,34 @@ fn the_daily_letter_of_failed_emails_to_the_operators() {
         );
     }
 }
+
+/// With `public_url`, a unit's reminder carries its filing link above the plan's own filing words.
+#[test]
+fn a_reminder_with_its_filing_link() {
+    let context = json!({
+        "to": "UBND phường Ba Đình", "unit": "UBND phường Ba Đình", "days_left": 14, "notice_number": 1,
+        "about": {
+            "plan_number": "269/KH-UBND",
+            "plan_title": "Kế hoạch truyền thông về giảm nghèo",
+            "plan_issued_words": "ngày 18 tháng 10 năm 2022",
+            "obligation": "Báo cáo kết quả thực hiện",
+            "wording": null,
+            "period_words": "năm 2026",
+            "last_day_words": "ngày 30 tháng 11 năm 2026",
+            "recipient": "Sở Nông nghiệp và Môi trường",
+            "filing": null,
+            "link": "https://hanbao.ldtbxh.hanoi.gov.vn/l/hb_EXAMPLE?to=%2Fdeadlines%2F7%2Ffile",
+            "office": {"name": "Sở Nông nghiệp và Môi trường", "address": null, "phone": "024 1234 5678", "email": null},
+        },
+    });
+    for language in ["vi", "en"] {
+        let email = hanbao::mail::render(language, "reminder", &context).unwrap();
+        insta::assert_snapshot!(
+            format!("letter_{language}_reminder_with_link"),
+            format!(
+                "Subject: {}\n\n{}\n----- HTML -----\n{}",
+                email.subject, email.text, email.html
+            )
+        );
+    }
+}

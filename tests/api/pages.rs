@@ -537,3 +537,68 @@ backend_test!(
         assert!(html.contains("Phiên bản 2") && !html.contains("name=\"decision\""));
     }
 );
+
+backend_test!(
+    a_filing_link_is_one_units_for_thirty_days,
+    |app| async move {
+        office(&app).await;
+        let unit_id = app
+            .with_conn(|c| {
+                hanbao::store::units::find_by_code(c, "A")
+                    .unwrap()
+                    .unwrap()
+                    .id
+            })
+            .await;
+        let now = chrono::Utc::now();
+        let (fresh, old) = app
+            .with_conn(move |c| {
+                (
+                    hanbao::service::tokens::filing_link(c, unit_id, now).unwrap(),
+                    hanbao::service::tokens::filing_link(
+                        c,
+                        unit_id,
+                        now - chrono::Duration::days(31),
+                    )
+                    .unwrap(),
+                )
+            })
+            .await;
+        // The fresh one is the unit's reporter token: its own deadlines, nobody else's.
+        let (status, own) = crate::submissions::as_token(
+            &app,
+            &fresh,
+            Method::GET,
+            "/api/v1/deadlines?unit=A",
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{own}");
+        let (status, _) = crate::submissions::as_token(
+            &app,
+            &fresh,
+            Method::GET,
+            "/api/v1/deadlines?unit=B",
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        // Written 31 days ago: expired, on the API and as a link.
+        let (status, _) =
+            crate::submissions::as_token(&app, &old, Method::GET, "/api/v1/deadlines", None).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        let mut browser = Browser::new(&app);
+        let (status, _, html) = browser.post(&format!("/l/{old}"), &[("to", "/")]).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert!(html.contains("đã hết hạn (30 ngày)"));
+        // A good one signs the unit in, and only to pages of this site.
+        let (status, headers, _) = browser
+            .post(&format!("/l/{fresh}"), &[("to", "https://evil.example/")])
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        assert_eq!(headers[header::LOCATION], "/");
+        let (status, _, html) = browser.get("/").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(html.contains("Báo cáo cần nộp"));
+    }
+);

@@ -39,6 +39,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .service(web::resource("/sign-out").route(web::post().to(sign_out)))
         .service(web::resource("/language").route(web::get().to(language_switch)))
+        .service(
+            web::resource("/l/{secret}")
+                .route(web::get().to(link_landing))
+                .route(web::post().to(link_open)),
+        )
         .service(web::resource("/obligations/{id}").route(web::get().to(matrix)))
         .service(web::resource("/obligations/{id}/export.{format}").route(web::get().to(export)))
         .service(web::resource("/deadlines/{id}").route(web::get().to(deadline::show)))
@@ -88,6 +93,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     (
         "pages/deadline.html",
         include_str!("../../../config/templates/pages/deadline.html"),
+    ),
+    (
+        "pages/link.html",
+        include_str!("../../../config/templates/pages/link.html"),
     ),
 ];
 
@@ -308,21 +317,7 @@ async fn sign_in(
         })
         .await;
     match opened {
-        Ok(Some(opened)) => {
-            let secure = req.connection_info().scheme() == "https";
-            let cookie = Cookie::build(SESSION_COOKIE, opened.cookie)
-                .path("/")
-                .http_only(true)
-                .same_site(SameSite::Lax)
-                .secure(secure)
-                .max_age(CookieAge::days(7))
-                .finish();
-            let mut response = redirect("/");
-            if let Err(e) = response.add_cookie(&cookie) {
-                tracing::error!("session cookie: {e}");
-            }
-            response
-        }
+        Ok(Some(opened)) => signed_in(&req, opened, "/"),
         Ok(None) => {
             if let Some(ip) = ip {
                 state.failed_auth.fail(ip, instant);
@@ -349,6 +344,118 @@ async fn sign_in(
             )
         }
     }
+}
+
+/// A path of this site only (never an address elsewhere), else `/`.
+fn site_path(path: &str) -> String {
+    if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') {
+        path.to_owned()
+    } else {
+        "/".to_owned()
+    }
+}
+
+#[derive(Deserialize)]
+struct LinkQuery {
+    #[serde(default)]
+    to: String,
+}
+
+/// A filing link from a letter lands here: a page with one button, since mail scanners open links and must
+/// not use them up or sign anyone in (`../shared/UX.md` §6.7).
+async fn link_landing(
+    req: HttpRequest,
+    secret: web::Path<String>,
+    query: web::Query<LinkQuery>,
+) -> HttpResponse {
+    let en = language(&req) == "en";
+    render(
+        &req,
+        StatusCode::OK,
+        "pages/link.html",
+        None,
+        json!({
+            "title": words::translate(en, "Gửi báo cáo của đơn vị"),
+            "secret": secret.into_inner(),
+            "to": site_path(&query.to),
+            "error": Value::Null,
+        }),
+    )
+}
+
+/// The button: the link's token, if still good, opens a session for its unit, and the token leaves the
+/// address bar by the redirect to the page the letter was about.
+async fn link_open(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    secret: web::Path<String>,
+    form: web::Form<LinkQuery>,
+) -> HttpResponse {
+    let en = language(&req) == "en";
+    let ip = super::auth::client_address(&req, &state);
+    let instant = std::time::Instant::now();
+    let refused = |status: StatusCode, message: &str| {
+        render(
+            &req,
+            status,
+            "pages/link.html",
+            None,
+            json!({
+                "title": words::translate(en, "Liên kết không dùng được"),
+                "secret": "",
+                "to": "/",
+                "error": words::translate(en, message),
+            }),
+        )
+    };
+    if ip.is_some_and(|ip| state.failed_auth.blocked(ip, instant).is_some()) {
+        return refused(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Đã thử quá nhiều lần từ địa chỉ này. Đề nghị thử lại sau ít phút.",
+        );
+    }
+    let (secret, now) = (secret.into_inner(), Utc::now());
+    let opened = state
+        .run(move |conn| {
+            match service::tokens::authenticate(conn, &secret, now)?
+                .filter(|actor| actor.role == service::Role::Reporter)
+                .and_then(|actor| actor.token_id)
+            {
+                Some(id) => Ok(Some(service::sessions::open(conn, Signer::Token(id), now)?)),
+                None => Ok(None),
+            }
+        })
+        .await;
+    match opened {
+        Ok(Some(opened)) => signed_in(&req, opened, &site_path(&form.to)),
+        Ok(None) => {
+            if let Some(ip) = ip {
+                state.failed_auth.fail(ip, instant);
+            }
+            refused(
+                StatusCode::UNAUTHORIZED,
+                "Liên kết không đúng, đã hết hạn (30 ngày) hoặc đã bị thu hồi. Đề nghị liên hệ văn phòng điều phối để nhận liên kết mới, hoặc đăng nhập bằng mã truy cập của đơn vị.",
+            )
+        }
+        Err(e) => failure(&req, None, e),
+    }
+}
+
+/// The answer of a successful sign-in: the session's cookie, and on to `to`.
+fn signed_in(req: &HttpRequest, opened: service::sessions::Opened, to: &str) -> HttpResponse {
+    let secure = req.connection_info().scheme() == "https";
+    let cookie = Cookie::build(SESSION_COOKIE, opened.cookie)
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(secure)
+        .max_age(CookieAge::days(7))
+        .finish();
+    let mut response = redirect(to);
+    if let Err(e) = response.add_cookie(&cookie) {
+        tracing::error!("session cookie: {e}");
+    }
+    response
 }
 
 #[derive(Deserialize)]
@@ -422,13 +529,7 @@ struct LanguageQuery {
 /// The language switch: remembered in a cookie for a year, then back to the page it came from.
 async fn language_switch(query: web::Query<LanguageQuery>) -> HttpResponse {
     let lang = if query.to == "en" { "en" } else { "vi" };
-    // Only a path of this site: never an address elsewhere.
-    let back = if query.back.starts_with('/') && !query.back.starts_with("//") {
-        query.back.clone()
-    } else {
-        "/".to_owned()
-    };
-    let mut response = redirect(&back);
+    let mut response = redirect(&site_path(&query.back));
     let cookie = Cookie::build(LANG_COOKIE, lang)
         .path("/")
         .same_site(SameSite::Lax)

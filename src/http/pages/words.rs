@@ -145,6 +145,22 @@ const ENGLISH: &[(&str, &str)] = &[
     ("Đã tiếp nhận", "Accepted"),
     ("Chưa đến hạn", "Not yet due"),
     ("hết ngày", "end of"),
+    ("Liên kết không dùng được", "This link cannot be used"),
+    ("Đăng nhập bằng mã truy cập", "Sign in with an access code"),
+    ("Gửi báo cáo của đơn vị", "Your unit's report"),
+    (
+        "Liên kết trong thư đưa đơn vị đến trang gửi báo cáo. Bấm Tiếp tục để mở trang.",
+        "The link in the email takes your unit to its report. Press Continue to open it.",
+    ),
+    ("Tiếp tục", "Continue"),
+    (
+        "Đã thử quá nhiều lần từ địa chỉ này. Đề nghị thử lại sau ít phút.",
+        "Too many attempts from this address. Please try again in a few minutes.",
+    ),
+    (
+        "Liên kết không đúng, đã hết hạn (30 ngày) hoặc đã bị thu hồi. Đề nghị liên hệ văn phòng điều phối để nhận liên kết mới, hoặc đăng nhập bằng mã truy cập của đơn vị.",
+        "The link is wrong, has expired (30 days) or was revoked. Please ask the coordinating office for a new one, or sign in with your unit's access code.",
+    ),
     ("ngày", "on"),
     ("số đến", "incoming no."),
     ("nhập vào hệ thống lúc", "entered at"),

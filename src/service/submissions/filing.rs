@@ -340,8 +340,15 @@ fn send_receipt(
         .and_then(crate::domain::notify::Offset::parse)
         .and_then(crate::domain::notify::Offset::fixed_duration)
         .map(|d| mail::duration_words(lang, d.num_seconds()));
+    let mut about = subject.about(conn, lang)?;
+    about.link = letters::unit_link(
+        conn,
+        t.unit.id,
+        &format!("/submissions/{}/receipt", receipt.id),
+        now,
+    )?;
     let context = json!({
-        "to": t.unit.name, "about": subject.about(conn, lang)?, "unit": t.unit.name,
+        "to": t.unit.name, "about": about, "unit": t.unit.name,
         "version": receipt.version,
         "received_words": words::instant_words(lang, receipt.received_at.to_utc(), tz),
         "on_time": receipt.on_time, "lateness_words": lateness_words, "on_behalf": receipt.on_behalf,

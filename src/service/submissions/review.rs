@@ -80,11 +80,18 @@ pub fn review(
                 recipient: &recipient,
                 coordinator: &coordinator,
             };
-            let context = json!({
-                "to": unit.name, "about": subject.about(conn, lang)?, "unit": unit.name,
-                "version": row.version, "comment": comment.unwrap_or("—"),
-            });
             if open {
+                let mut about = subject.about(conn, lang)?;
+                about.link = letters::unit_link(
+                    conn,
+                    unit.id,
+                    &format!("/deadlines/{}/file", deadline.id),
+                    now,
+                )?;
+                let context = json!({
+                    "to": unit.name, "about": about, "unit": unit.name,
+                    "version": row.version, "comment": comment.unwrap_or("—"),
+                });
                 mail::queue(
                     conn,
                     now,
