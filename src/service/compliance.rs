@@ -6,7 +6,7 @@ use chrono::{DateTime, FixedOffset, NaiveDate, SubsecRound, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
-use super::{ensure_valid, Actor, PageParams, Role, ServiceError, ServiceResult};
+use super::{ensure_valid, Actor, PageParams, ServiceError, ServiceResult};
 use crate::domain::{CellStatus, FieldError, Period, PeriodType};
 use crate::store::compliance::{CellRow, ComplianceFilter, PeriodShape, PeriodTotal};
 use crate::store::{self, AnyConnection, UtcDateTime};
@@ -256,7 +256,7 @@ pub fn question(
         }
     };
     let recipient_id = unit("recipient", query.recipient.as_deref(), &mut errors)?;
-    let mut unit_id = unit("unit", query.unit.as_deref(), &mut errors)?;
+    let unit_id = unit("unit", query.unit.as_deref(), &mut errors)?;
     let parent_id = unit("parent", query.parent.as_deref(), &mut errors)?;
     if let Some(id) = query.plan {
         if store::plans::find(conn, id)?.is_none() {
@@ -301,22 +301,8 @@ pub fn question(
         ));
     }
     ensure_valid(errors)?;
-    let mut coordinator_id = None;
-    match actor.role {
-        Role::Reporter => {
-            let own = actor
-                .unit_id
-                .ok_or_else(|| ServiceError::Forbidden("this token has no unit".into()))?;
-            if unit_id.is_some_and(|asked| asked != own) {
-                return Err(ServiceError::Forbidden(
-                    "a reporter token reads its own unit's compliance only".into(),
-                ));
-            }
-            unit_id = Some(own);
-        }
-        Role::Coordinator => coordinator_id = Some(actor.unit_id.unwrap_or(-1)),
-        Role::Admin | Role::Viewer => {}
-    }
+    let scope = actor.scope(unit_id, "compliance")?;
+    let (unit_id, coordinator_id) = (scope.unit_id, scope.coordinator_id);
     Ok(Question {
         filter: ComplianceFilter {
             as_of: as_of.unwrap_or(UtcDateTime(now)),

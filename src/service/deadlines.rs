@@ -5,7 +5,7 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 use super::recompute::{self, MaterialiseReport};
-use super::{audit, ensure_valid, Actor, Page, PageParams, Role, ServiceError, ServiceResult};
+use super::{audit, ensure_valid, Actor, Page, PageParams, ServiceError, ServiceResult};
 use crate::domain::{status_at, DeadlineStatus, FieldError, PeriodType};
 use crate::store::deadlines::{DeadlineFilter, ListedDeadline};
 use crate::store::obligations::{EventRow, NewEvent};
@@ -153,21 +153,8 @@ pub fn list(
         }
     }
     // Scope: a reporter sees its own unit's deadlines only, a coordinator those of the plans it coordinates.
-    match actor.role {
-        Role::Reporter => {
-            let own = actor
-                .unit_id
-                .ok_or_else(|| ServiceError::Forbidden("this token has no unit".into()))?;
-            if filter.unit_id.is_some_and(|asked| asked != own) {
-                return Err(ServiceError::Forbidden(
-                    "a reporter token reads its own unit's deadlines only".into(),
-                ));
-            }
-            filter.unit_id = Some(own);
-        }
-        Role::Coordinator => filter.coordinator_id = actor.unit_id.or(Some(-1)),
-        Role::Admin | Role::Viewer => {}
-    }
+    let scope = actor.scope(filter.unit_id, "deadlines")?;
+    (filter.unit_id, filter.coordinator_id) = (scope.unit_id, scope.coordinator_id);
     filter.due_before = query
         .due_before
         .as_deref()

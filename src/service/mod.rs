@@ -114,6 +114,15 @@ pub struct Actor {
     pub token_id: Option<i64>,
 }
 
+/// The rows a list may show an actor (see [`Actor::scope`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Scope {
+    /// Only this unit's rows.
+    pub unit_id: Option<i64>,
+    /// Only the rows of plans this unit coordinates.
+    pub coordinator_id: Option<i64>,
+}
+
 impl Actor {
     pub fn bootstrap_admin() -> Self {
         Self {
@@ -140,6 +149,36 @@ impl Actor {
             Role::Admin | Role::Viewer => true,
             Role::Coordinator => self.unit_id == Some(coordinator_id),
             Role::Reporter => self.unit_id == Some(unit_id),
+        }
+    }
+
+    /// What a list may show this actor: a reporter its own unit's rows (asking for another unit's `what` is
+    /// refused), a coordinator those of the plans it coordinates, admins and viewers everything asked for.
+    pub fn scope(&self, asked_unit: Option<i64>, what: &str) -> ServiceResult<Scope> {
+        match self.role {
+            Role::Reporter => {
+                let own = self
+                    .unit_id
+                    .ok_or_else(|| ServiceError::Forbidden("this token has no unit".into()))?;
+                if asked_unit.is_some_and(|asked| asked != own) {
+                    return Err(ServiceError::Forbidden(format!(
+                        "a reporter token reads its own unit's {what} only"
+                    )));
+                }
+                Ok(Scope {
+                    unit_id: Some(own),
+                    coordinator_id: None,
+                })
+            }
+            // A coordinator token always has its unit; without one it sees nothing rather than everything.
+            Role::Coordinator => Ok(Scope {
+                unit_id: asked_unit,
+                coordinator_id: Some(self.unit_id.unwrap_or(-1)),
+            }),
+            Role::Admin | Role::Viewer => Ok(Scope {
+                unit_id: asked_unit,
+                coordinator_id: None,
+            }),
         }
     }
 

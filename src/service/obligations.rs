@@ -13,9 +13,7 @@ use super::obligation_rules::Parsed;
 pub use super::obligation_rules::{Audience, EscalationStep, ReporterGroup, Reporters, Window};
 pub use super::recompute::MaterialiseReport;
 use super::recompute::{plan_deadlines, rematerialise, Reach};
-use super::{
-    audit, ensure_valid, nullable, Actor, Page, PageParams, Role, ServiceError, ServiceResult,
-};
+use super::{audit, ensure_valid, nullable, Actor, Page, PageParams, ServiceError, ServiceResult};
 use crate::domain::materialize::Warning;
 use crate::domain::notify::Offset;
 use crate::domain::{FieldError, Schedule};
@@ -670,21 +668,8 @@ pub fn list_all(
         }
     }
     ensure_valid(errors)?;
-    match actor.role {
-        Role::Reporter => {
-            let own = actor
-                .unit_id
-                .ok_or_else(|| ServiceError::Forbidden("this token has no unit".into()))?;
-            if filter.reporter_id.is_some_and(|asked| asked != own) {
-                return Err(ServiceError::Forbidden(
-                    "a reporter token lists its own unit's obligations only".into(),
-                ));
-            }
-            filter.reporter_id = Some(own);
-        }
-        Role::Coordinator => filter.coordinator_id = Some(actor.unit_id.unwrap_or(-1)),
-        Role::Admin | Role::Viewer => {}
-    }
+    let scope = actor.scope(filter.reporter_id, "obligations")?;
+    (filter.reporter_id, filter.coordinator_id) = (scope.unit_id, scope.coordinator_id);
     let rows = store::obligations::list_filtered(conn, &filter)?;
     Page::from_rows(rows, limit, |r| r.id, |row| view(conn, row))
 }

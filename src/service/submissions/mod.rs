@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::service::deadlines::{self as deadline_views};
-use crate::service::{ensure_valid, Actor, Page, PageParams, Role, ServiceError, ServiceResult};
+use crate::service::{ensure_valid, Actor, Page, PageParams, ServiceError, ServiceResult};
 use crate::store::deadlines::DeadlineRow;
 pub use crate::store::states::ReviewDecision;
 use crate::store::submissions::SubmissionRow;
@@ -327,21 +327,8 @@ pub fn list(
         }
     }
     ensure_valid(errors)?;
-    match actor.role {
-        Role::Reporter => {
-            let own = actor
-                .unit_id
-                .ok_or_else(|| ServiceError::Forbidden("this token has no unit".into()))?;
-            if filter.unit_id.is_some_and(|asked| asked != own) {
-                return Err(ServiceError::Forbidden(
-                    "a reporter token lists its own unit's submissions only".into(),
-                ));
-            }
-            filter.unit_id = Some(own);
-        }
-        Role::Coordinator => filter.coordinator_id = Some(actor.unit_id.unwrap_or(-1)),
-        Role::Admin | Role::Viewer => {}
-    }
+    let scope = actor.scope(filter.unit_id, "submissions")?;
+    (filter.unit_id, filter.coordinator_id) = (scope.unit_id, scope.coordinator_id);
     let rows = store::submissions::list(conn, &filter)?;
     Page::from_rows(rows, limit, |r| r.id, |row| view(conn, actor, row))
 }
