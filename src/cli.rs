@@ -184,13 +184,14 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 dry_run,
             )?;
             println!(
-                "{}: {} sent email(s) and {} notice claim(s) older than {} days, {} idempotency key(s) older than 7 days, {} expired web session(s)",
+                "{}: {} sent email(s) and {} notice claim(s) older than {} days, {} idempotency key(s) older than 7 days, {} expired web session(s), {} filing link(s) expired over 30 days ago",
                 if dry_run { "would remove" } else { "removed" },
                 report.sent_emails,
                 report.claims,
                 settings.retention.num_days(),
                 report.idempotency_keys,
-                report.sessions
+                report.sessions,
+                report.filing_links
             );
             Ok(())
         }

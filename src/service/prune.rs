@@ -1,5 +1,5 @@
 //! Pruning: what a server running for years need not keep. Sent emails and the claims of notices older than the
-//! retention (a reporting year and a margin by default), idempotency keys after a week, expired web sessions. Never submissions,
+//! retention (a reporting year and a margin by default), idempotency keys after a week, expired web sessions, and letters' filing links a month after they expired. Never submissions,
 //! deadlines or audit entries: those are the compliance record.
 
 use chrono::{DateTime, Duration, Utc};
@@ -19,6 +19,8 @@ pub struct PruneReport {
     pub idempotency_keys: usize,
     /// Web sessions past their expiry (they are refused anyway; this only tidies).
     pub sessions: usize,
+    /// Filing links of letters, expired for more than 30 days (they are refused anyway).
+    pub filing_links: usize,
 }
 
 /// Prunes as of `now`, keeping `retention` of sent emails and claims; a dry run only counts.
@@ -44,6 +46,11 @@ pub fn run(
                 conn,
                 now.into(),
                 (now - super::sessions::IDLE).into(),
+                remove,
+            )?,
+            filing_links: store::tokens::prune_expired(
+                conn,
+                (now - Duration::days(super::tokens::FILING_LINK_DAYS)).into(),
                 remove,
             )?,
         })

@@ -97,3 +97,28 @@ pub fn revoke(conn: &mut AnyConnection, id: i64, now: UtcDateTime) -> Result<boo
         .execute(c))?;
     Ok(n == 1)
 }
+
+/// Filing links that expired before `before`: counted, or removed (with their sessions) when `remove`. Tokens
+/// that never expire are never pruned.
+pub fn prune_expired(
+    conn: &mut AnyConnection,
+    before: UtcDateTime,
+    remove: bool,
+) -> Result<usize, StoreError> {
+    use super::schema::sessions;
+    let expired = || {
+        tokens::table
+            .filter(tokens::expires_at.lt(before))
+            .select(tokens::id)
+    };
+    if !remove {
+        let n: i64 = with_conn!(conn, c => expired().count().get_result(c))?;
+        return Ok(usize::try_from(n).unwrap_or(0));
+    }
+    with_conn!(conn, c => diesel::delete(
+        sessions::table.filter(sessions::token_id.eq_any(expired().nullable()))
+    )
+    .execute(c))?;
+    let n = with_conn!(conn, c => diesel::delete(tokens::table.filter(tokens::expires_at.lt(before))).execute(c))?;
+    Ok(n)
+}

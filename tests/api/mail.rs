@@ -221,14 +221,46 @@ backend_test!(
                 .unwrap()
             }
         };
+        // Two letters' filing links: one written 61 days ago (expired a month ago), one today; and a session
+        // opened with the old one.
+        let (old_link, fresh_link) = app
+            .with_conn(|c| {
+                let unit = hanbao::store::units::find_by_code(c, "A")
+                    .unwrap()
+                    .unwrap()
+                    .id;
+                let now = Utc::now();
+                let old =
+                    hanbao::service::tokens::filing_link(c, unit, now - chrono::Duration::days(61))
+                        .unwrap();
+                let id = hanbao::store::tokens::find_active_by_hash(
+                    c,
+                    &hanbao::service::tokens::digest_hex(&old),
+                )
+                .unwrap()
+                .unwrap()
+                .id;
+                hanbao::service::sessions::open(
+                    c,
+                    hanbao::service::sessions::Signer::Token(id),
+                    now,
+                )
+                .unwrap();
+                (
+                    old,
+                    hanbao::service::tokens::filing_link(c, unit, now).unwrap(),
+                )
+            })
+            .await;
         let preview = prune(true).await;
         assert_eq!(
             (
                 preview.sent_emails,
                 preview.claims,
-                preview.idempotency_keys
+                preview.idempotency_keys,
+                preview.filing_links
             ),
-            (1, 1, 1)
+            (1, 1, 1, 1)
         );
         let (_, outbox) = app.get("/api/v1/outbox").await;
         assert_eq!(
@@ -238,6 +270,18 @@ backend_test!(
         );
         assert_eq!(prune(false).await, preview);
         assert_eq!(prune(false).await.sent_emails, 0, "nothing left to prune");
+        // The old link is gone with its session; the fresh one still works.
+        let digest = |t: &str| hanbao::service::tokens::digest_hex(t);
+        let (old_digest, fresh_digest) = (digest(&old_link), digest(&fresh_link));
+        let (old_row, fresh_row) = app
+            .with_conn(move |c| {
+                (
+                    hanbao::store::tokens::find_active_by_hash(c, &old_digest).unwrap(),
+                    hanbao::store::tokens::find_active_by_hash(c, &fresh_digest).unwrap(),
+                )
+            })
+            .await;
+        assert!(old_row.is_none() && fresh_row.is_some());
         let (_, outbox) = app.get("/api/v1/outbox").await;
         assert_eq!(outbox["items"][0]["dedupe_key"], "receipt:2");
         // The record stays: both submissions, their deadlines, every audit entry.
