@@ -429,3 +429,15 @@ fn render_event(row: EventRow, deadlines: usize) -> ServiceResult<Event> {
         created_at: row.created_at.into(),
     })
 }
+
+/// The periods of an obligation, each with its earliest due instant, in due order (for a page's choice of
+/// period).
+pub fn period_dues(
+    conn: &mut AnyConnection,
+    obligation_id: i64,
+) -> ServiceResult<Vec<(String, DateTime<Utc>)>> {
+    Ok(store::deadlines::period_dues(conn, obligation_id)?
+        .into_iter()
+        .map(|(p, due, _)| (p, due.0))
+        .collect())
+}

@@ -602,3 +602,62 @@ backend_test!(
         assert!(html.contains("Báo cáo cần nộp"));
     }
 );
+
+backend_test!(
+    the_consolidation_page_states_its_coverage,
+    |app| async move {
+        office(&app).await;
+        let (_, plans) = app.get("/api/v1/plans").await;
+        let plan = plans["items"][0]["id"].as_i64().unwrap();
+        let (_, obligation) = app
+        .post(
+            &format!("/api/v1/plans/{plan}/obligations"),
+            json!({"title": "Báo cáo số liệu", "recipient": "S",
+                   "reporters": {"group": {"parent": "S", "kinds": ["district"]}},
+                   "schedule": {"period_type": "yearly",
+                                "due": {"rule": "fixed_date", "month": 12, "day": 1, "phrase": "before"}},
+                   "form": {"type": "object", "properties": {
+                       "so": {"type": "integer", "title": "Số hoạt động"},
+                       "ghi_chu": {"type": "string", "title": "Ghi chú"}}}}),
+        )
+        .await;
+        let id = obligation["id"].as_i64().unwrap();
+        for (unit, so) in [("A", 1200), ("B", 50)] {
+            let (status, _) = app
+                .post(
+                    "/api/v1/submissions",
+                    json!({"obligation_id": id, "period": "2030", "unit": unit,
+                       "payload": {"so": so, "ghi_chu": format!("Ghi chú {unit}")}}),
+                )
+                .await;
+            assert_eq!(status, StatusCode::CREATED);
+        }
+        let coordinator = token(&app, "coordinator", Some("S")).await;
+        let mut office_browser = Browser::new(&app);
+        office_browser
+            .post("/sign-in", &[("token", &coordinator)])
+            .await;
+        let (status, _, html) = office_browser
+            .get(&format!("/obligations/{id}/consolidation?period=2030"))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{html}");
+        assert!(html.contains("Tổng hợp từ 2&#x2f;3 đơn vị đã nộp"), "{html}");
+        assert!(
+            html.contains("1.250"),
+            "1200 + 50, grouped as offices write numbers: {html}"
+        );
+        assert!(
+            html.contains("Ghi chú A") && html.contains("UBND quận D"),
+            "{html}"
+        );
+        // A reporting unit does not read the others' figures.
+        let reporter = token(&app, "reporter", Some("A")).await;
+        let mut unit = Browser::new(&app);
+        unit.post("/sign-in", &[("token", &reporter)]).await;
+        let (status, headers, _) = unit
+            .get(&format!("/obligations/{id}/consolidation?period=2030"))
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        assert_eq!(headers[header::LOCATION], "/");
+    }
+);

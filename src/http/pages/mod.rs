@@ -3,6 +3,7 @@
 //! cookie, the office's overview and its units × periods matrix with downloads. Vietnamese first, English by a
 //! switch remembered in a cookie (or `Accept-Language`). No script at all: plain links and forms.
 
+mod consolidation;
 mod deadline;
 mod form;
 mod unit;
@@ -46,6 +47,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .service(web::resource("/obligations/{id}").route(web::get().to(matrix)))
         .service(web::resource("/obligations/{id}/export.{format}").route(web::get().to(export)))
+        .service(
+            web::resource("/obligations/{id}/consolidation")
+                .route(web::get().to(consolidation::show)),
+        )
         .service(web::resource("/deadlines/{id}").route(web::get().to(deadline::show)))
         .service(web::resource("/deadlines/{id}/review").route(web::post().to(deadline::review)))
         .service(
@@ -97,6 +102,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     (
         "pages/link.html",
         include_str!("../../../config/templates/pages/link.html"),
+    ),
+    (
+        "pages/consolidation.html",
+        include_str!("../../../config/templates/pages/consolidation.html"),
     ),
 ];
 
