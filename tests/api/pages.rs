@@ -641,7 +641,10 @@ backend_test!(
             .get(&format!("/obligations/{id}/consolidation?period=2030"))
             .await;
         assert_eq!(status, StatusCode::OK, "{html}");
-        assert!(html.contains("Tổng hợp từ 2&#x2f;3 đơn vị đã nộp"), "{html}");
+        assert!(
+            html.contains("Tổng hợp từ 2&#x2f;3 đơn vị đã nộp"),
+            "{html}"
+        );
         assert!(
             html.contains("1.250"),
             "1200 + 50, grouped as offices write numbers: {html}"
