@@ -306,6 +306,7 @@ pub fn question(
     Ok(Question {
         filter: ComplianceFilter {
             as_of: as_of.unwrap_or(UtcDateTime(now)),
+            current: query.as_of.is_none(),
             plan_id: query.plan,
             obligation_id: query.obligation,
             recipient_id,

@@ -7,7 +7,7 @@
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Date, Integer, Nullable, Text};
 
-use super::states::ReviewDecision;
+use super::states::{DeadlineState, ReviewDecision};
 use super::types::UtcTimestamp;
 use super::{AnyConnection, StoreError, UtcDateTime};
 use crate::domain::CellStatus;
@@ -16,6 +16,9 @@ use crate::domain::CellStatus;
 #[derive(Debug, Clone)]
 pub struct ComplianceFilter {
     pub as_of: UtcDateTime,
+    /// `as_of` is now: the stored state already says which reports are returned, and the totals need not
+    /// read the history of versions.
+    pub current: bool,
     pub plan_id: Option<i64>,
     pub obligation_id: Option<i64>,
     /// The unit the reports go to (the deadline's own recipient, else the obligation's).
@@ -188,9 +191,29 @@ impl Sql {
 }
 
 /// `WITH [RECURSIVE tree …,] c AS (…)`: the filtered deadlines with their state at `as_of`.
-fn cells_cte(sql: &mut Sql, f: &ComplianceFilter) {
+fn cells_cte(sql: &mut Sql, f: &ComplianceFilter, versions: bool) {
     let t = sql.param(Bind::At(f.as_of));
-    let returned = sql.param(Bind::Text(ReviewDecision::Return.as_str().to_owned()));
+    // Returned at `as_of`: its latest version then was returned by then; now, simply the stored state.
+    let (returned_when, version_columns, version_join) = if versions {
+        let returned = sql.param(Bind::Text(ReviewDecision::Return.as_str().to_owned()));
+        (
+            format!("s.review_decision = {returned} AND s.reviewed_at <= {t}"),
+            format!(
+                "s.id AS submission_id, s.version, CASE WHEN s.reviewed_at <= {t} THEN s.review_decision END AS decision"
+            ),
+            format!(
+                "LEFT JOIN submissions s ON s.deadline_id = d.id AND s.version = (
+            SELECT MAX(s2.version) FROM submissions s2 WHERE s2.deadline_id = d.id AND s2.received_at <= {t})"
+            ),
+        )
+    } else {
+        let returned = sql.param(Bind::Text(DeadlineState::Returned.as_str().to_owned()));
+        (
+            format!("d.state = {returned}"),
+            "NULL AS submission_id, NULL AS version, NULL AS decision".to_owned(),
+            String::new(),
+        )
+    };
     // The due instant at `as_of`: before an extension decided later, the one it replaced.
     let due = format!(
         "CASE WHEN d.first_due_at IS NOT NULL AND d.extended_at > {t} THEN d.first_due_at ELSE d.due_at END"
@@ -242,11 +265,10 @@ fn cells_cte(sql: &mut Sql, f: &ComplianceFilter) {
           SELECT d.id AS deadline_id, d.unit_id, d.obligation_id, d.period, d.last_day,
                  d.due_at AS due_now, {due} AS due_at,
                  CASE WHEN d.submitted_at <= {t} THEN d.submitted_at END AS received_at,
-                 s.id AS submission_id, s.version,
-                 CASE WHEN s.reviewed_at <= {t} THEN s.review_decision END AS decision,
+                 {version_columns},
                  CASE
                    WHEN d.waived_reason IS NOT NULL AND (d.waived_at IS NULL OR d.waived_at <= {t}) THEN '{waived}'
-                   WHEN s.review_decision = {returned} AND s.reviewed_at <= {t} THEN '{returned_word}'
+                   WHEN {returned_when} THEN '{returned_word}'
                    WHEN d.submitted_at <= {t} AND d.submitted_at < {due} THEN '{on_time}'
                    WHEN d.submitted_at <= {t} THEN '{late}'
                    WHEN {due} <= {t} THEN '{overdue}'
@@ -257,8 +279,7 @@ fn cells_cte(sql: &mut Sql, f: &ComplianceFilter) {
           FROM deadlines d
           JOIN obligations o ON o.id = d.obligation_id
           JOIN plans p ON p.id = o.plan_id
-          LEFT JOIN submissions s ON s.deadline_id = d.id AND s.version = (
-            SELECT MAX(s2.version) FROM submissions s2 WHERE s2.deadline_id = d.id AND s2.received_at <= {t})
+          {version_join}
           WHERE {}
         )",
         filters.join(" AND "),
@@ -295,7 +316,7 @@ pub fn cells(
     limit: i64,
 ) -> Result<Vec<CellRow>, StoreError> {
     let mut sql = Sql::new(conn);
-    cells_cte(&mut sql, f);
+    cells_cte(&mut sql, f, true);
     let rows = with_status(&mut sql, f);
     let keyset = match after {
         Some((code, obligation)) => {
@@ -332,7 +353,7 @@ pub fn period_totals(
     f: &ComplianceFilter,
 ) -> Result<Vec<PeriodTotal>, StoreError> {
     let mut sql = Sql::new(conn);
-    cells_cte(&mut sql, f);
+    cells_cte(&mut sql, f, !f.current);
     let rows = with_status(&mut sql, f);
     let counts: Vec<String> = CellStatus::ALL
         .iter()
