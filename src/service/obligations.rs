@@ -707,3 +707,27 @@ fn view(conn: &mut AnyConnection, row: ObligationRow) -> ServiceResult<Obligatio
         updated_at: row.updated_at.into(),
     })
 }
+
+/// Whether `actor` may see an obligation: admins and viewers all, a coordinator those of its plans, a reporter
+/// those it has deadlines under. A missing obligation is not found.
+pub fn visible_to(conn: &mut AnyConnection, actor: &Actor, id: i64) -> ServiceResult<bool> {
+    let (_, plan) = store::obligations::find_with_plan(conn, id)?
+        .ok_or_else(|| ServiceError::not_found("obligation", id))?;
+    Ok(match actor.role {
+        super::Role::Admin | super::Role::Viewer => true,
+        super::Role::Coordinator => actor.unit_id == Some(plan.coordinator_id),
+        super::Role::Reporter => match actor.unit_id {
+            Some(unit) => !store::deadlines::list(
+                conn,
+                &store::deadlines::DeadlineFilter {
+                    obligation_id: Some(id),
+                    unit_id: Some(unit),
+                    limit: 1,
+                    ..Default::default()
+                },
+            )?
+            .is_empty(),
+            None => false,
+        },
+    })
+}

@@ -188,7 +188,12 @@ backend_test!(sign_in_overview_matrix_and_sign_out, |app| async move {
             && html.contains("Overview")
             && html.contains("Sign out")
     );
-    // The switch never sends anyone elsewhere.
+    // The switch never sends anyone elsewhere: not with a tab (browsers drop it: "//evil"), not with a line break.
+    for back in ["/%09/evil.example", "/%0A", "%2F%2Fevil.example"] {
+        let (status, headers, _) = browser.get(&format!("/language?to=vi&back={back}")).await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{back}");
+        assert_eq!(headers[header::LOCATION], "/", "{back}");
+    }
     let (_, headers, _) = browser
         .get("/language?to=vi&back=https://evil.example/")
         .await;
@@ -237,6 +242,17 @@ backend_test!(
         let (status, _, html) = browser.get(&format!("/obligations/{obligation}")).await;
         assert_eq!(status, StatusCode::NOT_FOUND);
         assert!(html.contains("Không tìm thấy"));
+        // Nor its download, nor its consolidation; a period that is not one is a page, not a failure.
+        let (status, _, _) = browser
+            .get(&format!("/obligations/{obligation}/export.xlsx"))
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        let (status, _, _) = browser
+            .get(&format!(
+                "/obligations/{obligation}/consolidation?period=2024"
+            ))
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
         // Revoked: the session ends at once.
         let (status, _) = app
             .call(
@@ -653,6 +669,12 @@ backend_test!(
             html.contains("Ghi chú A") && html.contains("UBND quận D"),
             "{html}"
         );
+        // A period that is not one: a page saying so, never a server failure.
+        let (status, _, html) = office_browser
+            .get(&format!("/obligations/{id}/consolidation?period=20x"))
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(html.contains("Không thực hiện được"), "{html}");
         // A reporting unit does not read the others' figures.
         let reporter = token(&app, "reporter", Some("A")).await;
         let mut unit = Browser::new(&app);

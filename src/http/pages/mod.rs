@@ -357,7 +357,13 @@ async fn sign_in(
 
 /// A path of this site only (never an address elsewhere), else `/`.
 fn site_path(path: &str) -> String {
-    if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') {
+    // Browsers drop tabs and line breaks from addresses ("/\t/evil.example" is "//evil.example"), and a line
+    // break cannot be in a header: any control character and the answer is the home page.
+    if path.starts_with('/')
+        && !path.starts_with("//")
+        && !path.contains('\\')
+        && !path.chars().any(char::is_control)
+    {
         path.to_owned()
     } else {
         "/".to_owned()
@@ -452,7 +458,9 @@ async fn link_open(
 
 /// The answer of a successful sign-in: the session's cookie, and on to `to`.
 fn signed_in(req: &HttpRequest, opened: service::sessions::Opened, to: &str) -> HttpResponse {
-    let secure = req.connection_info().scheme() == "https";
+    // Secure when the pages are served over https, as `public_url` says (a header a client sends cannot say so).
+    let secure = crate::mail::public_url().is_some_and(|u| u.starts_with("https://"));
+    let _ = req;
     let cookie = Cookie::build(SESSION_COOKIE, opened.cookie)
         .path("/")
         .http_only(true)
@@ -689,6 +697,20 @@ fn failure(req: &HttpRequest, session: Option<&Current>, e: impl Into<ApiError>)
             "Không tìm thấy",
             "Trang này không có, hoặc tài khoản đang đăng nhập không được xem.",
         ),
+        ApiError::Service(ServiceError::Validation(_)) | ApiError::Invalid(_) => error_page(
+            req,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            session,
+            "Không thực hiện được",
+            "Yêu cầu có giá trị chưa đúng (ví dụ: kỳ báo cáo hoặc bộ lọc). Đề nghị quay lại và kiểm tra.",
+        ),
+        ApiError::Service(ServiceError::Conflict { .. }) => error_page(
+            req,
+            StatusCode::CONFLICT,
+            session,
+            "Không thực hiện được",
+            "Việc này không làm được ở trạng thái hiện tại (ví dụ: báo cáo đã được xem xét, có phiên bản mới hơn, hoặc đơn vị được miễn nộp kỳ này). Đề nghị tải lại trang.",
+        ),
         ApiError::Service(ServiceError::Forbidden(_)) => error_page(
             req,
             StatusCode::FORBIDDEN,
@@ -799,18 +821,7 @@ async fn matrix(
             let obligation = service::obligations::get(conn, id)?;
             let plan = service::plans::get(conn, obligation.plan_id)?.number;
             // The obligation must be one the session may see.
-            let visible = service::obligations::list_all(
-                conn,
-                &actor,
-                &Default::default(),
-                &PageParams {
-                    limit: Some(service::MAX_LIMIT),
-                    cursor: None,
-                },
-            )?
-            .items
-            .iter()
-            .any(|o| o.id == id);
+            let visible = service::obligations::visible_to(conn, &actor, id)?;
             if !visible {
                 return Err(ServiceError::not_found("obligation", id));
             }
@@ -982,6 +993,9 @@ async fn export(
     let (actor, zone, now) = (current.actor.clone(), state.settings.time_zone, Utc::now());
     let question = state
         .run(move |conn| {
+            if !service::obligations::visible_to(conn, &actor, id)? {
+                return Err(ServiceError::not_found("obligation", id));
+            }
             let mut q = service::compliance::question(
                 conn,
                 &actor,

@@ -145,6 +145,14 @@ const ENGLISH: &[(&str, &str)] = &[
     ("Đã tiếp nhận", "Accepted"),
     ("Chưa đến hạn", "Not yet due"),
     ("hết ngày", "end of"),
+    (
+        "Yêu cầu có giá trị chưa đúng (ví dụ: kỳ báo cáo hoặc bộ lọc). Đề nghị quay lại và kiểm tra.",
+        "Something in the request is not right (a period or a filter, say). Please go back and check.",
+    ),
+    (
+        "Việc này không làm được ở trạng thái hiện tại (ví dụ: báo cáo đã được xem xét, có phiên bản mới hơn, hoặc đơn vị được miễn nộp kỳ này). Đề nghị tải lại trang.",
+        "This cannot be done as things stand (the report was already reviewed, a newer version came, or the unit is exempt for this period, say). Please reload the page.",
+    ),
     ("Tổng hợp số liệu", "Consolidated figures"),
     ("Xem", "Show"),
     ("Tổng hợp các chỉ tiêu", "The figures, consolidated"),
