@@ -686,3 +686,45 @@ backend_test!(
         assert_eq!(headers[header::LOCATION], "/");
     }
 );
+
+backend_test!(
+    a_unit_with_many_deadlines_sees_its_newest,
+    |app| async move {
+        office(&app).await;
+        // Weekly reports over 22 years: more than one page of deadlines for unit A alone.
+        let (status, plan) = app
+            .post(
+                "/api/v1/plans",
+                json!({"number": "7/KH", "title": "Theo dõi tuần", "coordinator": "S",
+                   "starts_on": "2010-01-04", "ends_on": "2031-12-28"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{plan}");
+        let (status, obligation) = app
+        .post(
+            &format!("/api/v1/plans/{}/obligations", plan["id"]),
+            json!({"title": "Báo cáo tuần", "recipient": "S", "reporters": {"units": ["A"]},
+                   "schedule": {"period_type": "weekly", "due": {"rule": "after_period_end", "days": 2}}}),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{obligation}");
+        assert!(
+            obligation["deadlines"].as_i64().unwrap() > 1000,
+            "{obligation}"
+        );
+        let id = obligation["id"].as_i64().unwrap();
+        let (_, newest) = app
+            .get(&format!("/api/v1/deadlines?obligation={id}&period=2031W52"))
+            .await;
+        let newest = newest["items"][0]["id"].as_i64().unwrap();
+        let reporter = token(&app, "reporter", Some("A")).await;
+        let mut unit = Browser::new(&app);
+        unit.post("/sign-in", &[("token", &reporter)]).await;
+        let (status, _, html) = unit.get("/").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            html.contains(&format!("/deadlines/{newest}/file")),
+            "the newest deadline, past the first page, is listed"
+        );
+    }
+);

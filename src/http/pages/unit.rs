@@ -48,15 +48,25 @@ pub async fn deadlines(
     let (actor, zone, now) = (current.actor.clone(), state.settings.time_zone, Utc::now());
     let loaded = state
         .run(move |conn| {
-            let deadlines = service::deadlines::list(
-                conn,
-                &actor,
-                now,
-                zone,
-                &DeadlineQuery::default(),
-                &all(),
-            )?
-            .items;
+            // Every page of them: a unit with weekly reports over years has more than one page, and its
+            // newest deadlines (the ones to act on) come last.
+            let mut deadlines = Vec::new();
+            let mut page = all();
+            loop {
+                let list = service::deadlines::list(
+                    conn,
+                    &actor,
+                    now,
+                    zone,
+                    &DeadlineQuery::default(),
+                    &page,
+                )?;
+                deadlines.extend(list.items);
+                match list.next_cursor {
+                    Some(cursor) => page.cursor = Some(cursor),
+                    None => break,
+                }
+            }
             let obligations =
                 service::obligations::list_all(conn, &actor, &Default::default(), &all())?.items;
             let mut plans = std::collections::HashMap::new();
