@@ -122,11 +122,7 @@ pub(crate) fn csv(
                 return Ok(());
             }
             match page.next_cursor {
-                Some(cursor) => {
-                    let (obligation, code) = cursor.split_once('.').unwrap_or_default();
-                    question.after =
-                        Some((code.to_owned(), obligation.parse().unwrap_or_default()));
-                }
+                Some(cursor) => question.after = service::compliance::position(&cursor),
                 None => return Ok(()),
             }
         }

@@ -210,28 +210,8 @@ pub fn question(
     page: &PageParams,
 ) -> ServiceResult<Question> {
     let mut errors = Vec::new();
-    let limit = page.limit.unwrap_or(super::DEFAULT_LIMIT);
-    if !(1..=super::MAX_LIMIT).contains(&limit) {
-        errors.push(FieldError::new(
-            "/limit",
-            format!("must be between 1 and {}", super::MAX_LIMIT),
-        ));
-    }
-    let after = match page.cursor.as_deref().filter(|c| !c.is_empty()) {
-        None => None,
-        Some(c) => {
-            let parsed = c
-                .split_once('.')
-                .and_then(|(obligation, code)| Some((code.to_owned(), obligation.parse().ok()?)));
-            if parsed.is_none() {
-                errors.push(FieldError::new(
-                    "/cursor",
-                    "is not a cursor this server gave out",
-                ));
-            }
-            parsed
-        }
-    };
+    let limit = page.checked_limit(&mut errors);
+    let after = page.cursor(&mut errors, position);
     let as_of = match query.as_of.as_deref() {
         Some(v) => super::deadlines::parse_instant("as_of", v, zone, &mut errors),
         // Microseconds, as the database keeps instants: what happened up to now is seen.
@@ -533,14 +513,19 @@ fn cell(c: &CellRow, as_of: DateTime<Utc>) -> ServiceResult<Cell> {
     })
 }
 
+/// The keyset position a `next_cursor` names: (unit code, obligation id), written `<obligation>.<code>`.
+pub fn position(cursor: &str) -> Option<(String, i64)> {
+    let (obligation, code) = cursor.split_once('.')?;
+    Some((code.to_owned(), obligation.parse().ok()?))
+}
+
 /// Every page of a question at once (for a workbook, which is written whole).
 pub fn all(conn: &mut AnyConnection, mut q: Question) -> ServiceResult<Compliance> {
     q.limit = super::MAX_LIMIT;
     q.after = None;
     let mut answer = compliance(conn, &q)?;
     while let Some(cursor) = answer.next_cursor.take() {
-        let (obligation, code) = cursor.split_once('.').unwrap_or_default();
-        q.after = Some((code.to_owned(), obligation.parse().unwrap_or_default()));
+        q.after = position(&cursor);
         let next = compliance(conn, &q)?;
         answer.items.extend(next.items);
         answer.next_cursor = next.next_cursor;

@@ -116,31 +116,13 @@ pub fn list(
     page: &PageParams,
 ) -> ServiceResult<DeadlineList> {
     let mut errors = Vec::new();
-    let limit = page.limit.unwrap_or(super::DEFAULT_LIMIT);
-    if !(1..=super::MAX_LIMIT).contains(&limit) {
-        errors.push(FieldError::new(
-            "/limit",
-            format!("must be between 1 and {}", super::MAX_LIMIT),
-        ));
-    }
-    let after = match page.cursor.as_deref().filter(|c| !c.is_empty()) {
-        None => None,
-        Some(c) => {
-            let parsed = parse_cursor(c);
-            if parsed.is_none() {
-                errors.push(FieldError::new(
-                    "/cursor",
-                    "is not a cursor this server gave out",
-                ));
-            }
-            parsed
-        }
-    };
+    let limit = page.checked_limit(&mut errors);
+    let after = page.cursor(&mut errors, parse_cursor);
     let mut filter = DeadlineFilter {
         obligation_id: query.obligation,
         period: query.period.clone(),
         after,
-        limit: limit.clamp(1, super::MAX_LIMIT) + 1,
+        limit: limit + 1,
         ..DeadlineFilter::default()
     };
     if let Some(code) = &query.unit {

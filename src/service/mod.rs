@@ -253,6 +253,12 @@ pub const MAX_LIMIT: i64 = 1000;
 impl PageParams {
     /// The checked limit and the id to start after; problems are added to `errors`.
     pub fn resolve(&self, errors: &mut Vec<FieldError>) -> (i64, Option<i64>) {
+        let after = self.cursor(errors, |c| c.parse::<i64>().ok().filter(|id| *id >= 0));
+        (self.checked_limit(errors), after)
+    }
+
+    /// The limit, 1 to [`MAX_LIMIT`] (default [`DEFAULT_LIMIT`]); out of bounds is a problem in `errors`.
+    pub fn checked_limit(&self, errors: &mut Vec<FieldError>) -> i64 {
         let limit = self.limit.unwrap_or(DEFAULT_LIMIT);
         if !(1..=MAX_LIMIT).contains(&limit) {
             errors.push(FieldError::new(
@@ -260,20 +266,24 @@ impl PageParams {
                 format!("must be between 1 and {MAX_LIMIT}"),
             ));
         }
-        let after = match self.cursor.as_deref() {
-            None | Some("") => None,
-            Some(c) => match c.parse::<i64>() {
-                Ok(id) if id >= 0 => Some(id),
-                _ => {
-                    errors.push(FieldError::new(
-                        "/cursor",
-                        "is not a cursor this server gave out",
-                    ));
-                    None
-                }
-            },
-        };
-        (limit.clamp(1, MAX_LIMIT), after)
+        limit.clamp(1, MAX_LIMIT)
+    }
+
+    /// The keyset position a list's own `parse` reads from the cursor; one it cannot read is a problem.
+    pub fn cursor<T>(
+        &self,
+        errors: &mut Vec<FieldError>,
+        parse: impl FnOnce(&str) -> Option<T>,
+    ) -> Option<T> {
+        let cursor = self.cursor.as_deref().filter(|c| !c.is_empty())?;
+        let parsed = parse(cursor);
+        if parsed.is_none() {
+            errors.push(FieldError::new(
+                "/cursor",
+                "is not a cursor this server gave out",
+            ));
+        }
+        parsed
     }
 }
 

@@ -132,7 +132,8 @@ pub async fn show(
         json!({
             "title": format!("{} — {}", words::translate(en, "Tổng hợp số liệu"), obligation.title),
             "obligation": obligation.title,
-            "obligation_id": id,
+            "matrix_url": super::matrix_url(id),
+            "consolidation_url": super::consolidation_url(id),
             "plan": plan,
             "period": answer.period,
             "period_words": period_text(lang, &answer.period),

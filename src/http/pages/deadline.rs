@@ -188,9 +188,9 @@ fn page(
             "unit_name": loaded.unit_name,
             "period_words": period_text(lang, &d.period),
             "obligation": loaded.obligation.title,
-            "obligation_id": loaded.obligation.id,
+            "matrix_url": super::matrix_url(loaded.obligation.id),
             "plan": loaded.plan,
-            "deadline_id": d.id,
+            "review_url": format!("{}/review", super::deadline_url(d.id)),
             "status": class,
             "symbol": symbol,
             "label": label,
@@ -217,7 +217,7 @@ pub async fn show(
     };
     let id = id.into_inner();
     if current.actor.role == Role::Reporter {
-        return redirect(&format!("/deadlines/{id}/file"));
+        return redirect(&super::file_url(id));
     }
     match load(&state, &current, id).await {
         Ok(loaded) => page(&req, &state, &current, &loaded, StatusCode::OK, &[], ""),
@@ -281,7 +281,7 @@ pub async fn review(
         .run(move |conn| service::submissions::review(conn, &actor, now, submission, input))
         .await
     {
-        Ok(_) => redirect(&format!("/deadlines/{id}")),
+        Ok(_) => redirect(&super::deadline_url(id)),
         Err(e) => failure(&req, Some(&current), e),
     }
 }

@@ -391,7 +391,7 @@ async fn link_landing(
         None,
         json!({
             "title": words::translate(en, "Gửi báo cáo của đơn vị"),
-            "secret": secret.into_inner(),
+            "action": format!("/l/{}", secret.into_inner()),
             "to": site_path(&query.to),
             "error": Value::Null,
         }),
@@ -417,7 +417,7 @@ async fn link_open(
             None,
             json!({
                 "title": words::translate(en, "Liên kết không dùng được"),
-                "secret": "",
+                "action": "",
                 "to": "/",
                 "error": words::translate(en, message),
             }),
@@ -600,6 +600,24 @@ fn css_class(status: DeadlineStatus) -> &'static str {
         DeadlineStatus::Returned => CellStatus::Returned,
     }
     .as_str()
+}
+
+/// The pages' addresses, in one place: templates get them whole (`|safe`: made here of numbers and fixed
+/// words, so nothing a user typed is in them (the link page's address holds a token from the request: escaped).
+fn matrix_url(obligation: i64) -> String {
+    format!("/obligations/{obligation}")
+}
+
+fn consolidation_url(obligation: i64) -> String {
+    format!("/obligations/{obligation}/consolidation")
+}
+
+fn deadline_url(deadline: i64) -> String {
+    format!("/deadlines/{deadline}")
+}
+
+fn file_url(deadline: i64) -> String {
+    format!("/deadlines/{deadline}/file")
 }
 
 /// Who filed or reviewed, as a person reads it: a token's name ("token 7 (Văn thư phường A)" → "Văn thư phường
@@ -849,7 +867,8 @@ async fn matrix(
     let mut context = json!({
         "title": obligation.title,
         "obligation": obligation.title,
-        "obligation_id": id,
+        "matrix_url": matrix_url(id),
+        "consolidation_url": consolidation_url(id),
         "plan": plan,
         "statuses": statuses,
         "filters": {
@@ -930,7 +949,7 @@ async fn matrix(
                 "received": row.totals.received,
                 "expected": row.totals.expected,
                 "cells": row.cells.iter().map(|c| json!({
-                    "deadline_id": c.deadline_id,
+                    "url": c.deadline_id.map(deadline_url),
                     "status": c.status.as_str(),
                     "symbol": symbol(c.status),
                     "label": status_label(lang, c.status),

@@ -127,7 +127,7 @@ pub async fn deadlines(
         };
         let review = comments.get(&d.id);
         let item = json!({
-            "id": d.id,
+            "url": super::file_url(d.id),
             "plan": plans.get(&obligation.plan_id).cloned().unwrap_or_default(),
             "obligation": obligation.title,
             "period_words": period_text(lang, &d.period),
@@ -270,7 +270,7 @@ fn form_context(
         "due_words": due_words(en, &filing.deadline),
         "wording": filing.obligation.wording,
         "comment": comment,
-        "deadline_id": filing.deadline.id,
+        "file_url": super::file_url(filing.deadline.id),
         "fields": fields,
         "problems": problems.iter().map(|p| json!({"field": p.field, "message": p.message})).collect::<Vec<_>>(),
         "note": note,
