@@ -65,6 +65,20 @@ pub enum CellStatus {
     NotExpected,
 }
 
+/// A deadline's status as the compliance matrix names it (an extension shows only in the matrix).
+impl From<DeadlineStatus> for CellStatus {
+    fn from(status: DeadlineStatus) -> Self {
+        match status {
+            DeadlineStatus::Open => CellStatus::Open,
+            DeadlineStatus::Submitted => CellStatus::OnTime,
+            DeadlineStatus::Late => CellStatus::Late,
+            DeadlineStatus::Overdue => CellStatus::Overdue,
+            DeadlineStatus::Waived => CellStatus::Waived,
+            DeadlineStatus::Returned => CellStatus::Returned,
+        }
+    }
+}
+
 impl CellStatus {
     pub const ALL: [CellStatus; 8] = [
         CellStatus::OnTime,

@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 
 use super::problem::ApiError;
 use super::AppState;
-use crate::service::{self, Actor};
+use crate::service::{self, Actor, ServiceError, TokenKind};
 
 /// The SHA-256 of a token: tokens are compared (and stored) only as digests.
 pub fn digest(token: &str) -> [u8; 32] {
@@ -60,7 +60,8 @@ impl FailedAuthLimiter {
     }
 }
 
-/// An authenticated caller. Extracting it answers 401 when the token is missing, unknown or revoked.
+/// An authenticated caller. Extracting it answers 401 when the token is missing, unknown or revoked, and 403
+/// for a calendar feed's token, which reads the feeds and nothing else.
 pub struct Authenticated(pub Actor);
 
 impl FromRequest for Authenticated {
@@ -68,67 +69,136 @@ impl FromRequest for Authenticated {
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
-        let state = req.app_data::<web::Data<AppState>>().cloned();
-        let token = bearer(req);
-        let req_peer = req.peer_addr().map(|a| a.ip());
-        let span = actix_web::HttpMessage::extensions(req)
-            .get::<tracing_actix_web::RootSpan>()
-            .cloned();
-        let forwarded = req
-            .headers()
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
+        let caller = Caller::of(req, bearer(req));
         Box::pin(async move {
-            let state = state
-                .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("application state missing")))?;
-            let ip = client_ip(
-                req_peer,
-                forwarded.as_deref(),
-                &state.settings.trusted_proxies,
-            );
-            let now = Instant::now();
-            if let Some(retry_after) = ip.and_then(|ip| state.failed_auth.blocked(ip, now)) {
-                return Err(ApiError::TooManyRequests { retry_after });
-            }
-            let actor = match token {
-                // Comparing digests, in constant time, keeps the timing independent of how much matched.
-                Some(token)
-                    if bool::from(subtle::ConstantTimeEq::ct_eq(
-                        &digest(&token)[..],
-                        &state.admin_token_digest[..],
-                    )) =>
-                {
-                    Some(Actor::bootstrap_admin())
-                }
-                Some(token) => {
-                    let at = Utc::now();
-                    state
-                        .run(move |conn| service::tokens::authenticate(conn, &token, at))
-                        .await?
-                }
-                None => None,
-            };
-            match actor {
-                Some(actor) => {
-                    // Who made the request, in its log line: the token's id (never the secret), or "admin" for
-                    // the configured admin token.
-                    if let Some(span) = span {
-                        match actor.token_id {
-                            Some(id) => span.record("token", id),
-                            None => span.record("token", "admin"),
-                        };
-                    }
-                    Ok(Authenticated(actor))
-                }
-                None => {
-                    if let Some(ip) = ip {
-                        state.failed_auth.fail(ip, now);
-                    }
-                    Err(ApiError::Unauthorized)
-                }
+            match caller.identify().await? {
+                (actor, TokenKind::Api | TokenKind::FilingLink) => Ok(Authenticated(actor)),
+                (_, TokenKind::Feed) => Err(ServiceError::Forbidden(
+                    "a feed token reads the calendar feeds (…/deadlines.ics) and nothing else"
+                        .into(),
+                )
+                .into()),
             }
         })
+    }
+}
+
+/// The caller of a calendar feed (`…/deadlines.ics`). Calendar apps cannot send headers, so the token may come
+/// in the query (`?token=`), but there only a feed token is accepted: an API token in an address would end up in
+/// browser histories and proxy logs. A bearer token of any kind works as on every route.
+pub struct FeedReader(pub Actor);
+
+impl FromRequest for FeedReader {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let header = bearer(req);
+        let in_query = header.is_none();
+        let token = header.or_else(|| query_token(req));
+        let caller = Caller::of(req, token);
+        Box::pin(async move {
+            match caller.identify().await? {
+                (_, TokenKind::Api | TokenKind::FilingLink) if in_query => {
+                    Err(ApiError::Invalid(vec![crate::domain::FieldError::new(
+                        "/token",
+                        "only a feed token may be given in the address; send other tokens in the \
+                         Authorization header, or ask an admin for a feed token (kind `feed`)",
+                    )]))
+                }
+                (actor, _) => Ok(FeedReader(actor)),
+            }
+        })
+    }
+}
+
+/// `token` of the query string, when there is one.
+fn query_token(req: &HttpRequest) -> Option<String> {
+    web::Query::<std::collections::HashMap<String, String>>::from_query(req.query_string())
+        .ok()
+        .and_then(|q| q.into_inner().remove("token"))
+        .map(|t| t.trim().to_owned())
+        .filter(|t| !t.is_empty())
+}
+
+/// What identifying a caller needs from its request, taken before the request is let go.
+struct Caller {
+    state: Option<web::Data<AppState>>,
+    token: Option<String>,
+    peer: Option<IpAddr>,
+    forwarded: Option<String>,
+    span: Option<tracing_actix_web::RootSpan>,
+}
+
+impl Caller {
+    fn of(req: &HttpRequest, token: Option<String>) -> Self {
+        Self {
+            state: req.app_data::<web::Data<AppState>>().cloned(),
+            token,
+            peer: req.peer_addr().map(|a| a.ip()),
+            forwarded: req
+                .headers()
+                .get("x-forwarded-for")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned),
+            span: actix_web::HttpMessage::extensions(req)
+                .get::<tracing_actix_web::RootSpan>()
+                .cloned(),
+        }
+    }
+
+    /// The actor and kind of the presented token; 401 when there is none or it is unknown, revoked or expired
+    /// (counted toward the address's failed-authentication limit), 429 over that limit.
+    async fn identify(self) -> Result<(Actor, TokenKind), ApiError> {
+        let state = self
+            .state
+            .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("application state missing")))?;
+        let ip = client_ip(
+            self.peer,
+            self.forwarded.as_deref(),
+            &state.settings.trusted_proxies,
+        );
+        let now = Instant::now();
+        if let Some(retry_after) = ip.and_then(|ip| state.failed_auth.blocked(ip, now)) {
+            return Err(ApiError::TooManyRequests { retry_after });
+        }
+        let found = match self.token {
+            // Comparing digests, in constant time, keeps the timing independent of how much matched.
+            Some(token)
+                if bool::from(subtle::ConstantTimeEq::ct_eq(
+                    &digest(&token)[..],
+                    &state.admin_token_digest[..],
+                )) =>
+            {
+                Some((Actor::bootstrap_admin(), TokenKind::Api))
+            }
+            Some(token) => {
+                let at = Utc::now();
+                state
+                    .run(move |conn| service::tokens::authenticate(conn, &token, at))
+                    .await?
+            }
+            None => None,
+        };
+        match found {
+            Some((actor, kind)) => {
+                // Who made the request, in its log line: the token's id (never the secret), or "admin" for
+                // the configured admin token.
+                if let Some(span) = self.span {
+                    match actor.token_id {
+                        Some(id) => span.record("token", id),
+                        None => span.record("token", "admin"),
+                    };
+                }
+                Ok((actor, kind))
+            }
+            None => {
+                if let Some(ip) = ip {
+                    state.failed_auth.fail(ip, now);
+                }
+                Err(ApiError::Unauthorized)
+            }
+        }
     }
 }
 

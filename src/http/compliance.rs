@@ -2,10 +2,10 @@
 
 use actix_web::{get, web, HttpRequest, HttpResponse};
 use chrono::Utc;
-use rust_xlsxwriter::{Color, ExcelDateTime, Format as Style, FormatAlign, FormatBorder, Workbook};
+use rust_xlsxwriter::{Color, Format as Style, FormatAlign, FormatBorder, Workbook};
 
 use super::auth::Authenticated;
-use super::export::{self, Export, Format};
+use super::export::{self, excel_date, excel_instant, Export, Format, Xlsx};
 use super::extract::Query;
 use super::problem::{ApiError, Problem};
 use super::AppState;
@@ -218,22 +218,6 @@ fn status_color(status: CellStatus) -> Option<Color> {
         CellStatus::Open | CellStatus::Extended => Some(Color::RGB(0xECECEC)),
         CellStatus::OnTime | CellStatus::Waived | CellStatus::NotExpected => None,
     }
-}
-
-type Xlsx<T> = Result<T, rust_xlsxwriter::XlsxError>;
-
-fn excel_date(date: chrono::NaiveDate) -> Xlsx<ExcelDateTime> {
-    use chrono::Datelike;
-    ExcelDateTime::from_ymd(
-        u16::try_from(date.year()).unwrap_or(1900),
-        date.month() as u8,
-        date.day() as u8,
-    )
-}
-
-fn excel_instant(at: chrono::DateTime<chrono::FixedOffset>) -> Xlsx<ExcelDateTime> {
-    use chrono::Timelike;
-    excel_date(at.date_naive())?.and_hms(at.hour() as u16, at.minute() as u8, at.second())
 }
 
 /// The title of a workbook: "Tình hình gửi báo cáo — Kế hoạch 269/KH-UBND — từ năm 2022 đến năm 2025".

@@ -128,3 +128,267 @@ pub fn xlsx(file_name: &str, workbook: Vec<u8>) -> HttpResponse {
 pub fn xlsx_error(e: rust_xlsxwriter::XlsxError) -> ApiError {
     ApiError::Internal(anyhow::anyhow!("writing XLSX: {e}"))
 }
+
+/// How a figure of a consolidated report is summed up: "Tổng" / "Sum".
+pub fn aggregate_words(en: bool, a: crate::service::consolidation::Aggregate) -> &'static str {
+    use crate::service::consolidation::Aggregate;
+    match (a, en) {
+        (Aggregate::Sum, false) => "Tổng",
+        (Aggregate::Avg, false) => "Trung bình",
+        (Aggregate::Min, false) => "Nhỏ nhất",
+        (Aggregate::Max, false) => "Lớn nhất",
+        (Aggregate::Count, false) => "Số đơn vị",
+        (Aggregate::Sum, true) => "Sum",
+        (Aggregate::Avg, true) => "Average",
+        (Aggregate::Min, true) => "Minimum",
+        (Aggregate::Max, true) => "Maximum",
+        (Aggregate::Count, true) => "Count",
+    }
+}
+
+/// One cell of an exported table: CSV writes it as text, XLSX as the matching Excel type.
+#[derive(Debug, Clone)]
+pub enum Cell {
+    Text(String),
+    Number(f64),
+    Date(chrono::NaiveDate),
+    /// An instant with the offset to show it in.
+    Instant(chrono::DateTime<chrono::FixedOffset>),
+    Empty,
+}
+
+impl Cell {
+    pub fn text(value: impl Into<String>) -> Self {
+        Cell::Text(value.into())
+    }
+
+    pub fn optional_text(value: Option<impl Into<String>>) -> Self {
+        value.map_or(Cell::Empty, |v| Cell::Text(v.into()))
+    }
+
+    /// As CSV writes it: dates `YYYY-MM-DD`, instants RFC 3339, numbers without trailing zeros.
+    fn csv(&self) -> String {
+        match self {
+            Cell::Text(t) => t.clone(),
+            Cell::Number(n) => n.to_string(),
+            Cell::Date(d) => d.to_string(),
+            Cell::Instant(t) => t.to_rfc3339(),
+            Cell::Empty => String::new(),
+        }
+    }
+}
+
+/// A column of an exported table: its heading in Vietnamese and English, and its width in Excel.
+pub struct Column {
+    pub vi: &'static str,
+    pub en: &'static str,
+    pub width: f64,
+}
+
+pub const fn column(vi: &'static str, en: &'static str, width: f64) -> Column {
+    Column { vi, en, width }
+}
+
+fn heading(language: &str, column: &Column) -> &'static str {
+    if language == "en" {
+        column.en
+    } else {
+        column.vi
+    }
+}
+
+/// The CSV lines of `rows` (with the header line first when `header`).
+pub fn csv_lines(
+    language: &str,
+    columns: &[Column],
+    rows: &[Vec<Cell>],
+    header: bool,
+) -> service::ServiceResult<Vec<u8>> {
+    let failed =
+        |e: &dyn std::fmt::Display| service::ServiceError::Task(format!("writing CSV: {e}"));
+    let mut out = csv::Writer::from_writer(Vec::new());
+    if header {
+        out.write_record(columns.iter().map(|c| heading(language, c)))
+            .map_err(|e| failed(&e))?;
+    }
+    for row in rows {
+        out.write_record(row.iter().map(Cell::csv))
+            .map_err(|e| failed(&e))?;
+    }
+    out.into_inner().map_err(|e| failed(&e.into_error()))
+}
+
+pub type Xlsx<T> = Result<T, rust_xlsxwriter::XlsxError>;
+
+pub fn excel_date(date: chrono::NaiveDate) -> Xlsx<rust_xlsxwriter::ExcelDateTime> {
+    use chrono::Datelike;
+    rust_xlsxwriter::ExcelDateTime::from_ymd(
+        u16::try_from(date.year()).unwrap_or(1900),
+        date.month() as u8,
+        date.day() as u8,
+    )
+}
+
+pub fn excel_instant(
+    at: chrono::DateTime<chrono::FixedOffset>,
+) -> Xlsx<rust_xlsxwriter::ExcelDateTime> {
+    use chrono::Timelike;
+    excel_date(at.date_naive())?.and_hms(at.hour() as u16, at.minute() as u8, at.second())
+}
+
+/// A worksheet of a table: a title, lines under it (e.g. "as of"), a frozen header, the rows.
+pub struct Sheet<'a> {
+    pub name: &'a str,
+    pub title: &'a str,
+    pub lines: &'a [String],
+    pub columns: &'a [Column],
+    pub rows: &'a [Vec<Cell>],
+}
+
+/// Adds `sheet` to `book`: bold title, a coloured header row frozen in place, column widths, real dates.
+pub fn add_sheet(
+    book: &mut rust_xlsxwriter::Workbook,
+    language: &str,
+    sheet: &Sheet<'_>,
+) -> Xlsx<()> {
+    use rust_xlsxwriter::{Color, Format as Style, FormatAlign, FormatBorder};
+    let plain = Style::new().set_border(FormatBorder::Thin).set_text_wrap();
+    let header = Style::new()
+        .set_bold()
+        .set_text_wrap()
+        .set_align(FormatAlign::Center)
+        .set_align(FormatAlign::VerticalCenter)
+        .set_background_color(Color::RGB(0xDDE4EE))
+        .set_border(FormatBorder::Thin);
+    let date = plain.clone().set_num_format("dd/mm/yyyy");
+    let instant = plain.clone().set_num_format("dd/mm/yyyy hh:mm");
+    let number = plain.clone().set_align(FormatAlign::Right);
+    let ws = book.add_worksheet();
+    ws.set_name(sheet.name)?;
+    ws.write_string_with_format(
+        0,
+        0,
+        sheet.title,
+        &Style::new().set_bold().set_font_size(14),
+    )?;
+    let mut r: u32 = 1;
+    for line in sheet.lines {
+        ws.write_string(r, 0, line)?;
+        r += 1;
+    }
+    let head_row = r + 1;
+    for (c, column) in sheet.columns.iter().enumerate() {
+        let c = u16::try_from(c).unwrap_or(u16::MAX);
+        ws.write_string_with_format(head_row, c, heading(language, column), &header)?;
+        ws.set_column_width(c, column.width)?;
+    }
+    ws.set_freeze_panes(head_row + 1, 0)?;
+    for (i, row) in sheet.rows.iter().enumerate() {
+        let r = head_row + 1 + u32::try_from(i).unwrap_or(u32::MAX - head_row - 1);
+        for (c, cell) in row.iter().enumerate() {
+            let c = u16::try_from(c).unwrap_or(u16::MAX);
+            match cell {
+                Cell::Text(t) => ws.write_string_with_format(r, c, t, &plain)?,
+                Cell::Number(n) => ws.write_number_with_format(r, c, *n, &number)?,
+                Cell::Date(d) => ws.write_date_with_format(r, c, &excel_date(*d)?, &date)?,
+                Cell::Instant(t) => {
+                    ws.write_datetime_with_format(r, c, &excel_instant(*t)?, &instant)?
+                }
+                Cell::Empty => ws.write_blank(r, c, &plain)?,
+            };
+        }
+    }
+    Ok(())
+}
+
+/// Reads every page of a list through `page` (at most [`service::MAX_LIMIT`] items each, after a cursor),
+/// giving each page's rows to `each` until it answers false.
+fn every_page<T>(
+    conn: &mut crate::store::AnyConnection,
+    page: &impl Fn(
+        &mut crate::store::AnyConnection,
+        &service::PageParams,
+    ) -> service::ServiceResult<service::Page<T>>,
+    mut each: impl FnMut(&[T]) -> service::ServiceResult<bool>,
+) -> service::ServiceResult<()> {
+    let mut params = service::PageParams {
+        limit: Some(service::MAX_LIMIT),
+        cursor: None,
+    };
+    loop {
+        let answer = page(conn, &params)?;
+        if !each(&answer.items)? {
+            return Ok(());
+        }
+        match answer.next_cursor {
+            Some(cursor) => params.cursor = Some(cursor),
+            None => return Ok(()),
+        }
+    }
+}
+
+/// A list as a file: every page of it, CSV streamed page by page or an XLSX workbook of one sheet titled
+/// `title`. `page` reads one page after a cursor; `row` turns an item into its cells.
+#[allow(clippy::too_many_arguments)]
+pub async fn list_file<T: 'static>(
+    state: &AppState,
+    format: Format,
+    language: &'static str,
+    file_stem: &str,
+    title: String,
+    columns: &'static [Column],
+    page: impl Fn(
+            &mut crate::store::AnyConnection,
+            &service::PageParams,
+        ) -> service::ServiceResult<service::Page<T>>
+        + Send
+        + 'static,
+    row: fn(&str, &T) -> Vec<Cell>,
+) -> Result<HttpResponse, ApiError> {
+    if format == Format::Csv {
+        return Ok(stream_csv(
+            state,
+            &format!("{file_stem}.csv"),
+            move |conn, send| {
+                let mut first = true;
+                every_page(conn, &page, |items| {
+                    let rows: Vec<Vec<Cell>> = items.iter().map(|i| row(language, i)).collect();
+                    let lines = csv_lines(language, columns, &rows, first)?;
+                    first = false;
+                    Ok(send(lines))
+                })
+            },
+        ));
+    }
+    let rows = state
+        .run(move |conn| {
+            let mut rows = Vec::new();
+            every_page(conn, &page, |items| {
+                rows.extend(items.iter().map(|i| row(language, i)));
+                Ok(true)
+            })?;
+            Ok(rows)
+        })
+        .await?;
+    let mut book = rust_xlsxwriter::Workbook::new();
+    add_sheet(
+        &mut book,
+        language,
+        &Sheet {
+            name: if language == "en" {
+                "List"
+            } else {
+                "Danh sách"
+            },
+            title: &title,
+            lines: &[],
+            columns,
+            rows: &rows,
+        },
+    )
+    .map_err(xlsx_error)?;
+    Ok(xlsx(
+        &format!("{file_stem}.xlsx"),
+        book.save_to_buffer().map_err(xlsx_error)?,
+    ))
+}

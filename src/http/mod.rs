@@ -7,6 +7,7 @@ pub mod compliance;
 pub mod deadlines;
 pub mod export;
 pub mod extract;
+pub mod feeds;
 pub mod health;
 pub mod obligations;
 pub mod openapi;
@@ -164,13 +165,84 @@ fn path_has_control(path: &str) -> bool {
     })
 }
 
+/// A request's path and query as the log may show them: a filing link's token (`/l/<token>`) and the value of
+/// every `token` query parameter (a calendar feed's) replaced by `[redacted]`.
+pub(crate) fn loggable_target(target: &str) -> String {
+    let (path, query) = match target.split_once('?') {
+        Some((path, query)) => (path, Some(query)),
+        None => (target, None),
+    };
+    let mut out = match path.strip_prefix("/l/") {
+        Some(rest) => match rest.split_once('/') {
+            Some((_, tail)) => format!("/l/[redacted]/{tail}"),
+            None => "/l/[redacted]".to_owned(),
+        },
+        None => path.to_owned(),
+    };
+    if let Some(query) = query {
+        let pairs: Vec<String> = query
+            .split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some((name, _)) if name.eq_ignore_ascii_case("token") => {
+                    format!("{name}=[redacted]")
+                }
+                _ => pair.to_owned(),
+            })
+            .collect();
+        out.push('?');
+        out.push_str(&pairs.join("&"));
+    }
+    out
+}
+
 /// The span of each request: tracing-actix-web's fields and the token that made it (`token`, filled by the
 /// authentication extractor).
 struct RequestSpan;
 
 impl tracing_actix_web::RootSpanBuilder for RequestSpan {
+    /// tracing-actix-web's fields, except that `http.target` never carries a secret: the token of a filing
+    /// link's address (`/l/<token>`) and of a feed's `?token=` are written as `[redacted]`.
     fn on_request_start(request: &actix_web::dev::ServiceRequest) -> tracing::Span {
-        tracing_actix_web::root_span!(request, token = tracing::field::Empty)
+        use actix_web::HttpMessage;
+        let route = request.match_pattern().unwrap_or_else(|| "default".into());
+        let method = request.method().as_str().to_owned();
+        let info = request.connection_info().clone();
+        let request_id = request
+            .extensions()
+            .get::<tracing_actix_web::RequestId>()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        let target = loggable_target(
+            request
+                .uri()
+                .path_and_query()
+                .map(|p| p.as_str())
+                .unwrap_or(""),
+        );
+        let user_agent = request
+            .headers()
+            .get(actix_web::http::header::USER_AGENT)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("");
+        tracing::info_span!(
+            "HTTP request",
+            http.method = %method,
+            http.route = %route,
+            http.flavor = ?request.version(),
+            http.scheme = %info.scheme(),
+            http.host = %info.host(),
+            http.client_ip = %info.realip_remote_addr().unwrap_or(""),
+            http.user_agent = %user_agent,
+            http.target = %target,
+            http.status_code = tracing::field::Empty,
+            otel.name = %format!("{method} {route}"),
+            otel.kind = "server",
+            otel.status_code = tracing::field::Empty,
+            request_id = %request_id,
+            exception.message = tracing::field::Empty,
+            exception.details = tracing::field::Empty,
+            token = tracing::field::Empty,
+        )
     }
 
     /// As tracing-actix-web's default, except that the error's message is written escaped (`Debug`): it may
@@ -291,6 +363,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(units::create)
                 .service(units::list)
                 .service(units::get)
+                .service(feeds::unit)
                 .service(units::update)
                 .service(units::succeed)
                 .service(plans::create)
@@ -301,6 +374,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(obligations::list)
                 .service(obligations::list_all)
                 .service(obligations::consolidation)
+                .service(feeds::obligation)
                 .service(obligations::get)
                 .service(obligations::update)
                 .service(deadlines::list)
@@ -387,7 +461,26 @@ fn path_error(_e: PathError) -> ApiError {
 
 #[cfg(test)]
 mod tests {
-    use super::path_has_control;
+    use super::{loggable_target, path_has_control};
+
+    #[test]
+    fn tokens_in_addresses_never_reach_the_log() {
+        assert_eq!(loggable_target("/l/hb_secret123"), "/l/[redacted]");
+        assert_eq!(
+            loggable_target("/l/hb_secret123/x?to=%2F"),
+            "/l/[redacted]/x?to=%2F"
+        );
+        assert_eq!(
+            loggable_target("/api/v1/units/HN/deadlines.ics?lang=en&token=hb_secret&x=1"),
+            "/api/v1/units/HN/deadlines.ics?lang=en&token=[redacted]&x=1"
+        );
+        assert_eq!(loggable_target("/?TOKEN=hb_s"), "/?TOKEN=[redacted]");
+        assert_eq!(
+            loggable_target("/matrix?obligation=1"),
+            "/matrix?obligation=1"
+        );
+        assert_eq!(loggable_target("/lang/en"), "/lang/en");
+    }
 
     #[test]
     fn control_characters_in_paths_are_seen_encoded_or_not() {

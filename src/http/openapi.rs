@@ -1,7 +1,7 @@
 //! The OpenAPI 3.1 document, collected from the route list and the handlers' and types' annotations (utoipa).
 
 use actix_web::{get, web, HttpResponse};
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::AppExt;
 
@@ -35,6 +35,14 @@ impl Modify for BearerAuth {
         components.add_security_scheme(
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        // Calendar feeds only: calendar apps cannot send headers.
+        components.add_security_scheme(
+            "feed_token",
+            SecurityScheme::ApiKey(ApiKey::Query(ApiKeyValue::with_description(
+                "token",
+                "a feed token (kind `feed`): reads the `.ics` calendar feeds and nothing else",
+            ))),
         );
     }
 }

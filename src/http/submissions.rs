@@ -6,10 +6,12 @@ use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use chrono::Utc;
 
 use super::auth::Authenticated;
+use super::export::{self, column, Cell, Column, Export, Format};
 use super::extract::{Json, Query};
 use super::problem::{ApiError, Problem};
 use super::AppState;
 use crate::domain::FieldError;
+use crate::mail::words;
 use crate::service::deadlines::Deadline;
 use crate::service::submissions::{
     ExtensionInput, NewSubmissionInput, Receipt, ReviewInput, Submission, SubmissionQuery,
@@ -69,25 +71,137 @@ pub async fn create(
 }
 
 /// Submissions in the order they were received, with their unit's name: a reporter sees its own unit's, a
-/// coordinator those of the plans it coordinates.
+/// coordinator those of the plans it coordinates. `format=csv` (or `Accept: text/csv`) or `format=xlsx` gives
+/// every page of the selection as a file, the report's content in one column.
 #[utoipa::path(
     tag = "submissions",
-    params(SubmissionQuery, PageParams),
-    responses((status = 200, body = Page<Submission>), (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)),
+    params(SubmissionQuery, PageParams, Export),
+    responses(
+        (status = 200, body = Page<Submission>, content(
+            (Page<Submission> = "application/json"),
+            (String = "text/csv"),
+            (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        )),
+        (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)
+    ),
     security(("bearer" = []))
 )]
 #[get("/submissions")]
 pub async fn list(
+    req: HttpRequest,
     state: web::Data<AppState>,
     Authenticated(actor): Authenticated,
     Query(query): Query<SubmissionQuery>,
     Query(page): Query<PageParams>,
+    Query(export): Query<Export>,
 ) -> Result<HttpResponse, ApiError> {
     let zone = state.settings.time_zone;
-    let page = state
-        .run(move |conn| service::submissions::list(conn, &actor, zone, &query, &page))
-        .await?;
-    Ok(HttpResponse::Ok().json(page))
+    let format = export.format(&req)?;
+    if format == Format::Json {
+        let page = state
+            .run(move |conn| service::submissions::list(conn, &actor, zone, &query, &page))
+            .await?;
+        return Ok(HttpResponse::Ok().json(page));
+    }
+    let language = export.language(&req);
+    let title = if language == "en" {
+        "Reports received".to_owned()
+    } else {
+        "Danh sách báo cáo đã nhận".to_owned()
+    };
+    export::list_file(
+        &state,
+        format,
+        language,
+        "bao-cao-da-nhan",
+        title,
+        SUBMISSION_COLUMNS,
+        move |conn, page| service::submissions::list(conn, &actor, zone, &query, page),
+        submission_row,
+    )
+    .await
+}
+
+const SUBMISSION_COLUMNS: &[Column] = &[
+    column("Mã báo cáo", "Submission id", 10.0),
+    column("Mã đơn vị", "Unit code", 16.0),
+    column("Đơn vị", "Unit", 30.0),
+    column("Mã nghĩa vụ", "Obligation id", 10.0),
+    column("Kỳ báo cáo", "Period", 10.0),
+    column("Phiên bản", "Version", 9.0),
+    column("Thời điểm nhận", "Received at", 17.0),
+    column("Ngày đến (bản giấy)", "Arrived on (paper)", 12.0),
+    column("Đúng hạn", "On time", 9.0),
+    column("Muộn", "Late by", 16.0),
+    column("Văn phòng nộp thay", "Filed by the office", 10.0),
+    column("Người nộp", "Filed by", 24.0),
+    column("Số văn bản đến", "Document no.", 14.0),
+    column("Kết quả xem xét", "Review", 14.0),
+    column("Ý kiến", "Comment", 30.0),
+    column("Nội dung báo cáo", "Content", 60.0),
+];
+
+fn submission_row(language: &str, s: &Submission) -> Vec<Cell> {
+    let en = language == "en";
+    let yes_no = |b: bool| {
+        Cell::text(match (b, en) {
+            (true, false) => "Có",
+            (false, false) => "Không",
+            (true, true) => "Yes",
+            (false, true) => "No",
+        })
+    };
+    let r = &s.receipt;
+    let decision = s.review.as_ref().map(|given| match (given.decision, en) {
+        (service::submissions::ReviewDecision::Accept, false) => "Chấp nhận",
+        (service::submissions::ReviewDecision::Return, false) => "Trả lại để sửa",
+        (service::submissions::ReviewDecision::Accept, true) => "Accepted",
+        (service::submissions::ReviewDecision::Return, true) => "Returned for correction",
+    });
+    vec![
+        Cell::Number(r.id as f64),
+        Cell::text(&r.unit),
+        Cell::text(&s.unit_name),
+        Cell::Number(s.obligation_id as f64),
+        Cell::text(&r.period),
+        Cell::Number(f64::from(r.version)),
+        Cell::Instant(r.received_at),
+        r.received_on.map_or(Cell::Empty, Cell::Date),
+        yes_no(r.on_time),
+        Cell::optional_text(
+            r.lateness
+                .as_deref()
+                .and_then(service::submissions::iso_seconds)
+                .map(|seconds| words::duration_words(language, seconds)),
+        ),
+        yes_no(r.on_behalf),
+        Cell::text(&r.filed_by),
+        Cell::optional_text(r.document_ref.as_deref()),
+        Cell::optional_text(decision),
+        Cell::optional_text(s.review.as_ref().and_then(|given| given.comment.as_deref())),
+        Cell::text(payload_words(&s.payload)),
+    ]
+}
+
+/// A report's content on one line: "name: value; list: a, b".
+pub(crate) fn payload_words(payload: &serde_json::Value) -> String {
+    use serde_json::Value;
+    fn scalar(v: &Value) -> String {
+        match v {
+            Value::String(s) => s.clone(),
+            Value::Array(items) => items.iter().map(scalar).collect::<Vec<_>>().join(", "),
+            Value::Null => String::new(),
+            other => other.to_string(),
+        }
+    }
+    match payload {
+        Value::Object(fields) => fields
+            .iter()
+            .map(|(name, value)| format!("{name}: {}", scalar(value)))
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => scalar(other),
+    }
 }
 
 /// One submission with its payload and review.

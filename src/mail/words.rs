@@ -117,6 +117,27 @@ pub fn period_words(language: &str, period: &Period, event_name: Option<&str>) -
     }
 }
 
+/// How often a report is due: "Hằng năm" / "Yearly".
+pub fn period_type_words(language: &str, period_type: crate::domain::PeriodType) -> &'static str {
+    use crate::domain::PeriodType::*;
+    match (english(language), period_type) {
+        (false, Yearly) => "Hằng năm",
+        (false, SixMonthly) => "6 tháng",
+        (false, Quarterly) => "Hằng quý",
+        (false, Monthly) => "Hằng tháng",
+        (false, Weekly) => "Hằng tuần",
+        (false, Once) => "Một lần",
+        (false, Event) => "Theo từng đợt",
+        (true, Yearly) => "Yearly",
+        (true, SixMonthly) => "Six-monthly",
+        (true, Quarterly) => "Quarterly",
+        (true, Monthly) => "Monthly",
+        (true, Weekly) => "Weekly",
+        (true, Once) => "Once",
+        (true, Event) => "After each event",
+    }
+}
+
 /// A positive duration in words, truncated to the minute like the API's `lateness` is to the second:
 /// "20 giờ 27 phút" / "20 hours 27 minutes"; under a minute, "dưới 1 phút" / "less than a minute".
 pub fn duration_words(language: &str, seconds: i64) -> String {

@@ -9,6 +9,7 @@ pub mod consolidation;
 pub mod deadlines;
 pub mod demo;
 pub mod digests;
+pub mod feeds;
 pub mod letters;
 pub mod notices;
 pub mod obligation_rules;
@@ -101,7 +102,7 @@ pub fn ensure_valid(errors: Vec<FieldError>) -> ServiceResult<()> {
     }
 }
 
-pub use crate::store::states::Role;
+pub use crate::store::states::{Role, TokenKind};
 
 /// Who is making a request, as established by its bearer token.
 #[derive(Debug, Clone)]

@@ -67,7 +67,11 @@ pub(super) struct Cache {
 
 impl Cache {
     /// The obligation, its plan and its parsed rules, read and parsed once per tick.
-    fn obligation(&mut self, conn: &mut AnyConnection, id: i64) -> ServiceResult<Rc<Rules>> {
+    pub(super) fn obligation(
+        &mut self,
+        conn: &mut AnyConnection,
+        id: i64,
+    ) -> ServiceResult<Rc<Rules>> {
         if let Entry::Vacant(slot) = self.obligations.entry(id) {
             let (row, plan) = store::obligations::find_with_plan(conn, id)?
                 .ok_or_else(|| ServiceError::data(format!("obligation {id} vanished")))?;
@@ -77,7 +81,7 @@ impl Cache {
     }
 
     /// Reads the units not cached yet in one query (a batch's deadlines belong to many units).
-    fn prefetch_units(
+    pub(super) fn prefetch_units(
         &mut self,
         conn: &mut AnyConnection,
         ids: impl Iterator<Item = i64>,
@@ -91,7 +95,7 @@ impl Cache {
         Ok(())
     }
 
-    fn unit(&mut self, conn: &mut AnyConnection, id: i64) -> ServiceResult<UnitRow> {
+    pub(super) fn unit(&mut self, conn: &mut AnyConnection, id: i64) -> ServiceResult<UnitRow> {
         if let Entry::Vacant(slot) = self.units.entry(id) {
             let unit = store::units::find(conn, id)?
                 .ok_or_else(|| ServiceError::data(format!("unit {id} vanished")))?;
@@ -100,7 +104,11 @@ impl Cache {
         Ok(self.units[&id].clone())
     }
 
-    fn calendar(&mut self, conn: &mut AnyConnection, code: &str) -> ServiceResult<Calendar> {
+    pub(super) fn calendar(
+        &mut self,
+        conn: &mut AnyConnection,
+        code: &str,
+    ) -> ServiceResult<Calendar> {
         if !self.calendars.contains_key(code) {
             let calendar = super::working_days::load(conn, code)?.unwrap_or_default();
             self.calendars.insert(code.to_owned(), calendar);
@@ -110,12 +118,13 @@ impl Cache {
 }
 
 /// An obligation with what the tick needs of it, parsed from its JSON columns.
-struct Rules {
-    obligation: ObligationRow,
-    plan: PlanRow,
-    calendar: String,
+pub(super) struct Rules {
+    pub obligation: ObligationRow,
+    pub plan: PlanRow,
+    /// The code of the working-day calendar.
+    pub calendar: String,
     reminder_texts: Vec<String>,
-    reminders: Vec<Offset>,
+    pub reminders: Vec<Offset>,
     steps: Vec<EscalationStep>,
     afters: Vec<Offset>,
     grace: Offset,

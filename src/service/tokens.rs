@@ -5,7 +5,9 @@ use rand::distr::{Alphanumeric, SampleString};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::{audit, ensure_valid, Actor, Page, PageParams, Role, ServiceError, ServiceResult};
+use super::{
+    audit, ensure_valid, Actor, Page, PageParams, Role, ServiceError, ServiceResult, TokenKind,
+};
 use crate::domain::FieldError;
 use crate::store::tokens::{NewToken, TokenRow};
 use crate::store::{self, AnyConnection};
@@ -28,6 +30,10 @@ pub struct NewTokenInput {
     pub unit: Option<String>,
     /// Who holds it, e.g. "Văn thư UBND quận Ba Đình".
     pub name: String,
+    /// `api` (the default): every route with the role's rights; `feed`: the `.ics` calendar feeds only, with the
+    /// role's rights, and the one kind accepted in a URL (`?token=`) for calendar apps.
+    #[serde(default)]
+    pub kind: Option<TokenKind>,
 }
 
 /// A token as listed: never its secret.
@@ -37,6 +43,8 @@ pub struct TokenInfo {
     pub name: String,
     pub role: Role,
     pub unit: Option<String>,
+    /// `api`, `feed` (calendar feeds only) or `filing_link` (a letter's link, reporter rights for 30 days).
+    pub kind: TokenKind,
     /// The first characters of the token, to recognise it.
     pub prefix: String,
     pub created_at: DateTime<Utc>,
@@ -92,6 +100,13 @@ pub fn create(
             }
             (None, _) => None,
         };
+        let kind = input.kind.unwrap_or(TokenKind::Api);
+        if kind == TokenKind::FilingLink {
+            errors.push(FieldError::new(
+                "/kind",
+                "filing links are made by the letters that carry them; choose api or feed",
+            ));
+        }
         ensure_valid(errors)?;
         let secret = format!(
             "{TOKEN_PREFIX}{}",
@@ -108,6 +123,7 @@ pub fn create(
                 secret_hash: &digest_hex(&secret),
                 created_at: now.into(),
                 expires_at: None,
+                kind,
             },
         )?;
         let row = load(conn, id)?;
@@ -187,12 +203,13 @@ pub fn actor_of(
         }))
 }
 
-/// The actor a presented token stands for, or `None` when it is unknown or revoked.
+/// The actor a presented token stands for, with the token's kind (the caller decides where a kind is
+/// accepted), or `None` when it is unknown, revoked or expired.
 pub fn authenticate(
     conn: &mut AnyConnection,
     token: &str,
     now: DateTime<Utc>,
-) -> ServiceResult<Option<Actor>> {
+) -> ServiceResult<Option<(Actor, TokenKind)>> {
     if !token.starts_with(TOKEN_PREFIX) {
         return Ok(None);
     }
@@ -208,12 +225,15 @@ pub fn authenticate(
     {
         store::tokens::touch(conn, row.id, now.into())?;
     }
-    Ok(Some(Actor {
-        name: format!("token {} ({})", row.id, row.name),
-        role: row.role,
-        unit_id: row.unit_id,
-        token_id: Some(row.id),
-    }))
+    Ok(Some((
+        Actor {
+            name: format!("token {} ({})", row.id, row.name),
+            role: row.role,
+            unit_id: row.unit_id,
+            token_id: Some(row.id),
+        },
+        row.kind,
+    )))
 }
 
 fn load(conn: &mut AnyConnection, id: i64) -> ServiceResult<TokenRow> {
@@ -230,6 +250,7 @@ fn info(conn: &mut AnyConnection, row: TokenRow) -> ServiceResult<TokenInfo> {
         name: row.name,
         role: row.role,
         unit,
+        kind: row.kind,
         prefix: row.prefix,
         created_at: row.created_at.into(),
         last_used_at: row.last_used_at.map(Into::into),
@@ -261,6 +282,7 @@ pub fn filing_link(
             secret_hash: &digest_hex(&secret),
             created_at: now.into(),
             expires_at: Some((now + chrono::Duration::days(FILING_LINK_DAYS)).into()),
+            kind: TokenKind::FilingLink,
         },
     )?;
     Ok(secret)

@@ -35,6 +35,8 @@ pub struct DeadlineRow {
     /// The unit the report goes to: the obligation's recipient on the last day, followed through successions
     /// (or the office's choice); none while undecided.
     pub recipient_id: Option<i64>,
+    /// How many times the last day moved (recomputation, extension): a calendar event's SEQUENCE.
+    pub revision: i32,
 }
 
 #[derive(Debug, Clone, Insertable)]
@@ -272,6 +274,7 @@ pub fn reschedule(
         .set((
             deadlines::last_day.eq(last_day),
             deadlines::due_at.eq(due_at),
+            deadlines::revision.eq(deadlines::revision + 1),
             deadlines::updated_at.eq(now),
             // The notice tick works out the new moments on its next pass.
             deadlines::next_notice_at.eq(Some(UtcDateTime::NEXT_LOOK)),
@@ -294,6 +297,7 @@ pub fn extend(
             deadlines::last_day.eq(last_day),
             deadlines::due_at.eq(due_at),
             deadlines::extended_reason.eq(reason),
+            deadlines::revision.eq(deadlines::revision + 1),
             deadlines::updated_at.eq(now),
             deadlines::next_notice_at.eq(Some(UtcDateTime::NEXT_LOOK)),
             deadlines::extended_at.eq(now),

@@ -148,6 +148,7 @@ diesel::table! {
         waived_at -> Nullable<UtcTimestamp>,
         extended_at -> Nullable<UtcTimestamp>,
         first_due_at -> Nullable<UtcTimestamp>,
+        revision -> Integer,
     }
 }
 
@@ -166,6 +167,7 @@ diesel::table! {
         last_used_at -> Nullable<UtcTimestamp>,
         revoked_at -> Nullable<UtcTimestamp>,
         expires_at -> Nullable<UtcTimestamp>,
+        kind -> Text,
     }
 }
 

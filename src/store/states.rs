@@ -149,6 +149,22 @@ text_enum! {
     }
 }
 
+// `tokens.kind`.
+text_enum! {
+    /// What a token is for: the API (and pages), the calendar feeds only, or one letter's filing link.
+    #[derive(Serialize, Deserialize, utoipa::ToSchema)]
+    #[serde(rename_all = "snake_case")]
+    pub enum TokenKind {
+        /// Every route, with its role's rights.
+        Api = "api",
+        /// Reads the `.ics` calendar feeds and nothing else; the one kind that may be passed in a URL
+        /// (`?token=`), because calendar apps cannot send headers.
+        Feed = "feed",
+        /// The token of a letter's link: reporter rights for one unit, for 30 days.
+        FilingLink = "filing_link",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -165,6 +181,7 @@ mod tests {
         check(OutboxStatus::ALL);
         check(ReviewDecision::ALL);
         check(Role::ALL);
+        check(TokenKind::ALL);
     }
 
     #[test]

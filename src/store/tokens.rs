@@ -3,7 +3,7 @@
 use diesel::prelude::*;
 
 use super::schema::tokens;
-use super::states::Role;
+use super::states::{Role, TokenKind};
 use super::{AnyConnection, StoreError, UtcDateTime};
 use crate::with_conn;
 
@@ -21,6 +21,7 @@ pub struct TokenRow {
     pub revoked_at: Option<UtcDateTime>,
     /// A filing link's token stops working then.
     pub expires_at: Option<UtcDateTime>,
+    pub kind: TokenKind,
 }
 
 #[derive(Debug, Insertable)]
@@ -33,6 +34,7 @@ pub struct NewToken<'a> {
     pub secret_hash: &'a str,
     pub created_at: UtcDateTime,
     pub expires_at: Option<UtcDateTime>,
+    pub kind: TokenKind,
 }
 
 pub fn insert(conn: &mut AnyConnection, token: &NewToken<'_>) -> Result<i64, StoreError> {

@@ -677,8 +677,11 @@ backend_test!(submissions_list_filters_and_scopes, |app| async move {
     }
 });
 
-backend_test!(consolidation_of_a_period, |app| async move {
-    office(&app).await;
+/// The office of [`office`] with a second obligation that has a form of figures and texts; for 2030, A files,
+/// B files twice (only the current version counts), D files and is returned, C closed long before. Returns the
+/// obligation's id.
+pub async fn figures_office(app: &TestApp) -> i64 {
+    office(app).await;
     let (_, plans) = app.get("/api/v1/plans").await;
     let plan = plans["items"][0]["id"].as_i64().unwrap();
     let form = json!({"type": "object", "properties": {
@@ -699,18 +702,15 @@ backend_test!(consolidation_of_a_period, |app| async move {
         .await;
     assert_eq!(status, StatusCode::CREATED, "{obligation}");
     let id = obligation["id"].as_i64().unwrap();
-    let file = |unit: &'static str, payload: Value| {
-        let app = &app;
-        async move {
-            let (status, receipt) = app
-                .post(
-                    "/api/v1/submissions",
-                    json!({"obligation_id": id, "period": "2030", "unit": unit, "payload": payload}),
-                )
-                .await;
-            assert_eq!(status, StatusCode::CREATED, "{receipt}");
-            receipt
-        }
+    let file = |unit: &'static str, payload: Value| async move {
+        let (status, receipt) = app
+            .post(
+                "/api/v1/submissions",
+                json!({"obligation_id": id, "period": "2030", "unit": unit, "payload": payload}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{receipt}");
+        receipt
     };
     file("A", json!({"so_hoat_dong": 3, "so_nguoi": 100, "ghi_chu": "Tốt", "hoat_dong": ["Hội nghị", "Tờ rơi"]})).await;
     // B files twice: only the current version counts.
@@ -724,7 +724,11 @@ backend_test!(consolidation_of_a_period, |app| async move {
         )
         .await;
     assert_eq!(status, StatusCode::OK);
+    id
+}
 
+backend_test!(consolidation_of_a_period, |app| async move {
+    let id = figures_office(&app).await;
     let (status, c) = app
         .get(&format!(
             "/api/v1/obligations/{id}/consolidation?period=2030"

@@ -11,6 +11,8 @@ mod cli;
 mod compliance;
 mod concurrency;
 mod errors;
+mod exports;
+mod feeds;
 mod health;
 mod letters;
 mod mail;

@@ -12,7 +12,6 @@ use super::{
     css_class, failure, language, period_text, redirect, render, session, status_words, words,
 };
 use crate::http::AppState;
-use crate::service::consolidation::Aggregate;
 use crate::service::{self, Role};
 
 #[derive(Debug, Default, Deserialize)]
@@ -41,21 +40,6 @@ fn number(en: bool, n: f64) -> String {
         let fraction = format!("{fraction:02}");
         let fraction = fraction.trim_end_matches('0');
         format!("{sign}{grouped}{}{fraction}", if en { '.' } else { ',' })
-    }
-}
-
-fn aggregate_words(en: bool, a: Aggregate) -> &'static str {
-    match (a, en) {
-        (Aggregate::Sum, false) => "Tổng",
-        (Aggregate::Avg, false) => "Trung bình",
-        (Aggregate::Min, false) => "Nhỏ nhất",
-        (Aggregate::Max, false) => "Lớn nhất",
-        (Aggregate::Count, false) => "Số đơn vị",
-        (Aggregate::Sum, true) => "Sum",
-        (Aggregate::Avg, true) => "Average",
-        (Aggregate::Min, true) => "Minimum",
-        (Aggregate::Max, true) => "Maximum",
-        (Aggregate::Count, true) => "Count",
     }
 }
 
@@ -141,7 +125,7 @@ pub async fn show(
             "coverage": coverage,
             "fields": answer.fields.iter().map(|f| json!({
                 "title": title_of(&f.field, &f.title),
-                "aggregate": aggregate_words(en, f.aggregate),
+                "aggregate": crate::http::export::aggregate_words(en, f.aggregate),
                 "value": f.value.map_or_else(|| "–".to_owned(), |v| number(en, v)),
                 "units": f.units,
             })).collect::<Vec<_>>(),

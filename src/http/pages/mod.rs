@@ -25,7 +25,7 @@ use crate::domain::{CellStatus, DeadlineStatus, Period};
 use crate::mail::words::{period_words, status_label};
 use crate::service::compliance::ComplianceQuery;
 use crate::service::sessions::{Current, Signer};
-use crate::service::{self, PageParams, ServiceError};
+use crate::service::{self, PageParams, ServiceError, TokenKind};
 
 const SESSION_COOKIE: &str = "hanbao_session";
 const LANG_COOKIE: &str = "hanbao_lang";
@@ -271,6 +271,14 @@ async fn sign_in_form(req: HttpRequest) -> HttpResponse {
     )
 }
 
+/// What a sign-in came to.
+enum SignIn {
+    Opened(service::sessions::Opened),
+    /// A calendar feed's token: valid, but not for signing in.
+    FeedOnly,
+    Refused,
+}
+
 #[derive(Deserialize)]
 struct SignInForm {
     #[serde(default)]
@@ -315,19 +323,36 @@ async fn sign_in(
                     digest: hex(&digest),
                 })
             } else {
-                service::tokens::authenticate(conn, &token, now)?
-                    .and_then(|actor| actor.token_id)
-                    .map(Signer::Token)
+                match service::tokens::authenticate(conn, &token, now)? {
+                    // A calendar feed's token reads feeds only: it opens no session.
+                    Some((_, TokenKind::Feed)) => return Ok(SignIn::FeedOnly),
+                    found => found
+                        .and_then(|(actor, _)| actor.token_id)
+                        .map(Signer::Token),
+                }
             };
             match signer {
-                Some(signer) => Ok(Some(service::sessions::open(conn, signer, now)?)),
-                None => Ok(None),
+                Some(signer) => Ok(SignIn::Opened(service::sessions::open(conn, signer, now)?)),
+                None => Ok(SignIn::Refused),
             }
         })
         .await;
     match opened {
-        Ok(Some(opened)) => signed_in(&req, opened, "/"),
-        Ok(None) => {
+        Ok(SignIn::Opened(opened)) => signed_in(&req, opened, "/"),
+        Ok(SignIn::FeedOnly) => render(
+            &req,
+            StatusCode::FORBIDDEN,
+            "pages/sign_in.html",
+            None,
+            json!({
+                "title": words::translate(en, "Lỗi: Đăng nhập"),
+                "error": words::translate(
+                    en,
+                    "Mã này chỉ dùng để theo dõi lịch hạn nộp, không dùng để đăng nhập. Đề nghị dùng mã truy cập do quản trị viên cấp",
+                ),
+            }),
+        ),
+        Ok(SignIn::Refused) => {
             if let Some(ip) = ip {
                 state.failed_auth.fail(ip, instant);
             }
@@ -432,9 +457,12 @@ async fn link_open(
     let (secret, now) = (secret.into_inner(), Utc::now());
     let opened = state
         .run(move |conn| {
+            // Only a letter's link opens here: an API or feed token has no business in this address.
             match service::tokens::authenticate(conn, &secret, now)?
-                .filter(|actor| actor.role == service::Role::Reporter)
-                .and_then(|actor| actor.token_id)
+                .filter(|(actor, kind)| {
+                    *kind == TokenKind::FilingLink && actor.role == service::Role::Reporter
+                })
+                .and_then(|(actor, _)| actor.token_id)
             {
                 Some(id) => Ok(Some(service::sessions::open(conn, Signer::Token(id), now)?)),
                 None => Ok(None),
@@ -590,16 +618,7 @@ fn status_words(en: bool, status: DeadlineStatus) -> (&'static str, &'static str
 
 /// The stylesheet's class of a status: the compliance matrix's word for it.
 fn css_class(status: DeadlineStatus) -> &'static str {
-    use crate::domain::CellStatus;
-    match status {
-        DeadlineStatus::Open => CellStatus::Open,
-        DeadlineStatus::Submitted => CellStatus::OnTime,
-        DeadlineStatus::Late => CellStatus::Late,
-        DeadlineStatus::Overdue => CellStatus::Overdue,
-        DeadlineStatus::Waived => CellStatus::Waived,
-        DeadlineStatus::Returned => CellStatus::Returned,
-    }
-    .as_str()
+    CellStatus::from(status).as_str()
 }
 
 /// The pages' addresses, in one place: templates get them whole (`|safe`: made here of numbers and fixed

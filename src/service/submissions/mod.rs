@@ -152,6 +152,35 @@ pub fn iso_duration(seconds: i64) -> String {
     out
 }
 
+/// The seconds of a duration [`iso_duration`] wrote; `None` for anything else.
+pub fn iso_seconds(text: &str) -> Option<i64> {
+    let rest = text.strip_prefix('P')?;
+    let (days, time) = match rest.split_once('T') {
+        Some((days, time)) => (days, time),
+        None => (rest, ""),
+    };
+    let mut total = 0i64;
+    if !days.is_empty() {
+        total += days.strip_suffix('D')?.parse::<i64>().ok()? * 86_400;
+    }
+    let mut number = String::new();
+    for c in time.chars() {
+        match c {
+            '0'..='9' => number.push(c),
+            'H' | 'M' | 'S' => {
+                let n: i64 = std::mem::take(&mut number).parse().ok()?;
+                total += n * match c {
+                    'H' => 3_600,
+                    'M' => 60,
+                    _ => 1,
+                };
+            }
+            _ => return None,
+        }
+    }
+    number.is_empty().then_some(total)
+}
+
 fn load(conn: &mut AnyConnection, id: i64) -> ServiceResult<SubmissionRow> {
     store::submissions::find(conn, id)?
         .ok_or_else(|| ServiceError::data(format!("submission {id} vanished")))
@@ -335,7 +364,33 @@ pub fn list(
 
 #[cfg(test)]
 mod tests {
-    use super::iso_duration;
+    use super::{iso_duration, iso_seconds};
+
+    #[test]
+    fn iso_durations_read_back() {
+        for seconds in [
+            0,
+            1,
+            59,
+            60,
+            3599,
+            3600,
+            86_399,
+            86_400,
+            2 * 86_400 + 3601,
+            400 * 86_400 + 61,
+        ] {
+            assert_eq!(
+                iso_seconds(&iso_duration(seconds)),
+                Some(seconds),
+                "{seconds}"
+            );
+        }
+        assert_eq!(iso_seconds("PT"), Some(0));
+        assert_eq!(iso_seconds("P1W"), None);
+        assert_eq!(iso_seconds("PT5"), None);
+        assert_eq!(iso_seconds("5S"), None);
+    }
 
     #[test]
     fn iso_durations() {

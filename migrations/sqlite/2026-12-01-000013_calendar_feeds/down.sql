@@ -1,0 +1,2 @@
+ALTER TABLE deadlines DROP COLUMN revision;
+ALTER TABLE tokens DROP COLUMN kind;
