@@ -7,6 +7,7 @@
 //! (3,321 × 60 ≈ 200,000 deadlines), about 60 % submitted (5 % of those late), 2 % waived. Then, over HTTP:
 //! one page of 1,000 rows × 12 periods (20 times, p50/p95), the totals of the whole obligation, the XLSX of every
 //! commune × 12 months (time and the process's peak memory), and the CSV of the whole obligation (rows/s).
+//! Last, PostgreSQL's plans of the page's two queries and of the whole obligation's totals (EXPLAIN ANALYZE).
 
 mod common;
 
@@ -125,6 +126,29 @@ async fn run(url: &str, communes: usize, years: i32) -> anyhow::Result<()> {
         took.as_secs_f64(),
         lines as f64 / took.as_secs_f64()
     );
+    let mut conn = store::AnyConnection::Pg(PgConnection::establish(url)?);
+    let filter = |range: Option<(String, String)>| store::compliance::ComplianceFilter {
+        as_of: Utc::now().into(),
+        current: true,
+        plan_id: None,
+        obligation_id: Some(obligation),
+        recipient_id: None,
+        unit_id: None,
+        parent_id: None,
+        coordinator_id: None,
+        period: None,
+        period_range: range.map(|(a, b)| (a, b, store::compliance::PeriodShape::Month)),
+        status: None,
+    };
+    let (cells, totals) = store::compliance::explain(
+        &mut conn,
+        &filter(Some((format!("{year}01"), format!("{year}12")))),
+        1000,
+    )?;
+    println!("\nEXPLAIN ANALYZE, the page's cells (1,000 rows x 12 periods):\n{cells}");
+    println!("\nEXPLAIN ANALYZE, the page's totals (12 periods):\n{totals}");
+    let (_, totals) = store::compliance::explain(&mut conn, &filter(None), 1)?;
+    println!("\nEXPLAIN ANALYZE, the totals of the whole obligation:\n{totals}");
     Ok(())
 }
 

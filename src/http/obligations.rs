@@ -296,10 +296,7 @@ const CSV_COLUMNS: &[Column] = &[
 type Rows = Vec<Vec<Cell>>;
 
 /// The rows of the three parts of a consolidation: figures, texts, missing units.
-fn consolidation_sheets(
-    language: &str,
-    answer: &Consolidation,
-) -> (Rows, Rows, Rows) {
+fn consolidation_sheets(language: &str, answer: &Consolidation) -> (Rows, Rows, Rows) {
     let en = language == "en";
     let title =
         |name: &str, given: &Option<String>| given.clone().unwrap_or_else(|| name.to_owned());

@@ -54,6 +54,20 @@ pub fn list(
     Page::from_rows(rows, limit, |r| r.id, render)
 }
 
+/// What was done to a deadline and its submissions (extensions, waivers, reminders sent by hand, filings,
+/// reviews), oldest first. For the deadline's page: the caller has checked that its actor may see the deadline.
+pub fn of_deadline(
+    conn: &mut AnyConnection,
+    deadline_id: i64,
+    submission_ids: &[i64],
+) -> ServiceResult<Vec<AuditEntry>> {
+    let ids: Vec<String> = submission_ids.iter().map(ToString::to_string).collect();
+    store::audit::of_deadline(conn, &deadline_id.to_string(), &ids)?
+        .into_iter()
+        .map(render)
+        .collect()
+}
+
 fn render(row: AuditRow) -> ServiceResult<AuditEntry> {
     Ok(AuditEntry {
         id: row.id,

@@ -546,6 +546,18 @@ pub fn plan_of(conn: &mut AnyConnection, q: &Question) -> ServiceResult<Option<S
     })
 }
 
+/// The totals of each period of a question (no rows), in period order.
+pub fn period_rates(conn: &mut AnyConnection, q: &Question) -> ServiceResult<Vec<(String, Rates)>> {
+    Ok(store::compliance::period_totals(conn, &q.filter)?
+        .iter()
+        .map(|t| {
+            let mut rates = Rates::default();
+            rates.add(&Rates::from(t));
+            (t.period.clone(), rates.finish())
+        })
+        .collect())
+}
+
 /// The overall totals of a question only (no rows).
 pub fn totals(conn: &mut AnyConnection, q: &Question) -> ServiceResult<Rates> {
     let mut overall = Rates::default();

@@ -10,6 +10,7 @@ pub mod deadlines;
 pub mod demo;
 pub mod digests;
 pub mod feeds;
+pub mod late;
 pub mod letters;
 pub mod notices;
 pub mod obligation_rules;

@@ -20,7 +20,12 @@ pub struct ObligationSummary {
     /// Whether the period's deadlines are still ahead (rates are then provisional).
     pub upcoming: bool,
     pub totals: Rates,
+    /// The on-time rates of the last periods already due (up to [`HISTORY`]), oldest first: the chart.
+    pub history: Vec<(String, Option<f64>)>,
 }
+
+/// How many past periods the overview's chart shows.
+pub const HISTORY: usize = 6;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct PlanSummary {
@@ -78,6 +83,43 @@ pub fn overview(
             },
         )?;
         let totals = super::compliance::totals(conn, &question)?;
+        let past: Vec<&String> = periods
+            .iter()
+            .filter(|(_, due, _)| due.0 <= now)
+            .map(|(p, _, _)| p)
+            .collect();
+        let history = match (
+            past.len()
+                .checked_sub(HISTORY)
+                .map_or(past.first(), |i| past.get(i)),
+            past.last(),
+        ) {
+            (Some(first), Some(last)) => {
+                let query = ComplianceQuery {
+                    obligation: Some(obligation.id),
+                    from_period: Some((*first).clone()),
+                    to_period: Some((*last).clone()),
+                    ..ComplianceQuery::default()
+                };
+                // One-off and event periods have no range: no chart for them.
+                match super::compliance::question(
+                    conn,
+                    actor,
+                    now,
+                    zone,
+                    &query,
+                    &PageParams::default(),
+                ) {
+                    Ok(q) => super::compliance::period_rates(conn, &q)?
+                        .into_iter()
+                        .map(|(p, r)| (p, r.on_time_rate))
+                        .collect(),
+                    Err(super::ServiceError::Validation(_)) => Vec::new(),
+                    Err(e) => return Err(e),
+                }
+            }
+            _ => Vec::new(),
+        };
         let summary = ObligationSummary {
             id: obligation.id,
             title: obligation.title.clone(),
@@ -85,6 +127,7 @@ pub fn overview(
             last_day: Some(last_day),
             upcoming: due.0 > now,
             totals,
+            history,
         };
         match plans.iter_mut().find(|p| p.id == obligation.plan_id) {
             Some(plan) => plan.obligations.push(summary),

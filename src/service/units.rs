@@ -482,3 +482,49 @@ pub fn name_by_code(conn: &mut AnyConnection, code: &str) -> ServiceResult<Strin
         .ok_or_else(|| ServiceError::not_found("unit", code))?
         .name)
 }
+
+/// A unit another one succeeded or was succeeded by (a merger, a split, a renaming), with the day it took effect.
+#[derive(Debug, Clone, Serialize)]
+pub struct Succession {
+    pub code: String,
+    pub name: String,
+    /// `merge`, `split` or `rename`, as recorded.
+    pub kind: String,
+    pub effective_on: NaiveDate,
+}
+
+/// The units `code` took over from (predecessors) and those that took over from it (successors).
+pub fn successions(
+    conn: &mut AnyConnection,
+    code: &str,
+) -> ServiceResult<(Vec<Succession>, Vec<Succession>)> {
+    let row = store::units::find_by_code(conn, code)?
+        .ok_or_else(|| ServiceError::not_found("unit", code))?;
+    let from = store::units::successions_to(conn, &[row.id])?;
+    let to = store::units::successions_from(conn, &[row.id])?;
+    let ids: Vec<i64> = from
+        .iter()
+        .map(|l| l.predecessor_id)
+        .chain(to.iter().map(|l| l.successor_id))
+        .collect();
+    let units: std::collections::HashMap<i64, UnitRow> = store::units::find_many(conn, &ids)?
+        .into_iter()
+        .map(|u| (u.id, u))
+        .collect();
+    let link = |id: i64, kind: &str, effective_on: NaiveDate| {
+        units.get(&id).map(|u| Succession {
+            code: u.code.clone(),
+            name: u.name.clone(),
+            kind: kind.to_owned(),
+            effective_on,
+        })
+    };
+    Ok((
+        from.iter()
+            .filter_map(|l| link(l.predecessor_id, &l.kind, l.effective_on))
+            .collect(),
+        to.iter()
+            .filter_map(|l| link(l.successor_id, &l.kind, l.effective_on))
+            .collect(),
+    ))
+}

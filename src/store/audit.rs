@@ -65,3 +65,24 @@ pub fn list(conn: &mut AnyConnection, filter: &AuditFilter) -> Result<Vec<AuditR
     })?;
     Ok(rows)
 }
+
+/// The entries about one deadline and its submissions, oldest first.
+pub fn of_deadline(
+    conn: &mut AnyConnection,
+    deadline_id: &str,
+    submission_ids: &[String],
+) -> Result<Vec<AuditRow>, StoreError> {
+    let rows = with_conn!(conn, c => audit_log::table
+        .filter(
+            audit_log::entity
+                .eq("deadline")
+                .and(audit_log::entity_id.eq(deadline_id))
+                .or(audit_log::entity
+                    .eq("submission")
+                    .and(audit_log::entity_id.eq_any(submission_ids))),
+        )
+        .select(AuditRow::as_select())
+        .order(audit_log::id)
+        .load(c))?;
+    Ok(rows)
+}

@@ -51,6 +51,33 @@ pub fn claim_many(
     Ok(won)
 }
 
+/// The claims among `wanted` (job, slot) pairs that exist, with when they were made.
+pub fn claims_of(
+    conn: &mut AnyConnection,
+    wanted: &[(&str, String)],
+) -> Result<Vec<(String, String, UtcDateTime)>, StoreError> {
+    let mut jobs: Vec<&str> = wanted.iter().map(|(job, _)| *job).collect();
+    jobs.sort_unstable();
+    jobs.dedup();
+    let wanted_set: HashSet<(&str, &str)> = wanted.iter().map(|(j, s)| (*j, s.as_str())).collect();
+    let mut found = Vec::new();
+    for chunk in wanted.chunks(CLAIMS_PER_INSERT) {
+        let slots: Vec<&str> = chunk.iter().map(|(_, slot)| slot.as_str()).collect();
+        let rows: Vec<(String, String, UtcDateTime)> = with_conn!(conn, c => job_claims::table
+            .filter(job_claims::job.eq_any(&jobs))
+            .filter(job_claims::slot.eq_any(&slots))
+            .select((job_claims::job, job_claims::slot, job_claims::claimed_at))
+            .load(c))?;
+        found.extend(
+            rows.into_iter()
+                .filter(|(job, slot, _)| wanted_set.contains(&(job.as_str(), slot.as_str()))),
+        );
+    }
+    found.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+    found.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1);
+    Ok(found)
+}
+
 /// Rows per claim INSERT (3 parameters each).
 const CLAIMS_PER_INSERT: usize = 1000;
 

@@ -259,6 +259,20 @@ pub fn insert_succession(
     Ok(())
 }
 
+/// The successions whose successor is one of `ids`.
+pub fn successions_to(
+    conn: &mut AnyConnection,
+    ids: &[i64],
+) -> Result<Vec<SuccessionRow>, StoreError> {
+    use super::schema::unit_successions as s;
+    let rows = with_conn!(conn, c => s::table
+        .filter(s::successor_id.eq_any(ids))
+        .select(SuccessionRow::as_select())
+        .order(s::id)
+        .load(c))?;
+    Ok(rows)
+}
+
 /// The successions whose predecessor is one of `ids`.
 pub fn successions_from(
     conn: &mut AnyConnection,

@@ -728,3 +728,348 @@ backend_test!(
         );
     }
 );
+
+/// Every email queued so far: (dedupe key, first recipient, subject).
+async fn outbox(app: &TestApp) -> Vec<(String, String, String)> {
+    let (_, page) = app.get("/api/v1/outbox?limit=1000").await;
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["dedupe_key"].as_str().unwrap().to_owned(),
+                e["to"][0].as_str().unwrap_or_default().to_owned(),
+                e["subject"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+backend_test!(the_office_reminds_extends_and_waives, |app| async move {
+    office(&app).await;
+    let deadline = |unit: &'static str, period: &'static str| {
+        let app = &app;
+        async move {
+            let (_, found) = app
+                .get(&format!("/api/v1/deadlines?unit={unit}&period={period}"))
+                .await;
+            found["items"][0]["id"].as_i64().unwrap()
+        }
+    };
+    let (a2024, a2025) = (deadline("A", "2024").await, deadline("A", "2025").await);
+    let (coordinator, viewer) = (
+        token(&app, "coordinator", Some("S")).await,
+        token(&app, "viewer", None).await,
+    );
+    let mut office_browser = Browser::new(&app);
+    office_browser
+        .post("/sign-in", &[("token", &coordinator)])
+        .await;
+
+    // The late list: each overdue deadline, how late, nothing sent yet, a button each.
+    let (status, _, html) = office_browser.get("/late").await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(
+        html.contains("UBND quận A") && html.contains("UBND quận B"),
+        "{html}"
+    );
+    assert!(html.contains("Chưa gửi thư nào"), "{html}");
+    assert!(
+        html.contains(&format!("/deadlines/{a2025}/remind")),
+        "{html}"
+    );
+    let secret = csrf(&html);
+
+    // A reminder now: one email to the unit, through the outbox, audited; then back with a notice.
+    let before = outbox(&app).await.len();
+    let (status, headers, _) = office_browser
+        .post(
+            &format!("/deadlines/{a2025}/remind"),
+            &[("csrf", &secret), ("back", "/late")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        headers["location"],
+        format!("/late?done=sent&deadline={a2025}").as_str()
+    );
+    let emails = outbox(&app).await;
+    assert_eq!(emails.len(), before + 1);
+    let sent = emails
+        .iter()
+        .find(|(key, _, _)| key.starts_with(&format!("escalation:{a2025}:by-hand-")))
+        .expect("the reminder in the outbox");
+    assert_eq!(sent.1, "baocao@a.gov.vn");
+    let (_, audit) = app
+        .get(&format!("/api/v1/audit?entity=deadline&entity_id={a2025}"))
+        .await;
+    assert_eq!(audit["items"][0]["action"], "deadline.remind", "{audit}");
+    let (_, _, html) = office_browser
+        .get(&format!("/late?done=sent&deadline={a2025}"))
+        .await;
+    assert!(
+        html.contains("UBND quận A: Đã gửi thư nhắc cho đơn vị"),
+        "{html}"
+    );
+    assert!(html.contains("Đã nhắc hôm nay"), "{html}");
+
+    // The same unit again today, for another deadline: nothing more is sent.
+    let (status, headers, _) = office_browser
+        .post(
+            &format!("/deadlines/{a2024}/remind"),
+            &[("csrf", &secret), ("back", &format!("/deadlines/{a2024}"))],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        headers["location"],
+        format!("/deadlines/{a2024}?done=already&deadline={a2024}").as_str()
+    );
+    assert_eq!(outbox(&app).await.len(), before + 1);
+    let (_, _, html) = office_browser
+        .get(&format!("/deadlines/{a2024}?done=already&deadline={a2024}"))
+        .await;
+    assert!(html.contains("đã được nhắc hôm nay"), "{html}");
+    // Without the form secret, or by a viewer: refused, nothing sent.
+    let (status, _, _) = office_browser
+        .post(&format!("/deadlines/{a2024}/remind"), &[("csrf", "nope")])
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let mut viewer_browser = Browser::new(&app);
+    viewer_browser.post("/sign-in", &[("token", &viewer)]).await;
+    let (status, _, html) = viewer_browser.get("/late").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        !html.contains("Gửi nhắc ngay"),
+        "a viewer only reads: {html}"
+    );
+    let viewer_secret = csrf(&html);
+    let (status, _, _) = viewer_browser
+        .post(
+            &format!("/deadlines/{}/remind", deadline("B", "2025").await),
+            &[("csrf", &viewer_secret)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(outbox(&app).await.len(), before + 1);
+
+    // An extension: a missing day and reason are shown beside their fields, what was typed kept.
+    let b2030 = deadline("B", "2030").await;
+    let path = format!("/deadlines/{b2030}");
+    let (status, _, html) = office_browser
+        .post(
+            &format!("{path}/extension"),
+            &[("csrf", &secret), ("last_day", ""), ("reason", "Bão lũ")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        html.contains("Nhập ngày hạn mới") && html.contains(">Bão lũ</textarea>"),
+        "{html}"
+    );
+    let (status, _, html) = office_browser
+        .post(
+            &format!("{path}/extension"),
+            &[
+                ("csrf", &secret),
+                ("last_day", "01/01/2020"),
+                ("reason", "Bão lũ"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("phải sau hạn hiện tại"), "{html}");
+    let (status, _, _) = office_browser
+        .post(
+            &format!("{path}/extension"),
+            &[
+                ("csrf", &secret),
+                ("last_day", "2030-12-20"),
+                ("reason", "Bão lũ"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, d) = app.get(&format!("/api/v1/deadlines/{b2030}")).await;
+    assert_eq!(
+        (d["last_day"].as_str(), d["extension_reason"].as_str()),
+        (Some("2030-12-20"), Some("Bão lũ"))
+    );
+    let (_, _, html) = office_browser.get(&path).await;
+    assert!(
+        html.contains("Gia hạn đến hết ngày 20 tháng 12 năm 2030. Lý do: Bão lũ"),
+        "{html}"
+    );
+
+    // A waiver needs its reason; then the unit is exempt and the history says why.
+    let (status, _, html) = office_browser
+        .post(
+            &format!("{path}/waiver"),
+            &[("csrf", &secret), ("reason", " ")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("Nhập lý do miễn nộp"), "{html}");
+    let (status, _, _) = office_browser
+        .post(
+            &format!("{path}/waiver"),
+            &[("csrf", &secret), ("reason", "Đơn vị sáp nhập")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, _, html) = office_browser.get(&path).await;
+    assert!(
+        html.contains("Được miễn") && html.contains("Miễn nộp kỳ này. Lý do: Đơn vị sáp nhập"),
+        "{html}"
+    );
+    assert!(
+        !html.contains(&format!("{path}/waiver")),
+        "no more decisions on a waived deadline"
+    );
+    // A second waiver posted (a reload) changes nothing: a clear page, not a failure.
+    let (status, _, _) = office_browser
+        .post(
+            &format!("{path}/waiver"),
+            &[("csrf", &secret), ("reason", "x")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+});
+
+backend_test!(the_office_enters_a_paper_report, |app| async move {
+    office(&app).await;
+    let (_, found) = app.get("/api/v1/deadlines?unit=A&period=2024").await;
+    let deadline = found["items"][0]["id"].as_i64().unwrap();
+    let coordinator = token(&app, "coordinator", Some("S")).await;
+    let mut browser = Browser::new(&app);
+    browser.post("/sign-in", &[("token", &coordinator)]).await;
+    let (_, _, html) = browser.get(&format!("/deadlines/{deadline}")).await;
+    let path = format!("/deadlines/{deadline}/file");
+    assert!(
+        html.contains(&path),
+        "the deadline page offers the office's filing: {html}"
+    );
+    let (status, _, html) = browser.get(&path).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("Ngày nhận văn bản") && html.contains("Số đến"),
+        "{html}"
+    );
+    let (secret, key) = (csrf(&html), nonce(&html));
+    // A day that is not one, then a day in the future: beside the field, what was typed kept, nothing filed.
+    for (day, message) in [
+        ("31/02/2024", "nhập một ngày"),
+        ("2099-01-01", "không được sau hôm nay"),
+    ] {
+        let (status, _, html) = browser
+            .post(
+                &path,
+                &[
+                    ("csrf", &secret),
+                    ("nonce", &key),
+                    ("received_on", day),
+                    ("document_ref", "15/SLĐ"),
+                ],
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{day}");
+        assert!(
+            html.contains(message) && html.contains("value=\"15&#x2f;SLĐ\""),
+            "{html}"
+        );
+    }
+    let (_, listed) = app.get("/api/v1/submissions").await;
+    assert_eq!(listed["items"].as_array().unwrap().len(), 0);
+    let (status, headers, _) = browser
+        .post(
+            &path,
+            &[
+                ("csrf", &secret),
+                ("nonce", &key),
+                ("received_on", "20/11/2024"),
+                ("document_ref", "15/SLĐ"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(headers["location"].to_str().unwrap().ends_with("/receipt"));
+    // Judged on the day it arrived: on time, filed on the unit's behalf, with its incoming number.
+    let (_, listed) = app.get("/api/v1/submissions").await;
+    let filed = &listed["items"][0];
+    assert_eq!(filed["on_behalf"], true);
+    assert_eq!(filed["on_time"], true);
+    assert_eq!(filed["received_on"], "2024-11-20");
+    assert_eq!(filed["document_ref"], "15/SLĐ");
+});
+
+backend_test!(a_units_page_and_the_charts, |app| async move {
+    let obligation = office(&app).await;
+    paper(&app, obligation, "A", "2023", "2023-11-20").await;
+    paper(&app, obligation, "A", "2024", "2024-12-05").await;
+    app.create_unit(
+        json!({"code": "AB", "name": "UBND quận AB", "kind": "district", "parent": "S"}),
+    )
+    .await;
+    let (status, body) = app
+        .post(
+            "/api/v1/units/B/succession",
+            json!({"successors": ["AB"], "on": "2031-01-01", "kind": "merge"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (coordinator, viewer) = (
+        token(&app, "coordinator", Some("S")).await,
+        token(&app, "viewer", None).await,
+    );
+    let mut office_browser = Browser::new(&app);
+    office_browser
+        .post("/sign-in", &[("token", &coordinator)])
+        .await;
+    let (status, _, html) = office_browser.get("/units/A").await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(
+        html.contains("<h1>UBND quận A</h1>") && html.contains("Sở Lao động"),
+        "{html}"
+    );
+    assert!(
+        html.contains("baocao@a.gov.vn"),
+        "a coordinator sees whom to write to"
+    );
+    // 2023 on time, 2024 late: the chart reads 100 % and 0 %, in its text and in its label.
+    assert!(html.contains("role=\"img\""), "{html}");
+    assert!(
+        html.contains("2023 100%") && html.contains("2024 0%"),
+        "{html}"
+    );
+    assert!(
+        html.contains("Nộp muộn") || html.contains("Quá hạn"),
+        "{html}"
+    );
+    let (_, _, html) = office_browser.get("/units/B").await;
+    assert!(
+        html.contains("Chuyển giao cho")
+            && html.contains("UBND quận AB")
+            && html.contains("sáp nhập"),
+        "{html}"
+    );
+    let (_, _, html) = office_browser.get("/units/AB").await;
+    assert!(
+        html.contains("Tiếp nhận từ") && html.contains("UBND quận B"),
+        "{html}"
+    );
+    let (status, _, _) = office_browser.get("/units/NOPE").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // The overview draws the past periods' on-time rates beside each obligation.
+    let (_, _, html) = office_browser.get("/").await;
+    assert!(
+        html.contains("<svg class=\"chart\"") && html.contains("Tỷ lệ nộp đúng hạn các kỳ trước"),
+        "{html}"
+    );
+    // A viewer reads the page without the unit's addresses.
+    let mut viewer_browser = Browser::new(&app);
+    viewer_browser.post("/sign-in", &[("token", &viewer)]).await;
+    let (status, _, html) = viewer_browser.get("/units/A").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!html.contains("baocao@a.gov.vn"), "{html}");
+});

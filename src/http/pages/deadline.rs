@@ -1,6 +1,7 @@
 //! One unit × one period, for the office (`../shared/UX.md` §2.4): the status in a sentence, the deadline (and
 //! its extension or waiver), every version with its answers labelled from the form and what changed since the
-//! version before, and the review: accept, or return with a comment.
+//! version before, the review (accept, or return with a comment), the office's decisions (a later last day, an
+//! exemption, a reminder now), and the history of all that, with the emails the service sent.
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -15,8 +16,12 @@ use super::{
 use crate::domain::DeadlineStatus;
 use crate::http::AppState;
 use crate::mail::words::instant_words;
+use crate::service::audit::AuditEntry;
+use crate::service::late::SentNotice;
 use crate::service::sessions::Current;
-use crate::service::submissions::{ReviewDecision, ReviewInput, Submission};
+use crate::service::submissions::{
+    ExtensionInput, ReviewDecision, ReviewInput, Submission, WaiverInput,
+};
 use crate::service::{self, PageParams, Role};
 
 struct Loaded {
@@ -26,6 +31,21 @@ struct Loaded {
     unit_name: String,
     versions: Vec<Submission>,
     may_review: bool,
+    history: Vec<AuditEntry>,
+    sent: Vec<SentNotice>,
+}
+
+/// What the user typed in the page's forms, kept when one of them is refused, and the refusals by field.
+#[derive(Default)]
+struct Entered {
+    comment: String,
+    last_day: String,
+    extension_reason: String,
+    waiver_reason: String,
+    /// (field id, message), in the page's language.
+    errors: Vec<(&'static str, String)>,
+    /// What the last reminder sent by hand came to (`sent`, `already`, `no_address`).
+    done: String,
 }
 
 async fn load(
@@ -52,6 +72,9 @@ async fn load(
             )?
             .items;
             let may_review = service::plans::coordinated_by(conn, &actor, obligation.plan_id)?;
+            let ids: Vec<i64> = versions.iter().map(|v| v.receipt.id).collect();
+            let history = service::audit::of_deadline(conn, id, &ids)?;
+            let sent = service::late::sent_for(conn, id)?;
             Ok(Loaded {
                 deadline,
                 obligation,
@@ -59,6 +82,8 @@ async fn load(
                 unit_name,
                 versions,
                 may_review,
+                history,
+                sent,
             })
         })
         .await
@@ -70,8 +95,7 @@ fn page(
     current: &Current,
     loaded: &Loaded,
     status: StatusCode,
-    problems: &[String],
-    comment: &str,
+    entered: &Entered,
 ) -> HttpResponse {
     let lang = language(req);
     let en = lang == "en";
@@ -178,32 +202,157 @@ fn page(
     // Newest first: the version to act on at the top.
     versions.reverse();
     let attention = matches!(d.status, DeadlineStatus::Overdue | DeadlineStatus::Returned);
+    let open = matches!(d.status, DeadlineStatus::Open | DeadlineStatus::Overdue);
+    let may_decide = loaded.may_review && (open || d.status == DeadlineStatus::Returned);
+    let field_errors: serde_json::Map<String, Value> = entered
+        .errors
+        .iter()
+        .map(|(field, message)| ((*field).to_owned(), Value::from(message.clone())))
+        .collect();
+    let notice = match entered.done.as_str() {
+        "sent" => Some(("ok", "Đã gửi thư nhắc cho đơn vị; thư đi qua hàng gửi trong vài phút.")),
+        "already" => Some((
+            "warn",
+            "Đơn vị này đã được nhắc hôm nay; mỗi đơn vị được nhắc trực tiếp tối đa một lần một ngày.",
+        )),
+        "no_address" => Some((
+            "warn",
+            "Đơn vị chưa có địa chỉ thư điện tử của người báo cáo; đề nghị bổ sung thông tin liên hệ của đơn vị.",
+        )),
+        _ => None,
+    };
+    let url = super::deadline_url(d.id);
     render(
         req,
         status,
         "pages/deadline.html",
         Some(current),
         json!({
-            "title": format!("{}{} — {}", if problems.is_empty() { String::new() } else { words::translate(en, "Lỗi:") + " " }, loaded.unit_name, period_text(lang, &d.period)),
+            "title": format!("{}{} — {}", if entered.errors.is_empty() { String::new() } else { words::translate(en, "Lỗi:") + " " }, loaded.unit_name, period_text(lang, &d.period)),
             "unit_name": loaded.unit_name,
+            "unit_url": format!("/units/{}", d.unit),
             "period_words": period_text(lang, &d.period),
             "obligation": loaded.obligation.title,
             "matrix_url": super::matrix_url(loaded.obligation.id),
             "plan": loaded.plan,
-            "review_url": format!("{}/review", super::deadline_url(d.id)),
+            "url": url,
+            "review_url": format!("{url}/review"),
+            "extension_url": format!("{url}/extension"),
+            "waiver_url": format!("{url}/waiver"),
+            "remind_url": format!("{url}/remind"),
+            "file_url": super::file_url(d.id),
+            "may_file": loaded.may_review && d.status != DeadlineStatus::Waived,
             "status": class,
             "symbol": symbol,
             "label": label,
             "sentence": sentence,
             "due_words": format!("{} {}", words::translate(en, "hết ngày"), d.last_day.format("%d/%m/%Y")),
+            "last_day": d.last_day.to_string(),
             "extension": d.extension_reason,
             "waiver": d.waiver_reason,
             "versions": versions,
-            "problems": problems,
-            "comment": comment,
+            "errors": entered.errors.iter().map(|(field, message)| json!({"field": field, "message": message})).collect::<Vec<_>>(),
+            "field_errors": field_errors,
+            "comment": entered.comment,
+            "entered_last_day": entered.last_day,
+            "extension_reason": entered.extension_reason,
+            "waiver_reason": entered.waiver_reason,
+            "may_decide": may_decide,
+            "may_remind": loaded.may_review && open,
+            "notice": notice.map(|(kind, text)| json!({"kind": kind, "text": words::translate(en, text)})),
+            "history": history(lang, zone, loaded),
             "attention": attention.then(|| format!("1 {}", words::translate(en, "cần xử lý"))),
         }),
     )
+}
+
+/// The deadline's history in sentences, oldest first: the office's decisions, the filings and reviews (from the
+/// audit log), and the emails the service sent (from its claims).
+fn history(lang: &str, zone: chrono_tz::Tz, loaded: &Loaded) -> Vec<Value> {
+    let en = lang == "en";
+    let t = |vi: &str| words::translate(en, vi);
+    let text = |v: &Value, key: &str| v.get(key).and_then(Value::as_str).unwrap_or("").to_owned();
+    let day = |v: &Value, key: &str| {
+        v.get(key)
+            .and_then(Value::as_str)
+            .and_then(|d| d.parse::<chrono::NaiveDate>().ok())
+            .map(|d| crate::mail::words::date_words(lang, d))
+            .unwrap_or_default()
+    };
+    let mut lines: Vec<(chrono::DateTime<Utc>, String, String)> = Vec::new();
+    for entry in &loaded.history {
+        let after = entry.after.clone().unwrap_or(Value::Null);
+        let what = match entry.action.as_str() {
+            "deadline.extension" => format!(
+                "{} {}. {}: {}",
+                t("Gia hạn đến hết"),
+                day(&after, "last_day"),
+                t("Lý do"),
+                text(&after, "extension_reason")
+            ),
+            "deadline.waiver" => format!(
+                "{}. {}: {}",
+                t("Miễn nộp kỳ này"),
+                t("Lý do"),
+                text(&after, "waiver_reason")
+            ),
+            "deadline.remind" => format!(
+                "{} {}",
+                t("Gửi thư nhắc trực tiếp đến"),
+                after
+                    .get("to")
+                    .and_then(Value::as_array)
+                    .map(|to| to
+                        .iter()
+                        .filter_map(Value::as_str)
+                        .collect::<Vec<_>>()
+                        .join(", "))
+                    .unwrap_or_default()
+            ),
+            "submission.create" => format!(
+                "{} {}",
+                t("Nhận phiên bản"),
+                after.get("version").cloned().unwrap_or(Value::Null)
+            ),
+            "submission.review" => {
+                let version = after.get("version").cloned().unwrap_or(Value::Null);
+                let review = after.get("review").cloned().unwrap_or(Value::Null);
+                if text(&review, "decision") == ReviewDecision::Return.as_str() {
+                    format!(
+                        "{} {version}: “{}”",
+                        t("Trả lại phiên bản"),
+                        text(&review, "comment")
+                    )
+                } else {
+                    format!("{} {version}", t("Tiếp nhận phiên bản"))
+                }
+            }
+            other => other.to_owned(),
+        };
+        lines.push((entry.at, person(&entry.actor), what));
+    }
+    for n in &loaded.sent {
+        let what = if n.kind == "reminder" {
+            t("Hệ thống gửi thư nhắc hạn")
+        } else {
+            format!("{} {}", t("Hệ thống gửi thư đôn đốc lần"), n.step)
+        };
+        lines.push((n.at, "hanbao".to_owned(), what));
+    }
+    lines.sort_by_key(|(at, _, _)| *at);
+    lines
+        .into_iter()
+        .map(|(at, who, what)| json!({"at": instant_words(lang, at, zone), "who": who, "what": what}))
+        .collect()
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct DeadlineQuery {
+    /// What the last reminder sent by hand came to (see the late list).
+    #[serde(default)]
+    done: String,
+    #[serde(default)]
+    deadline: String,
 }
 
 /// The deadline page (office roles; a reporting unit is sent to its form).
@@ -211,6 +360,7 @@ pub async fn show(
     req: HttpRequest,
     state: web::Data<AppState>,
     id: web::Path<i64>,
+    query: web::Query<DeadlineQuery>,
 ) -> HttpResponse {
     let Some(current) = session(&req, &state).await else {
         return redirect("/sign-in");
@@ -219,9 +369,54 @@ pub async fn show(
     if current.actor.role == Role::Reporter {
         return redirect(&super::file_url(id));
     }
+    let entered = Entered {
+        done: if query.deadline == id.to_string() {
+            query.done.clone()
+        } else {
+            String::new()
+        },
+        ..Entered::default()
+    };
     match load(&state, &current, id).await {
-        Ok(loaded) => page(&req, &state, &current, &loaded, StatusCode::OK, &[], ""),
+        Ok(loaded) => page(&req, &state, &current, &loaded, StatusCode::OK, &entered),
         Err(e) => failure(&req, Some(&current), e),
+    }
+}
+
+/// The posted fields of a form, and whether its CSRF token is right.
+fn posted_fields(
+    current: &Current,
+    posted: web::Form<Vec<(String, String)>>,
+) -> Option<impl Fn(&str) -> String> {
+    let pairs = posted.into_inner();
+    let get = move |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.trim().to_owned())
+            .unwrap_or_default()
+    };
+    csrf_ok(current, &get("csrf")).then_some(get)
+}
+
+/// The page again with what was typed and why it was refused (422), or the use case's own failure page.
+async fn refused(
+    req: &HttpRequest,
+    state: &web::Data<AppState>,
+    current: &Current,
+    id: i64,
+    entered: Entered,
+) -> HttpResponse {
+    match load(state, current, id).await {
+        Ok(loaded) => page(
+            req,
+            state,
+            current,
+            &loaded,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &entered,
+        ),
+        Err(e) => failure(req, Some(current), e),
     }
 }
 
@@ -236,38 +431,22 @@ pub async fn review(
         return redirect("/sign-in");
     };
     let id = id.into_inner();
-    let pairs = posted.into_inner();
-    let get = |name: &str| {
-        pairs
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.trim().to_owned())
-            .unwrap_or_default()
-    };
-    if !csrf_ok(&current, &get("csrf")) {
+    let Some(get) = posted_fields(&current, posted) else {
         return super::forbidden(&req, &current);
-    }
+    };
     let en = language(&req) == "en";
     let comment = get("comment");
     let Some(decision) = ReviewDecision::parse(&get("decision")) else {
         return super::bad_form(&req, &current);
     };
     if decision == ReviewDecision::Return && comment.is_empty() {
-        return match load(&state, &current, id).await {
-            Ok(loaded) => page(
-                &req,
-                &state,
-                &current,
-                &loaded,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &[words::translate(
-                    en,
-                    "Nhập lý do trả lại, để đơn vị biết cần sửa gì",
-                )],
-                &comment,
-            ),
-            Err(e) => failure(&req, Some(&current), e),
+        let message = words::translate(en, "Nhập lý do trả lại, để đơn vị biết cần sửa gì");
+        let entered = Entered {
+            comment,
+            errors: vec![("comment", message)],
+            ..Entered::default()
         };
+        return refused(&req, &state, &current, id, entered).await;
     }
     let Ok(submission) = get("submission").parse::<i64>() else {
         return super::bad_form(&req, &current);
@@ -279,6 +458,109 @@ pub async fn review(
     };
     match state
         .run(move |conn| service::submissions::review(conn, &actor, now, submission, input))
+        .await
+    {
+        Ok(_) => redirect(&super::deadline_url(id)),
+        Err(e) => failure(&req, Some(&current), e),
+    }
+}
+
+/// A later last day for the unit, with its reason (the plan's coordinator or an admin).
+pub async fn extension(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    posted: web::Form<Vec<(String, String)>>,
+) -> HttpResponse {
+    let Some(current) = session(&req, &state).await else {
+        return redirect("/sign-in");
+    };
+    let id = id.into_inner();
+    let Some(get) = posted_fields(&current, posted) else {
+        return super::forbidden(&req, &current);
+    };
+    let en = language(&req) == "en";
+    let mut entered = Entered {
+        last_day: get("last_day"),
+        extension_reason: get("reason"),
+        ..Entered::default()
+    };
+    let day = super::parse_day(&entered.last_day);
+    if day.is_none() {
+        entered.errors.push((
+            "last_day",
+            words::translate(en, "Nhập ngày hạn mới, ví dụ 15/12/2026"),
+        ));
+    }
+    if entered.extension_reason.is_empty() {
+        entered.errors.push((
+            "extension_reason",
+            words::translate(en, "Nhập lý do gia hạn"),
+        ));
+    }
+    let Some(last_day) = day.filter(|_| entered.errors.is_empty()) else {
+        return refused(&req, &state, &current, id, entered).await;
+    };
+    let (actor, now) = (current.actor.clone(), Utc::now());
+    let input = ExtensionInput {
+        last_day,
+        reason: entered.extension_reason.clone(),
+    };
+    match state
+        .run(move |conn| service::submissions::extend(conn, &actor, now, id, input))
+        .await
+    {
+        Ok(_) => redirect(&super::deadline_url(id)),
+        Err(crate::http::problem::ApiError::Service(service::ServiceError::Validation(errors))) => {
+            for e in errors {
+                if e.pointer == "/last_day" {
+                    entered.errors.push((
+                        "last_day",
+                        words::translate(
+                            en,
+                            "Ngày hạn mới phải sau hạn hiện tại và là một ngày có thật",
+                        ),
+                    ));
+                }
+            }
+            if entered.errors.is_empty() {
+                entered.errors.push((
+                    "extension_reason",
+                    words::translate(en, "Nhập lý do gia hạn"),
+                ));
+            }
+            refused(&req, &state, &current, id, entered).await
+        }
+        Err(e) => failure(&req, Some(&current), e),
+    }
+}
+
+/// Exempts the unit from this period, with the reason (the plan's coordinator or an admin).
+pub async fn waiver(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    posted: web::Form<Vec<(String, String)>>,
+) -> HttpResponse {
+    let Some(current) = session(&req, &state).await else {
+        return redirect("/sign-in");
+    };
+    let id = id.into_inner();
+    let Some(get) = posted_fields(&current, posted) else {
+        return super::forbidden(&req, &current);
+    };
+    let en = language(&req) == "en";
+    let reason = get("reason");
+    if reason.is_empty() {
+        let entered = Entered {
+            errors: vec![("waiver_reason", words::translate(en, "Nhập lý do miễn nộp"))],
+            ..Entered::default()
+        };
+        return refused(&req, &state, &current, id, entered).await;
+    }
+    let (actor, now) = (current.actor.clone(), Utc::now());
+    match state
+        .run(move |conn| service::submissions::waive(conn, &actor, now, id, WaiverInput { reason }))
         .await
     {
         Ok(_) => redirect(&super::deadline_url(id)),

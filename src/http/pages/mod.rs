@@ -3,9 +3,12 @@
 //! cookie, the office's overview and its units × periods matrix with downloads. Vietnamese first, English by a
 //! switch remembered in a cookie (or `Accept-Language`). No script at all: plain links and forms.
 
+mod chart;
 mod consolidation;
 mod deadline;
 mod form;
+mod late;
+mod profile;
 mod unit;
 mod words;
 
@@ -53,6 +56,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .service(web::resource("/deadlines/{id}").route(web::get().to(deadline::show)))
         .service(web::resource("/deadlines/{id}/review").route(web::post().to(deadline::review)))
+        .service(web::resource("/deadlines/{id}/remind").route(web::post().to(late::remind)))
+        .service(
+            web::resource("/deadlines/{id}/extension").route(web::post().to(deadline::extension)),
+        )
+        .service(web::resource("/deadlines/{id}/waiver").route(web::post().to(deadline::waiver)))
+        .service(web::resource("/late").route(web::get().to(late::show)))
+        .service(web::resource("/units/{code}").route(web::get().to(profile::show)))
         .service(
             web::resource("/deadlines/{id}/file")
                 .route(web::get().to(unit::file_form))
@@ -106,6 +116,14 @@ const TEMPLATES: &[(&str, &str)] = &[
     (
         "pages/consolidation.html",
         include_str!("../../../config/templates/pages/consolidation.html"),
+    ),
+    (
+        "pages/late.html",
+        include_str!("../../../config/templates/pages/late.html"),
+    ),
+    (
+        "pages/profile.html",
+        include_str!("../../../config/templates/pages/profile.html"),
     ),
 ];
 
@@ -639,6 +657,14 @@ fn file_url(deadline: i64) -> String {
     format!("/deadlines/{deadline}/file")
 }
 
+/// A day as offices type it: `2026-12-10` (a date field) or `10/12/2026`.
+fn parse_day(text: &str) -> Option<chrono::NaiveDate> {
+    let text = text.trim();
+    text.parse()
+        .ok()
+        .or_else(|| chrono::NaiveDate::parse_from_str(text, "%d/%m/%Y").ok())
+}
+
 /// Who filed or reviewed, as a person reads it: a token's name ("token 7 (Văn thư phường A)" → "Văn thư phường
 /// A"), never its id.
 fn person(filed_by: &str) -> String {
@@ -696,6 +722,14 @@ async fn overview(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
                         "days_left_words": if en { format!("{days_left} day(s) left") } else { format!("còn {days_left} ngày") },
                         "totals": o.totals,
                         "rate_words": if o.upcoming { None } else { percent(en, o.totals.reporting_rate) },
+                        "chart": chart::on_time(
+                            en,
+                            &words::translate(en, "Tỷ lệ nộp đúng hạn các kỳ trước"),
+                            &o.history
+                                .iter()
+                                .map(|(p, rate)| chart::Bar { label: chart::short_period(p), rate: *rate })
+                                .collect::<Vec<_>>(),
+                        ),
                     })
                 }).collect::<Vec<_>>(),
             })

@@ -210,14 +210,35 @@ fn nonce() -> String {
     Alphanumeric.sample_string(&mut rand::rng(), 32)
 }
 
+/// What an office filing for a unit adds to the form: the day a paper report arrived and its incoming number.
+#[derive(Default)]
+struct Paper {
+    /// The signed-in user files for the unit (an admin or the plan's coordinator), not the unit itself.
+    on_behalf: bool,
+    received_on: String,
+    document_ref: String,
+}
+
+impl Paper {
+    fn of(current: &Current) -> Self {
+        Self {
+            on_behalf: matches!(
+                current.actor.role,
+                service::Role::Admin | service::Role::Coordinator
+            ),
+            ..Self::default()
+        }
+    }
+}
+
 /// The filing form's context: each field with what it shows and its problem.
 fn form_context(
     req: &HttpRequest,
     filing: &Filing,
     values: &std::collections::HashMap<String, Vec<String>>,
     problems: &[form::Problem],
-    note: &str,
-    nonce: &str,
+    (note, nonce): (&str, &str),
+    paper: &Paper,
 ) -> Value {
     let lang = language(req);
     let en = lang == "en";
@@ -275,6 +296,11 @@ fn form_context(
         "problems": problems.iter().map(|p| json!({"field": p.field, "message": p.message})).collect::<Vec<_>>(),
         "note": note,
         "nonce": nonce,
+        "on_behalf": paper.on_behalf,
+        "received_on": paper.received_on,
+        "document_ref": paper.document_ref,
+        "received_on_error": problems.iter().find(|p| p.field == "received_on").map(|p| p.message.clone()),
+        "document_ref_error": problems.iter().find(|p| p.field == "document_ref").map(|p| p.message.clone()),
     })
 }
 
@@ -303,7 +329,14 @@ pub async fn file_form(
             .unwrap_or_default(),
         _ => Default::default(),
     };
-    let context = form_context(&req, &filing, &values, &[], "", &nonce());
+    let context = form_context(
+        &req,
+        &filing,
+        &values,
+        &[],
+        ("", &nonce()),
+        &Paper::of(&current),
+    );
     render(
         &req,
         StatusCode::OK,
@@ -354,15 +387,34 @@ pub async fn file(
             (f.name.clone(), given)
         })
         .collect();
+    let paper = Paper {
+        received_on: get("received_on").trim().to_owned(),
+        document_ref: get("document_ref").trim().to_owned(),
+        ..Paper::of(&current)
+    };
+    let received_on = if paper.on_behalf && !paper.received_on.is_empty() {
+        let day = super::parse_day(&paper.received_on);
+        if day.is_none() {
+            problems.push(form::Problem {
+                field: "received_on".into(),
+                message: words::translate(en, "Ngày nhận văn bản: nhập một ngày, ví dụ 28/11/2026"),
+            });
+        }
+        day
+    } else {
+        None
+    };
     if problems.is_empty() {
         let input = NewSubmissionInput {
             obligation_id: filing.obligation.id,
             period: filing.deadline.period.clone(),
-            unit: None,
+            // An office files for the unit: the use case records it as filed on the unit's behalf.
+            unit: paper.on_behalf.then(|| filing.deadline.unit.clone()),
             payload,
             note: (!note.trim().is_empty()).then(|| note.clone()),
-            received_on: None,
-            document_ref: None,
+            received_on,
+            document_ref: (paper.on_behalf && !paper.document_ref.is_empty())
+                .then(|| paper.document_ref.clone()),
         };
         let (actor, now) = (current.actor.clone(), Utc::now());
         let key = (!nonce.is_empty()).then(|| nonce.clone());
@@ -383,6 +435,21 @@ pub async fn file(
             // The use case's own checks, where the form's missed one: beside the field, in words.
             Err(crate::http::problem::ApiError::Service(ServiceError::Validation(errors))) => {
                 for e in errors {
+                    if let Some(field) = ["received_on", "document_ref"]
+                        .into_iter()
+                        .find(|f| e.pointer == format!("/{f}"))
+                    {
+                        let message = if field == "received_on" {
+                            "Ngày nhận văn bản: không được sau hôm nay hoặc trước khi kỳ báo cáo bắt đầu"
+                        } else {
+                            "Số đến: tối đa 100 ký tự"
+                        };
+                        problems.push(form::Problem {
+                            field: field.into(),
+                            message: words::translate(en, message),
+                        });
+                        continue;
+                    }
                     let field = e
                         .pointer
                         .strip_prefix("/payload/")
@@ -409,7 +476,7 @@ pub async fn file(
             Err(e) => return failure(&req, Some(&current), e),
         }
     }
-    let context = form_context(&req, &filing, &typed, &problems, &note, &nonce);
+    let context = form_context(&req, &filing, &typed, &problems, (&note, &nonce), &paper);
     render(
         &req,
         StatusCode::UNPROCESSABLE_ENTITY,

@@ -1,0 +1,146 @@
+//! A small bar chart of on-time rates drawn by the server as SVG (`../shared/UX.md` §3): no script, and no
+//! `style` attribute either (the pages' Content-Security-Policy allows no inline style) — presentation attributes
+//! only. Every bar carries its percentage as text, never colour alone, and the picture has `role="img"` with a
+//! label that reads every value, so a screen reader hears the numbers a sighted reader sees.
+
+/// One bar: its label under it ("2024", "09/2024") and the rate, if anything was expected.
+pub struct Bar {
+    pub label: String,
+    pub rate: Option<f64>,
+}
+
+const WIDTH: u32 = 56;
+const TOP: u32 = 18;
+const HEIGHT: u32 = 72;
+
+fn percent(en: bool, rate: f64) -> String {
+    let text = format!("{:.0}%", rate * 100.0);
+    if en {
+        text
+    } else {
+        text.replace('.', ",")
+    }
+}
+
+/// The chart, or nothing when there is no bar. `title` names what is measured ("Tỷ lệ nộp đúng hạn").
+pub fn on_time(en: bool, title: &str, bars: &[Bar]) -> Option<String> {
+    if bars.is_empty() {
+        return None;
+    }
+    let escape = |s: &str| {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+    };
+    let width = WIDTH * u32::try_from(bars.len()).unwrap_or(1) + 8;
+    let base = TOP + HEIGHT;
+    let spoken: Vec<String> = bars
+        .iter()
+        .map(|b| {
+            let value = b.rate.map_or_else(
+                || {
+                    if en {
+                        "nothing expected".into()
+                    } else {
+                        "không có hạn nộp".into()
+                    }
+                },
+                |r| percent(en, r),
+            );
+            format!("{} {value}", b.label)
+        })
+        .collect();
+    let mut svg = format!(
+        "<svg class=\"chart\" role=\"img\" width=\"{width}\" height=\"{}\" viewBox=\"0 0 {width} {}\" \
+         aria-label=\"{}: {}\" xmlns=\"http://www.w3.org/2000/svg\">",
+        base + 22,
+        base + 22,
+        escape(title),
+        escape(&spoken.join("; ")),
+    );
+    svg.push_str(&format!(
+        "<line x1=\"4\" y1=\"{base}\" x2=\"{}\" y2=\"{base}\" stroke=\"#555d66\" stroke-width=\"1\"/>",
+        width - 4
+    ));
+    for (i, bar) in bars.iter().enumerate() {
+        let x = 8 + WIDTH * u32::try_from(i).unwrap_or(0);
+        let middle = x + (WIDTH - 12) / 2;
+        if let Some(rate) = bar.rate {
+            let h = (rate.clamp(0.0, 1.0) * f64::from(HEIGHT)).round() as u32;
+            svg.push_str(&format!(
+                "<rect x=\"{x}\" y=\"{}\" width=\"{}\" height=\"{h}\" fill=\"#1d4f91\"/>",
+                base - h,
+                WIDTH - 12
+            ));
+        }
+        let value = bar.rate.map_or_else(|| "–".to_owned(), |r| percent(en, r));
+        let y =
+            base - bar.rate.map_or(0, |r| {
+                (r.clamp(0.0, 1.0) * f64::from(HEIGHT)).round() as u32
+            }) - 4;
+        svg.push_str(&format!(
+            "<text x=\"{middle}\" y=\"{y}\" text-anchor=\"middle\" font-size=\"12\" fill=\"#1b1f24\">{value}</text>\
+             <text x=\"{middle}\" y=\"{}\" text-anchor=\"middle\" font-size=\"11\" fill=\"#1b1f24\">{}</text>",
+            base + 15,
+            escape(&bar.label)
+        ));
+    }
+    svg.push_str("</svg>");
+    Some(svg)
+}
+
+/// A period id as a bar's label: `2024`, `S1/2024`, `Q3/2024`, `09/2024`, `W07/2024`.
+pub fn short_period(period: &str) -> String {
+    match period.parse::<crate::domain::Period>() {
+        Ok(crate::domain::Period::Year(y)) => y.to_string(),
+        Ok(crate::domain::Period::SixMonth(y, h)) => format!("S{h}/{y}"),
+        Ok(crate::domain::Period::Quarter(y, q)) => format!("Q{q}/{y}"),
+        Ok(crate::domain::Period::Month(y, m)) => format!("{m:02}/{y}"),
+        Ok(crate::domain::Period::Week(y, w)) => format!("W{w:02}/{y}"),
+        _ => period.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bars_carry_their_values_in_text_and_in_the_label() {
+        let svg = on_time(
+            false,
+            "Tỷ lệ nộp đúng hạn",
+            &[
+                Bar {
+                    label: "2024".into(),
+                    rate: Some(0.5),
+                },
+                Bar {
+                    label: "2025".into(),
+                    rate: None,
+                },
+                Bar {
+                    label: "<x>".into(),
+                    rate: Some(1.0),
+                },
+            ],
+        )
+        .unwrap();
+        assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
+        assert!(svg.contains("aria-label=\"Tỷ lệ nộp đúng hạn: 2024 50%; 2025 không có hạn nộp; &lt;x&gt; 100%\""), "{svg}");
+        assert!(
+            svg.contains(">50%</text>") && svg.contains(">–</text>"),
+            "{svg}"
+        );
+        assert_eq!(
+            svg.matches("<rect").count(),
+            2,
+            "no bar where nothing was expected"
+        );
+        assert!(!svg.contains("style="), "the CSP allows no inline style");
+        assert!(on_time(true, "x", &[]).is_none());
+        assert_eq!(short_period("202409"), "09/2024");
+        assert_eq!(short_period("2024Q3"), "Q3/2024");
+    }
+}
