@@ -131,7 +131,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     crate::mail::set_public_url(settings.public_url.clone());
     if let Some(dir) = &settings.config_dir {
         let replaced = crate::mail::use_templates_from(dir).map_err(|e| anyhow::anyhow!(e))?;
-        tracing::info!(dir = %dir.display(), templates_replaced = replaced, "configuration directory");
+        let pages = crate::http::pages::use_templates_from(dir).map_err(|e| anyhow::anyhow!(e))?;
+        tracing::info!(dir = %dir.display(), templates_replaced = replaced, page_templates_replaced = pages,
+                       "configuration directory");
     }
     match cli.command {
         Command::Serve { .. } => startup::serve(settings),

@@ -169,7 +169,7 @@ pub fn use_templates_from(dir: &std::path::Path) -> Result<usize, String> {
         Ok(paths)
     };
     for lang in entries(&root)? {
-        // `pages/` holds the web pages' templates, which are not emails (and not yet replaceable).
+        // `pages/` holds the web pages' templates, which are not emails (`http::pages::use_templates_from`).
         if !visible(&lang) || !lang.is_dir() || lang.file_name().is_some_and(|n| n == "pages") {
             continue;
         }

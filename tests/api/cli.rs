@@ -360,6 +360,49 @@ fn a_config_dir_replaces_templates_and_refuses_unknown_ones() {
     assert!(stderr.contains("remider.txt"), "{stderr}");
 }
 
+#[test]
+fn a_config_dir_replaces_page_templates_and_refuses_broken_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config");
+    std::fs::create_dir_all(config.join("templates/pages")).unwrap();
+    let start = || {
+        let output = hanbao(dir.path())
+            .args(["--config-dir", config.to_str().unwrap(), "config"])
+            .output()
+            .unwrap();
+        (
+            output.status.success(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    // An office's own header on every page: accepted.
+    std::fs::write(
+        config.join("templates/pages/base.html"),
+        include_str!("../../config/templates/pages/base.html").replace(
+            "<main",
+            "<p class=\"agency\">SỞ NỘI VỤ THÀNH PHỐ HÀ NỘI</p>\n<main",
+        ),
+    )
+    .unwrap();
+    std::fs::write(config.join("templates/pages/.gitkeep"), "").unwrap();
+    let (ok, stderr) = start();
+    assert!(ok, "{stderr}");
+    // A template that does not parse is refused at start, with its name.
+    std::fs::write(config.join("templates/pages/matrix.html"), "{% if %}").unwrap();
+    let (ok, stderr) = start();
+    assert!(!ok);
+    assert!(stderr.contains("pages/matrix.html"), "{stderr}");
+    std::fs::remove_file(config.join("templates/pages/matrix.html")).unwrap();
+    // So is a misspelt name, with the names there are.
+    std::fs::write(config.join("templates/pages/matrx.html"), "x").unwrap();
+    let (ok, stderr) = start();
+    assert!(!ok);
+    assert!(
+        stderr.contains("matrx.html") && stderr.contains("matrix.html"),
+        "{stderr}"
+    );
+}
+
 /// `hanbao tick --at` against a real SMTP conversation: the reminders due then arrive at the server, each once,
 /// and mail that the server refused while it was busy goes out when a later tick finds it accepting.
 #[test]

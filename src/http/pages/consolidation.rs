@@ -63,7 +63,10 @@ pub async fn show(
     let loaded = state
         .run(move |conn| {
             let obligation = service::obligations::get(conn, id)?;
-            let plan = service::plans::get(conn, obligation.plan_id)?.number;
+            let plan_row = service::plans::get(conn, obligation.plan_id)?;
+            // The print frame names the coordinating office (Decree 30/2020: the issuing body, top left).
+            let office = service::units::name_by_code(conn, &plan_row.coordinator)?;
+            let plan = (plan_row.number, office);
             let periods = service::deadlines::period_dues(conn, id)?;
             let period = if asked.is_empty() {
                 periods
@@ -118,7 +121,8 @@ pub async fn show(
             "obligation": obligation.title,
             "matrix_url": super::matrix_url(id),
             "consolidation_url": super::consolidation_url(id),
-            "plan": plan,
+            "plan": plan.0,
+            "print": super::print_frame(lang, &plan.1, now.with_timezone(&state.settings.time_zone).date_naive()),
             "period": answer.period,
             "period_words": period_text(lang, &answer.period),
             "periods": periods.iter().map(|(p, _)| json!({"id": p, "words": period_text(lang, p)})).collect::<Vec<_>>(),

@@ -125,26 +125,90 @@ const TEMPLATES: &[(&str, &str)] = &[
         "pages/profile.html",
         include_str!("../../../config/templates/pages/profile.html"),
     ),
+    (
+        "pages/print_head.html",
+        include_str!("../../../config/templates/pages/print_head.html"),
+    ),
+    (
+        "pages/print_sign.html",
+        include_str!("../../../config/templates/pages/print_sign.html"),
+    ),
 ];
 
+static ENV: OnceLock<Environment<'static>> = OnceLock::new();
+
 fn environment() -> &'static Environment<'static> {
-    static ENV: OnceLock<Environment<'static>> = OnceLock::new();
-    ENV.get_or_init(|| {
-        // Autoescape: every template name ends in .html.
-        let mut env = Environment::new();
-        env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
-        for (name, source) in TEMPLATES {
-            env.add_template(name, source)
-                .expect("built-in page templates parse");
+    ENV.get_or_init(|| build_environment(&[]).expect("built-in page templates parse"))
+}
+
+/// The page templates with `overrides` (name, source) in place of the built-in ones of the same name.
+fn build_environment(overrides: &[(&str, &'static str)]) -> Result<Environment<'static>, String> {
+    // Autoescape: every template name ends in .html.
+    let mut env = Environment::new();
+    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+    for (name, builtin) in TEMPLATES {
+        let source = overrides
+            .iter()
+            .find(|(n, _)| n == name)
+            .map_or(*builtin, |(_, s)| *s);
+        env.add_template(name, source)
+            .map_err(|e| format!("template {name}: {e:#}"))?;
+    }
+    env.add_function("t", |state: &State, text: String| -> String {
+        let english = state
+            .lookup("lang")
+            .is_some_and(|l| l.as_str() == Some("en"));
+        words::translate(english, &text)
+    });
+    Ok(env)
+}
+
+/// Uses the page templates of `<dir>/templates/pages/<name>.html` instead of the built-in ones of the same name
+/// (`HANBAO_CONFIG_DIR`, like the email templates): an office can put its own header, its agency's name, its
+/// print frame. Call once, at start, before a page is rendered. A file that does not parse, or whose name is not
+/// one of hanbao's page templates, is an error (a typo would otherwise be silently ignored). Returns how many
+/// templates were replaced.
+pub fn use_templates_from(dir: &std::path::Path) -> Result<usize, String> {
+    let root = dir.join("templates").join("pages");
+    if !root.is_dir() {
+        return Ok(0);
+    }
+    let mut overrides: Vec<(&str, &'static str)> = Vec::new();
+    let entries = std::fs::read_dir(&root).map_err(|e| format!("{}: {e}", root.display()))?;
+    for entry in entries {
+        let path = entry
+            .map_err(|e| format!("{}: {e}", root.display()))?
+            .path();
+        let file = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        // Hidden entries and backups (`.gitkeep`, `matrix.html~`) are passed over.
+        if file.starts_with('.') || !file.ends_with(".html") || !path.is_file() {
+            continue;
         }
-        env.add_function("t", |state: &State, text: String| -> String {
-            let english = state
-                .lookup("lang")
-                .is_some_and(|l| l.as_str() == Some("en"));
-            words::translate(english, &text)
-        });
-        env
-    })
+        let name = format!("pages/{file}");
+        let Some((known, _)) = TEMPLATES.iter().find(|(n, _)| *n == name) else {
+            let names: Vec<&str> = TEMPLATES
+                .iter()
+                .filter_map(|(n, _)| n.strip_prefix("pages/"))
+                .collect();
+            return Err(format!(
+                "{} is not one of hanbao's page templates ({})",
+                path.display(),
+                names.join(", ")
+            ));
+        };
+        let source =
+            std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        // Read once at start and kept for the life of the process.
+        overrides.push((known, Box::leak(source.into_boxed_str())));
+    }
+    let env = build_environment(&overrides)?;
+    ENV.set(env).map_err(|_| {
+        "page templates were already in use when the overrides were loaded".to_owned()
+    })?;
+    Ok(overrides.len())
 }
 
 /// The request's language: the switch's cookie, else the browser's first choice, else Vietnamese.
@@ -657,6 +721,16 @@ fn file_url(deadline: i64) -> String {
     format!("/deadlines/{deadline}/file")
 }
 
+/// What a printed matrix or consolidation carries around it (Decree 30/2020/NĐ-CP, appendix I): the issuing
+/// office top left, the national motto top right, the place and date line (the place left for the hand), and the
+/// signature blocks at the foot.
+fn print_frame(lang: &str, office: &str, today: chrono::NaiveDate) -> Value {
+    json!({
+        "office": office.to_uppercase(),
+        "date": crate::mail::words::date_words(lang, today),
+    })
+}
+
 /// A day as offices type it: `2026-12-10` (a date field) or `10/12/2026`.
 fn parse_day(text: &str) -> Option<chrono::NaiveDate> {
     let text = text.trim();
@@ -890,7 +964,10 @@ async fn matrix(
     let outcome = state
         .run(move |conn| {
             let obligation = service::obligations::get(conn, id)?;
-            let plan = service::plans::get(conn, obligation.plan_id)?.number;
+            let plan_row = service::plans::get(conn, obligation.plan_id)?;
+            // The print frame names the coordinating office (Decree 30/2020: the issuing body, top left).
+            let office = service::units::name_by_code(conn, &plan_row.coordinator)?;
+            let plan = (plan_row.number, office);
             // The obligation must be one the session may see.
             let visible = service::obligations::visible_to(conn, &actor, id)?;
             if !visible {
@@ -922,7 +999,8 @@ async fn matrix(
         "obligation": obligation.title,
         "matrix_url": matrix_url(id),
         "consolidation_url": consolidation_url(id),
-        "plan": plan,
+        "plan": plan.0,
+        "print": print_frame(lang, &plan.1, now.with_timezone(&zone).date_naive()),
         "statuses": statuses,
         "filters": {
             "from_period": query.from_period,
@@ -1118,5 +1196,28 @@ async fn export(
             }
         }
         _ => failure(&req, Some(&current), ServiceError::not_found("download", 0)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// An office's replacement template is the one rendered; the others stay hanbao's.
+    #[test]
+    fn a_replaced_template_is_rendered() {
+        let base = include_str!("../../../config/templates/pages/base.html")
+            .replace("<main", "<p class=\"agency\">SỞ NỘI VỤ</p><main");
+        let base: &'static str = Box::leak(base.into_boxed_str());
+        let env = super::build_environment(&[("pages/base.html", base)]).unwrap();
+        let html = env
+            .get_template("pages/error.html")
+            .unwrap()
+            .render(serde_json::json!({
+                "lang": "vi", "other_lang": "en", "switch_url": "/language?to=en", "user": null,
+                "csrf": null, "attention": null, "now_words": null, "title": "Không tìm thấy",
+                "message": "x", "heading": "Không tìm thấy",
+            }))
+            .unwrap();
+        assert!(html.contains("<p class=\"agency\">SỞ NỘI VỤ</p>"), "{html}");
+        assert!(super::build_environment(&[("pages/matrix.html", "{% if %}")]).is_err());
     }
 }

@@ -5,6 +5,12 @@
 const ENGLISH: &[(&str, &str)] = &[
     ("Đơn vị quá hạn", "Overdue units"),
     ("Quyết định của văn phòng", "The office's decisions"),
+    ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "SOCIALIST REPUBLIC OF VIETNAM"),
+    ("Độc lập - Tự do - Hạnh phúc", "Independence - Freedom - Happiness"),
+    ("NGƯỜI LẬP BIỂU", "PREPARED BY"),
+    ("(Ký, ghi rõ họ tên)", "(Signature and full name)"),
+    ("THỦ TRƯỞNG ĐƠN VỊ", "HEAD OF THE OFFICE"),
+    ("(Ký, ghi rõ họ tên, đóng dấu)", "(Signature, full name and seal)"),
     ("Mã đơn vị", "Unit code"),
     ("Cấp", "Level"),
     ("Trực thuộc", "Under"),
