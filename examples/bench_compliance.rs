@@ -126,6 +126,48 @@ async fn run(url: &str, communes: usize, years: i32) -> anyhow::Result<()> {
         took.as_secs_f64(),
         lines as f64 / took.as_secs_f64()
     );
+    // The office's matrix page of the same 12 months: one page of 100 of the 3,321 rows, rendered.
+    let signed_in = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?
+        .post(base.replace("/api/v1", "/sign-in"))
+        .form(&[("token", ADMIN)])
+        .send()
+        .await?;
+    let cookie = signed_in
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("hanbao_session="))
+        .and_then(|v| v.split(';').next())
+        .ok_or_else(|| anyhow::anyhow!("no session ({})", signed_in.status()))?
+        .to_owned();
+    let matrix = base.replace(
+        "/api/v1",
+        &format!("/obligations/{obligation}?from_period={year}01&to_period={year}12"),
+    );
+    let mut times = Vec::new();
+    let mut size = 0;
+    for _ in 0..20 {
+        let t = Instant::now();
+        let response = client.get(&matrix).header("cookie", &cookie).send().await?;
+        anyhow::ensure!(
+            response.status().is_success(),
+            "matrix page: {}",
+            response.status()
+        );
+        size = response.bytes().await?.len();
+        times.push(t.elapsed());
+    }
+    times.sort();
+    println!(
+        "the matrix page (100 of {communes} rows x 12 months, HTML): p50 {:.0} ms, p95 {:.0} ms, {} KB",
+        ms(times[times.len() / 2]),
+        ms(times[times.len() * 95 / 100]),
+        size / 1024
+    );
+
     let mut conn = store::AnyConnection::Pg(PgConnection::establish(url)?);
     let filter = |range: Option<(String, String)>| store::compliance::ComplianceFilter {
         as_of: Utc::now().into(),

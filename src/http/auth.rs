@@ -61,7 +61,7 @@ impl FailedAuthLimiter {
 }
 
 /// An authenticated caller. Extracting it answers 401 when the token is missing, unknown or revoked, and 403
-/// for a calendar feed's token, which reads the feeds and nothing else.
+/// for a calendar feed's token (it reads the feeds and nothing else) and a filing link's (it opens the pages).
 pub struct Authenticated(pub Actor);
 
 impl FromRequest for Authenticated {
@@ -72,10 +72,15 @@ impl FromRequest for Authenticated {
         let caller = Caller::of(req, bearer(req));
         Box::pin(async move {
             match caller.identify().await? {
-                (actor, TokenKind::Api | TokenKind::FilingLink) => Ok(Authenticated(actor)),
+                (actor, TokenKind::Api) => Ok(Authenticated(actor)),
                 (_, TokenKind::Feed) => Err(ServiceError::Forbidden(
                     "a feed token reads the calendar feeds (…/deadlines.ics) and nothing else"
                         .into(),
+                )
+                .into()),
+                // It travels in an email's address: it opens the pages (`/l/`), not the API.
+                (_, TokenKind::FilingLink) => Err(ServiceError::Forbidden(
+                    "a filing link's token opens the web pages only".into(),
                 )
                 .into()),
             }
@@ -99,7 +104,11 @@ impl FromRequest for FeedReader {
         let caller = Caller::of(req, token);
         Box::pin(async move {
             match caller.identify().await? {
-                (_, TokenKind::Api | TokenKind::FilingLink) if in_query => {
+                (_, TokenKind::FilingLink) => Err(ServiceError::Forbidden(
+                    "a filing link's token opens the web pages only".into(),
+                )
+                .into()),
+                (_, TokenKind::Api) if in_query => {
                     Err(ApiError::Invalid(vec![crate::domain::FieldError::new(
                         "/token",
                         "only a feed token may be given in the address; send other tokens in the \

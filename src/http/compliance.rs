@@ -114,8 +114,12 @@ pub(crate) fn csv(
                     if cell.status == CellStatus::NotExpected {
                         continue;
                     }
-                    out.write_record(cell_row(language, row, cell))
-                        .map_err(csv_error)?;
+                    out.write_record(
+                        cell_row(language, row, cell)
+                            .iter()
+                            .map(|v| export::csv_safe(v)),
+                    )
+                    .map_err(csv_error)?;
                 }
             }
             if !send(out.into_inner().map_err(|e| csv_error(e.into_error()))?) {
@@ -220,7 +224,7 @@ fn status_color(status: CellStatus) -> Option<Color> {
     }
 }
 
-/// The title of a workbook: "Tình hình gửi báo cáo — Kế hoạch 269/KH-UBND — từ năm 2022 đến năm 2025".
+/// The title of a workbook: "Tình hình gửi báo cáo — Kế hoạch số 269/KH-UBND — từ năm 2022 đến năm 2025".
 fn title(language: &str, answer: &Compliance, plan: Option<&str>) -> String {
     let en = language == "en";
     let period = |p: &String| {
@@ -237,7 +241,7 @@ fn title(language: &str, answer: &Compliance, plan: Option<&str>) -> String {
         parts.push(if en {
             format!("Plan {plan}")
         } else {
-            format!("Kế hoạch {plan}")
+            format!("Kế hoạch số {plan}")
         });
     }
     match (answer.periods.first(), answer.periods.last()) {

@@ -166,15 +166,38 @@ impl Cell {
         value.map_or(Cell::Empty, |v| Cell::Text(v.into()))
     }
 
-    /// As CSV writes it: dates `YYYY-MM-DD`, instants RFC 3339, numbers without trailing zeros.
+    /// As CSV writes it: dates `YYYY-MM-DD`, instants RFC 3339, numbers without trailing zeros, text made
+    /// inert for spreadsheets ([`csv_safe`]).
     fn csv(&self) -> String {
         match self {
-            Cell::Text(t) => t.clone(),
+            Cell::Text(t) => csv_safe(t),
             Cell::Number(n) => n.to_string(),
             Cell::Date(d) => d.to_string(),
             Cell::Instant(t) => t.to_rfc3339(),
             Cell::Empty => String::new(),
         }
+    }
+}
+
+/// Text as a CSV field a spreadsheet will not run: a value starting with `=`, `+`, `-`, `@`, a tab or a carriage
+/// return (a formula to Excel: `=HYPERLINK(…)` typed into a report) gets a leading apostrophe (OWASP's advice).
+pub fn csv_safe(text: &str) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_owned()
+    }
+}
+
+/// The most characters Excel keeps in a cell; longer text is cut, with "…".
+const EXCEL_CELL_CHARS: usize = 32_767;
+
+fn excel_text(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.chars().count() <= EXCEL_CELL_CHARS {
+        std::borrow::Cow::Borrowed(text)
+    } else {
+        let cut: String = text.chars().take(EXCEL_CELL_CHARS - 1).collect();
+        std::borrow::Cow::Owned(cut + "…")
     }
 }
 
@@ -288,7 +311,7 @@ pub fn add_sheet(
         for (c, cell) in row.iter().enumerate() {
             let c = u16::try_from(c).unwrap_or(u16::MAX);
             match cell {
-                Cell::Text(t) => ws.write_string_with_format(r, c, t, &plain)?,
+                Cell::Text(t) => ws.write_string_with_format(r, c, excel_text(t), &plain)?,
                 Cell::Number(n) => ws.write_number_with_format(r, c, *n, &number)?,
                 Cell::Date(d) => ws.write_date_with_format(r, c, &excel_date(*d)?, &date)?,
                 Cell::Instant(t) => {
@@ -342,28 +365,56 @@ pub async fn list_file<T: 'static>(
             &service::PageParams,
         ) -> service::ServiceResult<service::Page<T>>
         + Send
+        + Sync
         + 'static,
     row: fn(&str, &T) -> Vec<Cell>,
 ) -> Result<HttpResponse, ApiError> {
+    let page = std::sync::Arc::new(page);
     if format == Format::Csv {
+        // The first page before the status line: a bad filter or a refusal is a problem document, not an
+        // empty file.
+        let reader = page.clone();
+        let (first, next) = state
+            .run(move |conn| {
+                let answer = reader(
+                    conn,
+                    &service::PageParams {
+                        limit: Some(service::MAX_LIMIT),
+                        cursor: None,
+                    },
+                )?;
+                let rows: Vec<Vec<Cell>> = answer.items.iter().map(|i| row(language, i)).collect();
+                Ok((rows, answer.next_cursor))
+            })
+            .await?;
         return Ok(stream_csv(
             state,
             &format!("{file_stem}.csv"),
             move |conn, send| {
-                let mut first = true;
-                every_page(conn, &page, |items| {
-                    let rows: Vec<Vec<Cell>> = items.iter().map(|i| row(language, i)).collect();
-                    let lines = csv_lines(language, columns, &rows, first)?;
-                    first = false;
-                    Ok(send(lines))
-                })
+                if !send(csv_lines(language, columns, &first, true)?) {
+                    return Ok(());
+                }
+                let mut params = service::PageParams {
+                    limit: Some(service::MAX_LIMIT),
+                    cursor: next,
+                };
+                while params.cursor.is_some() {
+                    let answer = page(conn, &params)?;
+                    let rows: Vec<Vec<Cell>> =
+                        answer.items.iter().map(|i| row(language, i)).collect();
+                    if !send(csv_lines(language, columns, &rows, false)?) {
+                        return Ok(());
+                    }
+                    params.cursor = answer.next_cursor;
+                }
+                Ok(())
             },
         ));
     }
     let rows = state
         .run(move |conn| {
             let mut rows = Vec::new();
-            every_page(conn, &page, |items| {
+            every_page(conn, &*page, |items| {
                 rows.extend(items.iter().map(|i| row(language, i)));
                 Ok(true)
             })?;
@@ -391,4 +442,36 @@ pub async fn list_file<T: 'static>(
         &format!("{file_stem}.xlsx"),
         book.save_to_buffer().map_err(xlsx_error)?,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spreadsheet_formulas_in_text_stay_text() {
+        for formula in [
+            "=HYPERLINK(\"http://x\")",
+            "+1",
+            "-2+3",
+            "@SUM(A1)",
+            "\tx",
+            "\rx",
+        ] {
+            assert_eq!(csv_safe(formula), format!("'{formula}"));
+        }
+        assert_eq!(csv_safe("Tốt"), "Tốt");
+        assert_eq!(Cell::text("=1+1").csv(), "'=1+1");
+        // Numbers are numbers: a negative one is not touched.
+        assert_eq!(Cell::Number(-3.0).csv(), "-3");
+    }
+
+    #[test]
+    fn text_longer_than_a_cell_is_cut() {
+        let long = "á".repeat(EXCEL_CELL_CHARS + 10);
+        let cut = excel_text(&long);
+        assert_eq!(cut.chars().count(), EXCEL_CELL_CHARS);
+        assert!(cut.ends_with('…'));
+        assert_eq!(excel_text("ngắn"), "ngắn");
+    }
 }

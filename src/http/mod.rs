@@ -180,13 +180,20 @@ pub(crate) fn loggable_target(target: &str) -> String {
         None => path.to_owned(),
     };
     if let Some(query) = query {
+        // Names and values as the server decodes them (`%74oken` is `token`); a value that is an address of a
+        // letter's link (`back=%2Fl%2Fhb_…`) is a token too.
         let pairs: Vec<String> = query
             .split('&')
-            .map(|pair| match pair.split_once('=') {
-                Some((name, _)) if name.eq_ignore_ascii_case("token") => {
-                    format!("{name}=[redacted]")
+            .map(|pair| {
+                let decoded = form_urlencoded::parse(pair.as_bytes()).next();
+                match (pair.split_once('='), decoded) {
+                    (Some((name, _)), Some((n, v)))
+                        if n.eq_ignore_ascii_case("token") || v.starts_with("/l/") =>
+                    {
+                        format!("{name}=[redacted]")
+                    }
+                    _ => pair.to_owned(),
                 }
-                _ => pair.to_owned(),
             })
             .collect();
         out.push('?');
@@ -475,6 +482,14 @@ mod tests {
             "/api/v1/units/HN/deadlines.ics?lang=en&token=[redacted]&x=1"
         );
         assert_eq!(loggable_target("/?TOKEN=hb_s"), "/?TOKEN=[redacted]");
+        assert_eq!(
+            loggable_target("/x.ics?%74oken=hb_s"),
+            "/x.ics?%74oken=[redacted]"
+        );
+        assert_eq!(
+            loggable_target("/language?to=en&back=%2Fl%2Fhb_secret"),
+            "/language?to=en&back=[redacted]"
+        );
         assert_eq!(
             loggable_target("/matrix?obligation=1"),
             "/matrix?obligation=1"

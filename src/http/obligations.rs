@@ -99,7 +99,7 @@ const OBLIGATION_COLUMNS: &[Column] = &[
     column("Nghĩa vụ báo cáo", "Obligation", 40.0),
     column("Mã đơn vị nhận", "Recipient code", 16.0),
     column("Đơn vị nhận báo cáo", "Recipient", 30.0),
-    column("Kỳ báo cáo", "Period type", 14.0),
+    column("Loại kỳ báo cáo", "Period type", 14.0),
     column("Áp dụng từ ngày", "From", 12.0),
     column("Đến ngày", "Until", 12.0),
     column("Số hạn nộp", "Deadlines", 10.0),
@@ -402,7 +402,7 @@ fn consolidation_workbook(
         )
     } else {
         format!(
-            "Tổng hợp báo cáo — {} — Kế hoạch {plan} — {period}",
+            "Tổng hợp báo cáo — {} — Kế hoạch số {plan} — {period}",
             answer.obligation
         )
     };

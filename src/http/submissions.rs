@@ -132,7 +132,7 @@ const SUBMISSION_COLUMNS: &[Column] = &[
     column("Thời điểm nhận", "Received at", 17.0),
     column("Ngày đến (bản giấy)", "Arrived on (paper)", 12.0),
     column("Đúng hạn", "On time", 9.0),
-    column("Muộn", "Late by", 16.0),
+    column("Thời gian nộp muộn", "Late by", 16.0),
     column("Văn phòng nộp thay", "Filed by the office", 10.0),
     column("Người nộp", "Filed by", 24.0),
     column("Số văn bản đến", "Document no.", 14.0),
@@ -153,7 +153,7 @@ fn submission_row(language: &str, s: &Submission) -> Vec<Cell> {
     };
     let r = &s.receipt;
     let decision = s.review.as_ref().map(|given| match (given.decision, en) {
-        (service::submissions::ReviewDecision::Accept, false) => "Chấp nhận",
+        (service::submissions::ReviewDecision::Accept, false) => "Tiếp nhận",
         (service::submissions::ReviewDecision::Return, false) => "Trả lại để sửa",
         (service::submissions::ReviewDecision::Accept, true) => "Accepted",
         (service::submissions::ReviewDecision::Return, true) => "Returned for correction",

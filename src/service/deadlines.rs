@@ -115,6 +115,20 @@ pub fn list(
     query: &DeadlineQuery,
     page: &PageParams,
 ) -> ServiceResult<DeadlineList> {
+    list_of_units_existing(conn, actor, now, zone, query, page, None)
+}
+
+/// [`list`], of the units that exist on `existing_on` only (when given): the late list leaves out the units
+/// that have closed, which can no longer report.
+pub(super) fn list_of_units_existing(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    zone: Tz,
+    query: &DeadlineQuery,
+    page: &PageParams,
+    existing_on: Option<NaiveDate>,
+) -> ServiceResult<DeadlineList> {
     let mut errors = Vec::new();
     let limit = page.checked_limit(&mut errors);
     let after = page.cursor(&mut errors, parse_cursor);
@@ -123,6 +137,7 @@ pub fn list(
         period: query.period.clone(),
         after,
         limit: limit + 1,
+        units_existing_on: existing_on,
         ..DeadlineFilter::default()
     };
     if let Some(code) = &query.unit {

@@ -43,7 +43,9 @@ pub struct LateDeadline {
     pub reminded_today: bool,
 }
 
-/// The overdue deadlines `actor` may see (a coordinator its plans'), the longest overdue first, a page at a time.
+/// The overdue deadlines `actor` may see (a coordinator its plans'), the longest overdue first, a page at a time;
+/// of the units that exist today (in the office's time zone) only: a unit that has closed can no longer report,
+/// and its old deadlines are history the matrix shows.
 pub fn list(
     conn: &mut AnyConnection,
     actor: &Actor,
@@ -55,7 +57,16 @@ pub fn list(
         status: Some(DeadlineStatus::Overdue.as_str().to_owned()),
         ..Default::default()
     };
-    let listed = super::deadlines::list(conn, actor, now, zone, &query, page)?;
+    let today = now.with_timezone(&zone).date_naive();
+    let listed = super::deadlines::list_of_units_existing(
+        conn,
+        actor,
+        now,
+        zone,
+        &query,
+        page,
+        Some(today),
+    )?;
     let mut cache = Cache::default();
     let mut items = Vec::with_capacity(listed.items.len());
     let mut slots: Vec<(&'static str, String)> = Vec::new();
@@ -162,6 +173,8 @@ pub enum Reminded {
     AlreadyToday,
     /// The unit has no reporter address: nothing can be sent.
     NoAddress,
+    /// The unit no longer exists (it closed, its successors took over): nothing is sent, as the tick sends nothing.
+    UnitClosed,
 }
 
 /// "Send a reminder now": one email to the unit's reporters — the overdue letter when the deadline has passed,
@@ -197,6 +210,9 @@ pub fn remind_now(
         }
         let tz = letters::zone(&unit)?;
         let today = now.with_timezone(&tz).date_naive();
+        if !crate::domain::unit::is_valid_on(unit.valid_from, unit.valid_until, today) {
+            return Ok(Reminded::UnitClosed);
+        }
         let won = store::notices::claim_many(
             conn,
             &[(MANUAL, format!("{}:{today}", unit.id))],

@@ -359,6 +359,8 @@ pub struct DeadlineFilter {
     /// Keyset position: (due_at, id) of the last row of the previous page.
     pub after: Option<(UtcDateTime, i64)>,
     pub limit: i64,
+    /// Only deadlines of units that exist on this day (not closed, already opened).
+    pub units_existing_on: Option<NaiveDate>,
 }
 
 /// A deadline with the code and time zone of its unit.
@@ -400,6 +402,11 @@ pub fn list(
         }
         if let Some(t) = f.due_from {
             q = q.filter(deadlines::due_at.ge(t));
+        }
+        if let Some(day) = f.units_existing_on {
+            q = q
+                .filter(units::valid_until.is_null().or(units::valid_until.ge(day)))
+                .filter(units::valid_from.is_null().or(units::valid_from.le(day)));
         }
         if let Some((due, id)) = f.after {
             // `due_at >= x` bounds the index range; the OR only filters rows at the boundary.

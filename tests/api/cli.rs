@@ -2,7 +2,7 @@
 
 use std::process::Command;
 
-fn hanbao(dir: &std::path::Path) -> Command {
+pub(crate) fn hanbao(dir: &std::path::Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_hanbao"));
     command
         .current_dir(dir)
@@ -21,7 +21,7 @@ fn number_after(text: &str, prefix: &str) -> usize {
 }
 
 /// `hanbao serve` on `port` (0: any) with `token` as the admin token, its log piped for [`stderr_of`].
-fn serve(dir: &std::path::Path, port: u16, token: &str) -> std::process::Child {
+pub(crate) fn serve(dir: &std::path::Path, port: u16, token: &str) -> std::process::Child {
     hanbao(dir)
         .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
         .env("HANBAO_ADMIN_TOKEN", token)
@@ -129,7 +129,7 @@ const DEMO_AS_OF: &str = "2025-01-01T00:00:00+07:00";
 
 /// Loads the demo as of [`DEMO_AS_OF`] and delivers the receipts of its sample reports (as .eml files), so that
 /// what a later tick sends is the tick's alone; returns how many there were.
-fn demo_as_of(dir: &std::path::Path) -> usize {
+pub(crate) fn demo_as_of(dir: &std::path::Path) -> usize {
     let loaded = hanbao(dir)
         .args(["demo", "--at", DEMO_AS_OF])
         .output()
@@ -746,12 +746,50 @@ fn ctrl_c_stops_serve_gracefully() {
     );
 }
 
+/// A reminder as it sits in the outbox: its text and HTML parts.
+#[derive(diesel::QueryableByName)]
+pub(crate) struct Letter {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub text_body: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub html_body: String,
+}
+
+/// Runs the tick of 18/11/2025 on the demo of `dir` with `public_url` = `public`, and returns the reminders it
+/// queued (each with a filing link), their links' expiry moved into the test's present (the tick wrote them in
+/// 2025; the expiry itself is the rule of any token, tested with the API).
+pub(crate) fn reminders_with_links(dir: &std::path::Path, public: &str) -> Vec<Letter> {
+    use diesel::{Connection, RunQueryDsl};
+    let ticked = hanbao(dir)
+        .args(["tick", "--at", "2025-11-18T08:30:00+07:00"])
+        .env("HANBAO_PUBLIC_URL", public)
+        .output()
+        .unwrap();
+    assert!(
+        ticked.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ticked.stderr)
+    );
+    let mut db =
+        diesel::SqliteConnection::establish(dir.join("data/hanbao.sqlite3").to_str().unwrap())
+            .unwrap();
+    diesel::sql_query(
+        "UPDATE tokens SET expires_at = '2999-01-01T00:00:00.000000Z' WHERE expires_at IS NOT NULL",
+    )
+    .execute(&mut db)
+    .unwrap();
+    diesel::sql_query(
+        "SELECT text_body, html_body FROM outbox WHERE dedupe_key LIKE 'reminder:%' ORDER BY id",
+    )
+    .load(&mut db)
+    .unwrap()
+}
+
 /// With `public_url`, a unit's reminder carries a link of its own: the link lands on a page with one button
 /// (mail scanners open links), the button signs the unit in and takes it, the token out of the address bar, to
 /// the deadline's filing form (issue 13 §2).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reminder_links_the_unit_to_its_form() {
-    use diesel::{Connection, RunQueryDsl};
     let dir = tempfile::tempdir().unwrap();
     demo_as_of(dir.path());
     let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -760,33 +798,7 @@ async fn a_reminder_links_the_unit_to_its_form() {
         .unwrap()
         .port();
     let public = format!("http://127.0.0.1:{port}");
-    let ticked = hanbao(dir.path())
-        .args(["tick", "--at", "2025-11-18T08:30:00+07:00"])
-        .env("HANBAO_PUBLIC_URL", &public)
-        .output()
-        .unwrap();
-    assert!(
-        ticked.status.success(),
-        "{}",
-        String::from_utf8_lossy(&ticked.stderr)
-    );
-    #[derive(diesel::QueryableByName)]
-    struct Letter {
-        #[diesel(sql_type = diesel::sql_types::Text)]
-        text_body: String,
-        #[diesel(sql_type = diesel::sql_types::Text)]
-        html_body: String,
-    }
-    let mut db = diesel::SqliteConnection::establish(
-        dir.path().join("data/hanbao.sqlite3").to_str().unwrap(),
-    )
-    .unwrap();
-    let letters: Vec<Letter> = diesel::sql_query(
-        "SELECT text_body, html_body FROM outbox WHERE dedupe_key LIKE 'reminder:%' ORDER BY id",
-    )
-    .load(&mut db)
-    .unwrap();
-    assert!(!letters.is_empty(), "the 2025 cycle's reminders");
+    let letters = reminders_with_links(dir.path(), &public);
     let text = &letters[0].text_body;
     let link = text
         .split_whitespace()
@@ -806,13 +818,6 @@ async fn a_reminder_links_the_unit_to_its_form() {
         .unwrap();
     assert_ne!(second, link);
 
-    // The tick wrote its letters on 18/11/2025, so their links expired on 18/12/2025: move them into the test's
-    // present (the expiry itself is the same rule as any token's, tested with the API).
-    diesel::sql_query(
-        "UPDATE tokens SET expires_at = '2999-01-01T00:00:00.000000Z' WHERE expires_at IS NOT NULL",
-    )
-    .execute(&mut db)
-    .unwrap();
     let mut server = serve(dir.path(), port, "link-test-token-0123456789");
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())

@@ -461,7 +461,7 @@ backend_test!(xlsx_says_what_the_json_says, |app| async move {
     };
     assert_eq!(
         text(0, 0),
-        "Tình hình gửi báo cáo — Kế hoạch 269/KH-UBND — từ năm 2023 đến năm 2025"
+        "Tình hình gửi báo cáo — Kế hoạch số 269/KH-UBND — từ năm 2023 đến năm 2025"
     );
     assert!(
         text(1, 0).starts_with("Số liệu tính đến 00 giờ 00, ngày 01 tháng 6 năm 2025"),

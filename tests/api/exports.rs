@@ -98,7 +98,7 @@ backend_test!(the_consolidation_as_files, |app| async move {
     let figures = &sheets[0].1;
     assert_eq!(
         figures[0][0],
-        "Tổng hợp báo cáo — Báo cáo số liệu — Kế hoạch 269/KH-UBND — năm 2030"
+        "Tổng hợp báo cáo — Báo cáo số liệu — Kế hoạch số 269/KH-UBND — năm 2030"
     );
     assert!(
         figures[1][0].starts_with("Tổng hợp từ 2/3 đơn vị đã nộp"),
@@ -301,4 +301,18 @@ backend_test!(the_lists_as_files, |app| async move {
     )
     .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
+    // A refusal or a bad filter is a problem document, never an empty file with 200.
+    let (status, _) = as_token(
+        &app,
+        &b,
+        Method::GET,
+        "/api/v1/submissions?unit=A&format=csv",
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, problem) = app
+        .get("/api/v1/submissions?since=yesterday&format=csv")
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
 });

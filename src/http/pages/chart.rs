@@ -9,9 +9,9 @@ pub struct Bar {
     pub rate: Option<f64>,
 }
 
-const WIDTH: u32 = 56;
-const TOP: u32 = 18;
-const HEIGHT: u32 = 72;
+const WIDTH: u32 = 76;
+const TOP: u32 = 16;
+const HEIGHT: u32 = 48;
 
 fn percent(en: bool, rate: f64) -> String {
     let text = format!("{:.0}%", rate * 100.0);
@@ -90,14 +90,20 @@ pub fn on_time(en: bool, title: &str, bars: &[Bar]) -> Option<String> {
     Some(svg)
 }
 
-/// A period id as a bar's label: `2024`, `S1/2024`, `Q3/2024`, `09/2024`, `W07/2024`.
-pub fn short_period(period: &str) -> String {
-    match period.parse::<crate::domain::Period>() {
-        Ok(crate::domain::Period::Year(y)) => y.to_string(),
-        Ok(crate::domain::Period::SixMonth(y, h)) => format!("S{h}/{y}"),
-        Ok(crate::domain::Period::Quarter(y, q)) => format!("Q{q}/{y}"),
-        Ok(crate::domain::Period::Month(y, m)) => format!("{m:02}/{y}"),
-        Ok(crate::domain::Period::Week(y, w)) => format!("W{w:02}/{y}"),
+/// A period id as a bar's label: "2024", "09/2024", "Quý 3/2024" / "Q3 2024", "6T đầu/2024" / "H1 2024",
+/// "Tuần 7/2024" / "W7 2024".
+pub fn short_period(en: bool, period: &str) -> String {
+    use crate::domain::Period;
+    match (period.parse::<Period>(), en) {
+        (Ok(Period::Year(y)), _) => y.to_string(),
+        (Ok(Period::Month(y, m)), _) => format!("{m:02}/{y}"),
+        (Ok(Period::SixMonth(y, 1)), false) => format!("6T đầu/{y}"),
+        (Ok(Period::SixMonth(y, _)), false) => format!("6T cuối/{y}"),
+        (Ok(Period::SixMonth(y, h)), true) => format!("H{h} {y}"),
+        (Ok(Period::Quarter(y, q)), false) => format!("Quý {q}/{y}"),
+        (Ok(Period::Quarter(y, q)), true) => format!("Q{q} {y}"),
+        (Ok(Period::Week(y, w)), false) => format!("Tuần {w}/{y}"),
+        (Ok(Period::Week(y, w)), true) => format!("W{w} {y}"),
         _ => period.to_owned(),
     }
 }
@@ -140,7 +146,8 @@ mod tests {
         );
         assert!(!svg.contains("style="), "the CSP allows no inline style");
         assert!(on_time(true, "x", &[]).is_none());
-        assert_eq!(short_period("202409"), "09/2024");
-        assert_eq!(short_period("2024Q3"), "Q3/2024");
+        assert_eq!(short_period(false, "202409"), "09/2024");
+        assert_eq!(short_period(false, "2024Q3"), "Quý 3/2024");
+        assert_eq!(short_period(true, "2024Q3"), "Q3 2024");
     }
 }

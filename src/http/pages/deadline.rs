@@ -203,7 +203,8 @@ fn page(
     versions.reverse();
     let attention = matches!(d.status, DeadlineStatus::Overdue | DeadlineStatus::Returned);
     let open = matches!(d.status, DeadlineStatus::Open | DeadlineStatus::Overdue);
-    let may_decide = loaded.may_review && (open || d.status == DeadlineStatus::Returned);
+    // A returned deadline has its first report: its last day and its duty no longer change.
+    let may_decide = loaded.may_review && open;
     let field_errors: serde_json::Map<String, Value> = entered
         .errors
         .iter()
@@ -219,6 +220,7 @@ fn page(
             "warn",
             "Đơn vị chưa có địa chỉ thư điện tử của người báo cáo; đề nghị bổ sung thông tin liên hệ của đơn vị.",
         )),
+        "closed" => Some(("warn", "Đơn vị đã kết thúc hoạt động; không gửi thư nhắc.")),
         _ => None,
     };
     let url = super::deadline_url(d.id);
@@ -260,7 +262,7 @@ fn page(
             "may_decide": may_decide,
             "may_remind": loaded.may_review && open,
             "notice": notice.map(|(kind, text)| json!({"kind": kind, "text": words::translate(en, text)})),
-            "history": history(lang, zone, loaded),
+            "history": history(lang, zone, loaded, matches!(current.actor.role, Role::Admin | Role::Coordinator)),
             "attention": attention.then(|| format!("1 {}", words::translate(en, "cần xử lý"))),
         }),
     )
@@ -268,7 +270,8 @@ fn page(
 
 /// The deadline's history in sentences, oldest first: the office's decisions, the filings and reviews (from the
 /// audit log), and the emails the service sent (from its claims).
-fn history(lang: &str, zone: chrono_tz::Tz, loaded: &Loaded) -> Vec<Value> {
+/// A reminder's addresses are shown to those who may see the unit's contacts (`addresses`), as in the API.
+fn history(lang: &str, zone: chrono_tz::Tz, loaded: &Loaded, addresses: bool) -> Vec<Value> {
     let en = lang == "en";
     let t = |vi: &str| words::translate(en, vi);
     let text = |v: &Value, key: &str| v.get(key).and_then(Value::as_str).unwrap_or("").to_owned();
@@ -296,6 +299,9 @@ fn history(lang: &str, zone: chrono_tz::Tz, loaded: &Loaded) -> Vec<Value> {
                 t("Lý do"),
                 text(&after, "waiver_reason")
             ),
+            "deadline.remind" if !addresses => {
+                t("Gửi thư nhắc trực tiếp đến người báo cáo của đơn vị")
+            }
             "deadline.remind" => format!(
                 "{} {}",
                 t("Gửi thư nhắc trực tiếp đến"),

@@ -300,13 +300,16 @@ mod tests {
             false,
         );
         let messages: Vec<&str> = problems.iter().map(|p| p.message.as_str()).collect();
+        // In the form's order, as its author wrote it (serde_json's `preserve_order`), not by name.
         assert_eq!(
             messages,
             [
-                "Ghi chú không quá 5 ký tự",
-                "Số hoạt động không được lớn hơn 500"
+                "Số hoạt động không được lớn hơn 500",
+                "Ghi chú không quá 5 ký tự"
             ]
         );
+        let names: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names, ["so", "ghi_chu", "loai", "ds"]);
         let (payload, problems) = read(
             &fields,
             &pairs(&[

@@ -74,6 +74,7 @@ pub async fn show(
             "warn",
             "Đơn vị chưa có địa chỉ thư điện tử của người báo cáo; đề nghị bổ sung thông tin liên hệ của đơn vị.",
         )),
+        "closed" => Some(("warn", "Đơn vị đã kết thúc hoạt động; không gửi thư nhắc.")),
         _ => None,
     };
     let named = page
@@ -170,6 +171,7 @@ pub async fn remind(
         Ok(Reminded::Queued(_)) => "sent",
         Ok(Reminded::AlreadyToday) => "already",
         Ok(Reminded::NoAddress) => "no_address",
+        Ok(Reminded::UnitClosed) => "closed",
         Err(e) => return failure(&req, Some(&current), e),
     };
     let back = site_path(&get("back"));

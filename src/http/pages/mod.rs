@@ -255,13 +255,11 @@ fn render(
 ) -> HttpResponse {
     let lang = language(req);
     let other = if lang == "vi" { "en" } else { "vi" };
-    let back: String = form_urlencoded::byte_serialize(
-        req.uri()
-            .path_and_query()
-            .map_or("/", |p| p.as_str())
-            .as_bytes(),
-    )
-    .collect();
+    // Back to this page after the switch, except from a letter's link: its token must not travel on in an
+    // address (and into the request log).
+    let here = req.uri().path_and_query().map_or("/", |p| p.as_str());
+    let here = if here.starts_with("/l/") { "/" } else { here };
+    let back: String = form_urlencoded::byte_serialize(here.as_bytes()).collect();
     let base = json!({
         "lang": lang,
         "other_lang": other,
@@ -801,7 +799,7 @@ async fn overview(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
                             &words::translate(en, "Tỷ lệ nộp đúng hạn các kỳ trước"),
                             &o.history
                                 .iter()
-                                .map(|(p, rate)| chart::Bar { label: chart::short_period(p), rate: *rate })
+                                .map(|(p, rate)| chart::Bar { label: chart::short_period(en, p), rate: *rate })
                                 .collect::<Vec<_>>(),
                         ),
                     })

@@ -86,8 +86,12 @@ pub async fn show(
                 limit: Some(READ),
                 cursor: None,
             };
+            // Six years back: the chart's years and the list; a unit of many weekly reports stays within reach.
             let query = DeadlineQuery {
                 unit: Some(code.clone()),
+                due_after: Some(
+                    (now.with_timezone(&zone).date_naive() - Duration::days(6 * 366)).to_string(),
+                ),
                 ..Default::default()
             };
             loop {

@@ -77,6 +77,14 @@ const ENGLISH: &[(&str, &str)] = &[
     ("Gia hạn đến hết", "Extended to the end of"),
     ("Lý do", "Reason"),
     ("Gửi thư nhắc trực tiếp đến", "Reminder sent by hand to"),
+    (
+        "Gửi thư nhắc trực tiếp đến người báo cáo của đơn vị",
+        "Reminder sent by hand to the unit's reporters",
+    ),
+    (
+        "Đơn vị đã kết thúc hoạt động; không gửi thư nhắc.",
+        "The unit no longer exists; no reminder was sent.",
+    ),
     ("Nhận phiên bản", "Received version"),
     ("Trả lại phiên bản", "Returned version"),
     ("Tiếp nhận phiên bản", "Accepted version"),
@@ -84,8 +92,8 @@ const ENGLISH: &[(&str, &str)] = &[
     ("Hệ thống gửi thư đôn đốc lần", "The service sent overdue letter no."),
     ("Danh sách đơn vị quá hạn", "Overdue units"),
     (
-        "Các đơn vị đã quá hạn mà chưa nộp báo cáo, quá hạn lâu nhất ở trên; cột “Đã gửi” là các thư hệ thống đã gửi cho đơn vị.",
-        "Units past their deadline without a report, the longest overdue first; “Sent” lists the emails the service already sent them.",
+        "Các đơn vị đã quá hạn mà chưa nộp báo cáo, quá hạn lâu nhất ở trên; cột “Đã gửi” là các thư nhắc hạn, đôn đốc hệ thống đã gửi về hạn nộp đó.",
+        "Units past their deadline without a report, the longest overdue first; “Sent” lists the reminders and overdue letters the service already sent about that deadline.",
     ),
     ("Không có đơn vị nào quá hạn.", "No unit is overdue."),
     ("Số ngày quá hạn", "Days overdue"),
