@@ -586,6 +586,30 @@ pub fn update(
     })
 }
 
+/// What the pages show of an obligation, read in one query: [`get`] also plans every deadline of it (for its
+/// warnings) and counts them, which for a national monthly obligation is most of a page's time.
+#[derive(Debug, Clone)]
+pub struct Brief {
+    pub id: i64,
+    pub plan_id: i64,
+    pub title: String,
+    pub form: Option<serde_json::Value>,
+    /// The plan's own words of the obligation.
+    pub wording: Option<String>,
+}
+
+pub fn brief(conn: &mut AnyConnection, id: i64) -> ServiceResult<Brief> {
+    let row = store::obligations::find(conn, id)?
+        .ok_or_else(|| ServiceError::not_found("obligation", id))?;
+    Ok(Brief {
+        id: row.id,
+        plan_id: row.plan_id,
+        title: row.title,
+        form: row.form.map(|f| f.0),
+        wording: row.wording,
+    })
+}
+
 pub fn get(conn: &mut AnyConnection, id: i64) -> ServiceResult<Obligation> {
     let row = store::obligations::find(conn, id)?
         .ok_or_else(|| ServiceError::not_found("obligation", id))?;

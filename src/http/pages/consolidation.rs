@@ -62,7 +62,7 @@ pub async fn show(
     let asked = query.into_inner().period;
     let loaded = state
         .run(move |conn| {
-            let obligation = service::obligations::get(conn, id)?;
+            let obligation = service::obligations::brief(conn, id)?;
             let plan_row = service::plans::get(conn, obligation.plan_id)?;
             // The print frame names the coordinating office (Decree 30/2020: the issuing body, top left).
             let office = service::units::name_by_code(conn, &plan_row.coordinator)?;

@@ -26,7 +26,7 @@ use crate::service::{self, PageParams, Role};
 
 struct Loaded {
     deadline: service::deadlines::Deadline,
-    obligation: service::obligations::Obligation,
+    obligation: service::obligations::Brief,
     plan: String,
     unit_name: String,
     versions: Vec<Submission>,
@@ -57,7 +57,7 @@ async fn load(
     state
         .run(move |conn| {
             let deadline = service::deadlines::get(conn, &actor, now, id)?;
-            let obligation = service::obligations::get(conn, deadline.obligation_id)?;
+            let obligation = service::obligations::brief(conn, deadline.obligation_id)?;
             let plan_row = service::plans::get(conn, obligation.plan_id)?;
             let unit_name = service::units::name_by_code(conn, &deadline.unit)?;
             let versions = service::submissions::of_deadline(

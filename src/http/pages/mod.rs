@@ -961,7 +961,7 @@ async fn matrix(
     let (actor, zone, now) = (current.actor.clone(), state.settings.time_zone, Utc::now());
     let outcome = state
         .run(move |conn| {
-            let obligation = service::obligations::get(conn, id)?;
+            let obligation = service::obligations::brief(conn, id)?;
             let plan_row = service::plans::get(conn, obligation.plan_id)?;
             // The print frame names the coordinating office (Decree 30/2020: the issuing body, top left).
             let office = service::units::name_by_code(conn, &plan_row.coordinator)?;

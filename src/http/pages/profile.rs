@@ -108,7 +108,7 @@ pub async fn show(
                 ids.dedup();
                 let mut titles = std::collections::HashMap::new();
                 for id in ids {
-                    titles.insert(id, service::obligations::get(conn, id)?.title);
+                    titles.insert(id, service::obligations::brief(conn, id)?.title);
                 }
                 titles
             };

@@ -177,7 +177,7 @@ pub async fn deadlines(
 /// latest version (to pre-fill a returned report) with the Sở's comment.
 struct Filing {
     deadline: Deadline,
-    obligation: service::obligations::Obligation,
+    obligation: service::obligations::Brief,
     unit_name: String,
     latest: Option<service::submissions::Submission>,
 }
@@ -191,7 +191,7 @@ async fn load(
     state
         .run(move |conn| {
             let deadline = service::deadlines::get(conn, &actor, now, id)?;
-            let obligation = service::obligations::get(conn, deadline.obligation_id)?;
+            let obligation = service::obligations::brief(conn, deadline.obligation_id)?;
             let latest = service::submissions::of_deadline(conn, &actor, now, id, &all())?
                 .items
                 .pop();
@@ -508,7 +508,7 @@ pub async fn receipt(
             let submission = service::submissions::get(conn, &actor, id)?;
             let deadline =
                 service::deadlines::get(conn, &actor, now, submission.receipt.deadline_id)?;
-            let obligation = service::obligations::get(conn, submission.obligation_id)?;
+            let obligation = service::obligations::brief(conn, submission.obligation_id)?;
             Ok((submission, deadline, obligation))
         })
         .await;
