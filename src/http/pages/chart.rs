@@ -9,7 +9,7 @@ pub struct Bar {
     pub rate: Option<f64>,
 }
 
-const WIDTH: u32 = 76;
+const WIDTH: u32 = 60;
 const TOP: u32 = 16;
 const HEIGHT: u32 = 48;
 
@@ -81,7 +81,7 @@ pub fn on_time(en: bool, title: &str, bars: &[Bar]) -> Option<String> {
             }) - 4;
         svg.push_str(&format!(
             "<text x=\"{middle}\" y=\"{y}\" text-anchor=\"middle\" font-size=\"12\" fill=\"#1b1f24\">{value}</text>\
-             <text x=\"{middle}\" y=\"{}\" text-anchor=\"middle\" font-size=\"11\" fill=\"#1b1f24\">{}</text>",
+             <text x=\"{middle}\" y=\"{}\" text-anchor=\"middle\" font-size=\"10\" fill=\"#1b1f24\">{}</text>",
             base + 15,
             escape(&bar.label)
         ));

@@ -210,19 +210,7 @@ fn page(
         .iter()
         .map(|(field, message)| ((*field).to_owned(), Value::from(message.clone())))
         .collect();
-    let notice = match entered.done.as_str() {
-        "sent" => Some(("ok", "Đã gửi thư nhắc cho đơn vị; thư đi qua hàng gửi trong vài phút.")),
-        "already" => Some((
-            "warn",
-            "Đơn vị này đã được nhắc hôm nay; mỗi đơn vị được nhắc trực tiếp tối đa một lần một ngày.",
-        )),
-        "no_address" => Some((
-            "warn",
-            "Đơn vị chưa có địa chỉ thư điện tử của người báo cáo; đề nghị bổ sung thông tin liên hệ của đơn vị.",
-        )),
-        "closed" => Some(("warn", "Đơn vị đã kết thúc hoạt động; không gửi thư nhắc.")),
-        _ => None,
-    };
+    let notice = super::late::reminder_notice(&entered.done);
     let url = super::deadline_url(d.id);
     render(
         req,
@@ -389,8 +377,8 @@ pub async fn show(
     }
 }
 
-/// The posted fields of a form, and whether its CSRF token is right.
-fn posted_fields(
+/// The posted fields of a form, when its CSRF token is right.
+pub(super) fn posted_fields(
     current: &Current,
     posted: web::Form<Vec<(String, String)>>,
 ) -> Option<impl Fn(&str) -> String> {

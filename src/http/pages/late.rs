@@ -9,8 +9,8 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{
-    csrf_ok, deadline_url, failure, language, matrix_url, period_text, redirect, render, session,
-    site_path, words,
+    deadline_url, failure, language, matrix_url, period_text, redirect, render, session, site_path,
+    words,
 };
 use crate::http::AppState;
 use crate::mail::words::instant_words;
@@ -64,19 +64,7 @@ pub async fn show(
         Ok(page) => page,
         Err(e) => return failure(&req, Some(&current), e),
     };
-    let notice = match query.done.as_str() {
-        "sent" => Some(("ok", "Đã gửi thư nhắc cho đơn vị; thư đi qua hàng gửi trong vài phút.")),
-        "already" => Some((
-            "warn",
-            "Đơn vị này đã được nhắc hôm nay; mỗi đơn vị được nhắc trực tiếp tối đa một lần một ngày.",
-        )),
-        "no_address" => Some((
-            "warn",
-            "Đơn vị chưa có địa chỉ thư điện tử của người báo cáo; đề nghị bổ sung thông tin liên hệ của đơn vị.",
-        )),
-        "closed" => Some(("warn", "Đơn vị đã kết thúc hoạt động; không gửi thư nhắc.")),
-        _ => None,
-    };
+    let notice = reminder_notice(&query.done);
     let named = page
         .items
         .iter()
@@ -142,6 +130,24 @@ pub async fn show(
     )
 }
 
+/// What the last "send a reminder now" came to (`done` in the address it sent back to), in words: (the notice's
+/// kind, its Vietnamese text).
+pub(super) fn reminder_notice(done: &str) -> Option<(&'static str, &'static str)> {
+    match done {
+        "sent" => Some(("ok", "Đã gửi thư nhắc cho đơn vị; thư đi qua hàng gửi trong vài phút.")),
+        "already" => Some((
+            "warn",
+            "Đơn vị này đã được nhắc hôm nay; mỗi đơn vị được nhắc trực tiếp tối đa một lần một ngày.",
+        )),
+        "no_address" => Some((
+            "warn",
+            "Đơn vị chưa có địa chỉ thư điện tử của người báo cáo; đề nghị bổ sung thông tin liên hệ của đơn vị.",
+        )),
+        "closed" => Some(("warn", "Đơn vị đã kết thúc hoạt động; không gửi thư nhắc.")),
+        _ => None,
+    }
+}
+
 /// "Send a reminder now" (the plan's coordinator or an admin): queues one email, then back to the page the
 /// button was on, saying what happened.
 pub async fn remind(
@@ -153,16 +159,9 @@ pub async fn remind(
     let Some(current) = session(&req, &state).await else {
         return redirect("/sign-in");
     };
-    let get = |name: &str| {
-        posted
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.trim().to_owned())
-            .unwrap_or_default()
-    };
-    if !csrf_ok(&current, &get("csrf")) {
+    let Some(get) = super::deadline::posted_fields(&current, posted) else {
         return super::forbidden(&req, &current);
-    }
+    };
     let (actor, now, id) = (current.actor.clone(), Utc::now(), id.into_inner());
     let outcome = state
         .run(move |conn| service::late::remind_now(conn, &actor, now, id))
