@@ -258,6 +258,9 @@ fn info(conn: &mut AnyConnection, row: TokenRow) -> ServiceResult<TokenInfo> {
     })
 }
 
+/// The name of every filing link's token (what a submission filed through one records as its filer).
+pub const FILING_LINK_NAME: &str = "Liên kết nộp báo cáo trong thư";
+
 /// How long a filing link works after its letter.
 pub const FILING_LINK_DAYS: i64 = 30;
 
@@ -275,7 +278,7 @@ pub fn filing_link(
     store::tokens::insert(
         conn,
         &NewToken {
-            name: "Liên kết nộp báo cáo trong thư",
+            name: FILING_LINK_NAME,
             role: Role::Reporter,
             unit_id: Some(unit_id),
             prefix: &secret[..TOKEN_PREFIX.len() + 6],

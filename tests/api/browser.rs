@@ -464,6 +464,12 @@ async fn a_unit_follows_its_letter_and_files_again_after_a_return() {
         .await
         .unwrap();
     screenshot(&office, "09-office-deadline").await;
+    assert!(
+        text(&office, "main")
+            .await
+            .contains("Đơn vị, qua liên kết trong thư"),
+        "who filed, in words"
+    );
     office
         .find(Locator::Id("comment"))
         .await

@@ -187,7 +187,7 @@ fn page(
                     instant_words(lang, v.receipt.received_at.to_utc(), zone)
                 ),
             },
-            "filed_by": person(&v.receipt.filed_by),
+            "filed_by": words::translate(en, &person(&v.receipt.filed_by)),
             "on_behalf": v.receipt.on_behalf,
             "decision": decision.map(|(l, _)| words::translate(en, l)),
             "decision_class": decision.map(|(_, c)| c),

@@ -738,13 +738,18 @@ fn parse_day(text: &str) -> Option<chrono::NaiveDate> {
 }
 
 /// Who filed or reviewed, as a person reads it: a token's name ("token 7 (Văn thư phường A)" → "Văn thư phường
-/// A"), never its id.
+/// A"), never its id; a letter's filing link is the unit itself, "through the link in its letter".
 fn person(filed_by: &str) -> String {
-    match (filed_by.find('('), filed_by.rfind(')')) {
+    let name = match (filed_by.find('('), filed_by.rfind(')')) {
         (Some(open), Some(close)) if filed_by.starts_with("token ") && close > open => {
-            filed_by[open + 1..close].to_owned()
+            &filed_by[open + 1..close]
         }
-        _ => filed_by.to_owned(),
+        _ => filed_by,
+    };
+    if name == service::tokens::FILING_LINK_NAME {
+        "Đơn vị, qua liên kết trong thư".to_owned()
+    } else {
+        name.to_owned()
     }
 }
 

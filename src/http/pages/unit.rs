@@ -555,7 +555,7 @@ pub async fn receipt(
             "received_words": instant_words(lang, r.received_at.to_utc(), zone),
             "version": r.version,
             "timeliness": timeliness,
-            "filed_by": person(&r.filed_by),
+            "filed_by": words::translate(en, &person(&r.filed_by)),
             "answers": answers,
         }),
     )

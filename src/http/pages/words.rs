@@ -5,6 +5,7 @@
 const ENGLISH: &[(&str, &str)] = &[
     ("Đơn vị quá hạn", "Overdue units"),
     ("Quyết định của văn phòng", "The office's decisions"),
+    ("Đơn vị, qua liên kết trong thư", "The unit, through the link in its letter"),
     ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "SOCIALIST REPUBLIC OF VIETNAM"),
     ("Độc lập - Tự do - Hạnh phúc", "Independence - Freedom - Happiness"),
     ("NGƯỜI LẬP BIỂU", "PREPARED BY"),
