@@ -164,6 +164,24 @@ pub fn sent_for(conn: &mut AnyConnection, deadline_id: i64) -> ServiceResult<Vec
     Ok(sent)
 }
 
+/// Whether an officer already sent `deadline_id`'s unit a reminder today (its local day).
+pub fn reminded_today(
+    conn: &mut AnyConnection,
+    deadline_id: i64,
+    now: DateTime<Utc>,
+) -> ServiceResult<bool> {
+    let (row, _, _) = store::deadlines::find(conn, deadline_id)?
+        .ok_or_else(|| ServiceError::not_found("deadline", deadline_id))?;
+    let unit = store::units::find(conn, row.unit_id)?
+        .ok_or_else(|| ServiceError::data(format!("unit {} vanished", row.unit_id)))?;
+    let today = now.with_timezone(&letters::zone(&unit)?).date_naive();
+    Ok(store::notices::is_claimed(
+        conn,
+        MANUAL,
+        &format!("{}:{today}", unit.id),
+    )?)
+}
+
 /// What a reminder sent by hand came to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reminded {

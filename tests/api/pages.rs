@@ -820,6 +820,10 @@ backend_test!(the_office_reminds_extends_and_waives, |app| async move {
         .get(&format!("/deadlines/{a2024}?done=already&deadline={a2024}"))
         .await;
     assert!(html.contains("đã được nhắc hôm nay"), "{html}");
+    assert!(
+        html.contains("Đã nhắc hôm nay") && !html.contains("/remind\""),
+        "no second button today: {html}"
+    );
     // Without the form secret, or by a viewer: refused, nothing sent.
     let (status, _, _) = office_browser
         .post(&format!("/deadlines/{a2024}/remind"), &[("csrf", "nope")])

@@ -33,6 +33,8 @@ struct Loaded {
     may_review: bool,
     history: Vec<AuditEntry>,
     sent: Vec<SentNotice>,
+    /// The unit got a reminder by hand today already.
+    reminded_today: bool,
 }
 
 /// What the user typed in the page's forms, kept when one of them is refused, and the refusals by field.
@@ -75,6 +77,7 @@ async fn load(
             let ids: Vec<i64> = versions.iter().map(|v| v.receipt.id).collect();
             let history = service::audit::of_deadline(conn, id, &ids)?;
             let sent = service::late::sent_for(conn, id)?;
+            let reminded_today = service::late::reminded_today(conn, id, now)?;
             Ok(Loaded {
                 deadline,
                 obligation,
@@ -84,6 +87,7 @@ async fn load(
                 may_review,
                 history,
                 sent,
+                reminded_today,
             })
         })
         .await
@@ -249,6 +253,7 @@ fn page(
             "waiver_reason": entered.waiver_reason,
             "may_decide": may_decide,
             "may_remind": loaded.may_review && open,
+            "reminded_today": loaded.reminded_today,
             "notice": notice.map(|(kind, text)| json!({"kind": kind, "text": words::translate(en, text)})),
             "history": history(lang, zone, loaded, matches!(current.actor.role, Role::Admin | Role::Coordinator)),
             "attention": attention.then(|| format!("1 {}", words::translate(en, "cần xử lý"))),
