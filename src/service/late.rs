@@ -78,13 +78,7 @@ pub fn list(
         let unit = cache.unit(conn, row.unit_id)?;
         let tz = letters::zone(&unit)?;
         let today = now.with_timezone(&tz).date_naive();
-        // The claims the tick makes for this deadline, named exactly (an index lookup each, no pattern).
-        for offset in &rules.obligation.reminders.0 {
-            slots.push(("reminder", format!("{}:{offset}", d.id)));
-        }
-        for step in 1..=rules.obligation.escalation.0.len() {
-            slots.push(("escalation", format!("{}:{step}", d.id)));
-        }
+        slots.extend(tick_slots(&rules.obligation, d.id));
         slots.push((MANUAL, format!("{}:{today}", unit.id)));
         items.push(LateDeadline {
             deadline_id: d.id,
@@ -102,27 +96,8 @@ pub fn list(
     }
     let claims = store::notices::claims_of(conn, &slots)?;
     for (item, (unit_id, today)) in items.iter_mut().zip(rows) {
-        let own = format!("{}:", item.deadline_id);
-        for (job, slot, at) in &claims {
-            match job.as_str() {
-                "reminder" | "escalation" => {
-                    if let Some(step) = slot.strip_prefix(&own) {
-                        item.sent.push(SentNotice {
-                            kind: if job == "reminder" {
-                                "reminder"
-                            } else {
-                                "escalation"
-                            },
-                            step: step.to_owned(),
-                            at: at.0,
-                        });
-                    }
-                }
-                MANUAL if *slot == format!("{unit_id}:{today}") => item.reminded_today = true,
-                _ => {}
-            }
-        }
-        item.sent.sort_by_key(|n| n.at);
+        (item.sent, item.reminded_today) =
+            notices_in(&claims, item.deadline_id, &format!("{unit_id}:{today}"));
     }
     Ok(Page {
         items,
@@ -130,56 +105,83 @@ pub fn list(
     })
 }
 
-/// The reminders and escalations the tick sent about one deadline, oldest first.
-pub fn sent_for(conn: &mut AnyConnection, deadline_id: i64) -> ServiceResult<Vec<SentNotice>> {
+/// The claims the tick makes for a deadline's reminders and escalation steps, named exactly (an index lookup
+/// each, no pattern).
+fn tick_slots(
+    obligation: &store::obligations::ObligationRow,
+    deadline_id: i64,
+) -> Vec<(&'static str, String)> {
+    let reminders = obligation
+        .reminders
+        .0
+        .iter()
+        .map(|offset| ("reminder", format!("{deadline_id}:{offset}")));
+    let steps = (1..=obligation.escalation.0.len())
+        .map(|step| ("escalation", format!("{deadline_id}:{step}")));
+    reminders.chain(steps).collect()
+}
+
+/// Of `claims`, what the tick sent about `deadline_id` (oldest first), and whether the reminder by hand of
+/// `manual` (`<unit id>:<day>`) was sent.
+fn notices_in(
+    claims: &[(String, String, crate::store::UtcDateTime)],
+    deadline_id: i64,
+    manual: &str,
+) -> (Vec<SentNotice>, bool) {
+    let own = format!("{deadline_id}:");
+    let mut sent = Vec::new();
+    let mut reminded_today = false;
+    for (job, slot, at) in claims {
+        match job.as_str() {
+            "reminder" | "escalation" => {
+                if let Some(step) = slot.strip_prefix(&own) {
+                    sent.push(SentNotice {
+                        kind: if job == "reminder" {
+                            "reminder"
+                        } else {
+                            "escalation"
+                        },
+                        step: step.to_owned(),
+                        at: at.0,
+                    });
+                }
+            }
+            MANUAL => reminded_today |= slot == manual,
+            _ => {}
+        }
+    }
+    sent.sort_by_key(|n| n.at);
+    (sent, reminded_today)
+}
+
+/// What was sent about one deadline: the tick's reminders and escalations, oldest first, and whether an
+/// officer already reminded its unit by hand today (its local day).
+pub struct DeadlineNotices {
+    pub sent: Vec<SentNotice>,
+    pub reminded_today: bool,
+}
+
+/// [`DeadlineNotices`] of `deadline_id`, in one claims lookup.
+pub fn notices_of(
+    conn: &mut AnyConnection,
+    deadline_id: i64,
+    now: DateTime<Utc>,
+) -> ServiceResult<DeadlineNotices> {
     let (row, _, _) = store::deadlines::find(conn, deadline_id)?
         .ok_or_else(|| ServiceError::not_found("deadline", deadline_id))?;
     let mut cache = Cache::default();
     let rules = cache.obligation(conn, row.obligation_id)?;
-    let mut slots: Vec<(&'static str, String)> = Vec::new();
-    for offset in &rules.obligation.reminders.0 {
-        slots.push(("reminder", format!("{deadline_id}:{offset}")));
-    }
-    for step in 1..=rules.obligation.escalation.0.len() {
-        slots.push(("escalation", format!("{deadline_id}:{step}")));
-    }
-    let own = format!("{deadline_id}:");
-    let mut sent: Vec<SentNotice> = store::notices::claims_of(conn, &slots)?
-        .into_iter()
-        .filter_map(|(job, slot, at)| {
-            let step = slot.strip_prefix(&own)?.to_owned();
-            let kind = if job == "reminder" {
-                "reminder"
-            } else {
-                "escalation"
-            };
-            Some(SentNotice {
-                kind,
-                step,
-                at: at.0,
-            })
-        })
-        .collect();
-    sent.sort_by_key(|n| n.at);
-    Ok(sent)
-}
-
-/// Whether an officer already sent `deadline_id`'s unit a reminder today (its local day).
-pub fn reminded_today(
-    conn: &mut AnyConnection,
-    deadline_id: i64,
-    now: DateTime<Utc>,
-) -> ServiceResult<bool> {
-    let (row, _, _) = store::deadlines::find(conn, deadline_id)?
-        .ok_or_else(|| ServiceError::not_found("deadline", deadline_id))?;
-    let unit = store::units::find(conn, row.unit_id)?
-        .ok_or_else(|| ServiceError::data(format!("unit {} vanished", row.unit_id)))?;
+    let unit = cache.unit(conn, row.unit_id)?;
     let today = now.with_timezone(&letters::zone(&unit)?).date_naive();
-    Ok(store::notices::is_claimed(
-        conn,
-        MANUAL,
-        &format!("{}:{today}", unit.id),
-    )?)
+    let manual = format!("{}:{today}", unit.id);
+    let mut slots = tick_slots(&rules.obligation, deadline_id);
+    slots.push((MANUAL, manual.clone()));
+    let claims = store::notices::claims_of(conn, &slots)?;
+    let (sent, reminded_today) = notices_in(&claims, deadline_id, &manual);
+    Ok(DeadlineNotices {
+        sent,
+        reminded_today,
+    })
 }
 
 /// What a reminder sent by hand came to.

@@ -22,7 +22,7 @@ use crate::service::sessions::Current;
 use crate::service::submissions::{
     ExtensionInput, ReviewDecision, ReviewInput, Submission, WaiverInput,
 };
-use crate::service::{self, PageParams, Role};
+use crate::service::{self, Role};
 
 struct Loaded {
     deadline: service::deadlines::Deadline,
@@ -62,22 +62,12 @@ async fn load(
             let obligation = service::obligations::brief(conn, deadline.obligation_id)?;
             let plan_row = service::plans::get(conn, obligation.plan_id)?;
             let unit_name = service::units::name_by_code(conn, &deadline.unit)?;
-            let versions = service::submissions::of_deadline(
-                conn,
-                &actor,
-                now,
-                id,
-                &PageParams {
-                    limit: Some(service::MAX_LIMIT),
-                    cursor: None,
-                },
-            )?
-            .items;
+            let versions =
+                service::submissions::of_deadline(conn, &actor, now, id, &super::all())?.items;
             let may_review = service::plans::coordinated_by(conn, &actor, obligation.plan_id)?;
             let ids: Vec<i64> = versions.iter().map(|v| v.receipt.id).collect();
             let history = service::audit::of_deadline(conn, id, &ids)?;
-            let sent = service::late::sent_for(conn, id)?;
-            let reminded_today = service::late::reminded_today(conn, id, now)?;
+            let notices = service::late::notices_of(conn, id, now)?;
             Ok(Loaded {
                 deadline,
                 obligation,
@@ -86,8 +76,8 @@ async fn load(
                 versions,
                 may_review,
                 history,
-                sent,
-                reminded_today,
+                sent: notices.sent,
+                reminded_today: notices.reminded_today,
             })
         })
         .await

@@ -729,6 +729,14 @@ fn print_frame(lang: &str, office: &str, today: chrono::NaiveDate) -> Value {
     })
 }
 
+/// Every item of a list, in one page of the largest size.
+fn all() -> PageParams {
+    PageParams {
+        limit: Some(service::MAX_LIMIT),
+        cursor: None,
+    }
+}
+
 /// A day as offices type it: `2026-12-10` (a date field) or `10/12/2026`.
 fn parse_day(text: &str) -> Option<chrono::NaiveDate> {
     let text = text.trim();

@@ -18,14 +18,7 @@ use crate::mail::words::instant_words;
 use crate::service::deadlines::{Deadline, DeadlineQuery};
 use crate::service::sessions::Current;
 use crate::service::submissions::NewSubmissionInput;
-use crate::service::{self, PageParams, ServiceError};
-
-fn all() -> PageParams {
-    PageParams {
-        limit: Some(service::MAX_LIMIT),
-        cursor: None,
-    }
-}
+use crate::service::{self, ServiceError};
 
 /// "hết ngày 20/02/2026": the last day, as a person reads a deadline (its end is the due instant).
 fn due_words(en: bool, deadline: &Deadline) -> String {
@@ -51,7 +44,7 @@ pub async fn deadlines(
             // Every page of them: a unit with weekly reports over years has more than one page, and its
             // newest deadlines (the ones to act on) come last.
             let mut deadlines = Vec::new();
-            let mut page = all();
+            let mut page = super::all();
             loop {
                 let list = service::deadlines::list(
                     conn,
@@ -68,7 +61,8 @@ pub async fn deadlines(
                 }
             }
             let obligations =
-                service::obligations::list_all(conn, &actor, &Default::default(), &all())?.items;
+                service::obligations::list_all(conn, &actor, &Default::default(), &super::all())?
+                    .items;
             let mut plans = std::collections::HashMap::new();
             for o in &obligations {
                 if let std::collections::hash_map::Entry::Vacant(e) = plans.entry(o.plan_id) {
@@ -82,7 +76,8 @@ pub async fn deadlines(
                 .filter(|d| d.status == DeadlineStatus::Returned)
             {
                 let versions =
-                    service::submissions::of_deadline(conn, &actor, now, d.id, &all())?.items;
+                    service::submissions::of_deadline(conn, &actor, now, d.id, &super::all())?
+                        .items;
                 if let Some(review) = versions.last().and_then(|v| v.review.clone()) {
                     comments.insert(d.id, review);
                 }
@@ -192,7 +187,7 @@ async fn load(
         .run(move |conn| {
             let deadline = service::deadlines::get(conn, &actor, now, id)?;
             let obligation = service::obligations::brief(conn, deadline.obligation_id)?;
-            let latest = service::submissions::of_deadline(conn, &actor, now, id, &all())?
+            let latest = service::submissions::of_deadline(conn, &actor, now, id, &super::all())?
                 .items
                 .pop();
             let unit_name = service::units::name_by_code(conn, &deadline.unit)?;
