@@ -121,6 +121,25 @@ pub fn signing_office(
     Ok(recipient.clone())
 }
 
+/// The name of the office that signs for obligation `id`'s plan on `today` ([`signing_office`]; the obligation's
+/// recipient when the coordinating office closed without one successor): the head of a printed matrix or
+/// consolidation names the same office as the letters of that day.
+pub fn signing_office_of(
+    conn: &mut AnyConnection,
+    id: i64,
+    today: chrono::NaiveDate,
+) -> ServiceResult<String> {
+    let (obligation, plan) = store::obligations::find_with_plan(conn, id)?
+        .ok_or_else(|| ServiceError::not_found("obligation", id))?;
+    let unit = |conn: &mut AnyConnection, id: i64| {
+        store::units::find(conn, id)?
+            .ok_or_else(|| ServiceError::data(format!("unit {id} vanished")))
+    };
+    let coordinator = unit(conn, plan.coordinator_id)?;
+    let recipient = unit(conn, obligation.recipient_id)?;
+    Ok(signing_office(conn, coordinator, &recipient, today)?.name)
+}
+
 /// A unit's time zone, or unusable data.
 pub fn zone(unit: &UnitRow) -> ServiceResult<Tz> {
     unit.time_zone.parse().map_err(|_| {

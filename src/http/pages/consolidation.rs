@@ -59,14 +59,20 @@ pub async fn show(
     let lang = language(&req);
     let en = lang == "en";
     let (actor, now, id) = (current.actor.clone(), Utc::now(), id.into_inner());
+    let zone = state.settings.time_zone;
     let asked = query.into_inner().period;
     let loaded = state
         .run(move |conn| {
             let obligation = service::obligations::brief(conn, id)?;
-            let plan_row = service::plans::get(conn, obligation.plan_id)?;
-            // The print frame names the coordinating office (Decree 30/2020: the issuing body, top left).
-            let office = service::units::name_by_code(conn, &plan_row.coordinator)?;
-            let plan = (plan_row.number, office);
+            let number = service::plans::get(conn, obligation.plan_id)?.number;
+            // The print frame names the office that signs for the plan today (Decree 30/2020: the issuing body,
+            // top left), as the day's letters do.
+            let office = service::letters::signing_office_of(
+                conn,
+                id,
+                now.with_timezone(&zone).date_naive(),
+            )?;
+            let plan = (number, office);
             let periods = service::deadlines::period_dues(conn, id)?;
             let period = if asked.is_empty() {
                 periods
@@ -122,7 +128,7 @@ pub async fn show(
             "matrix_url": super::matrix_url(id),
             "consolidation_url": super::consolidation_url(id),
             "plan": plan.0,
-            "print": super::print_frame(lang, &plan.1, now.with_timezone(&state.settings.time_zone).date_naive()),
+            "print": super::print_frame(lang, &plan.1, now.with_timezone(&zone).date_naive()),
             "period": answer.period,
             "period_words": period_text(lang, &answer.period),
             "periods": periods.iter().map(|(p, _)| json!({"id": p, "words": period_text(lang, p)})).collect::<Vec<_>>(),

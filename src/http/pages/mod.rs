@@ -975,10 +975,15 @@ async fn matrix(
     let outcome = state
         .run(move |conn| {
             let obligation = service::obligations::brief(conn, id)?;
-            let plan_row = service::plans::get(conn, obligation.plan_id)?;
-            // The print frame names the coordinating office (Decree 30/2020: the issuing body, top left).
-            let office = service::units::name_by_code(conn, &plan_row.coordinator)?;
-            let plan = (plan_row.number, office);
+            let number = service::plans::get(conn, obligation.plan_id)?.number;
+            // The print frame names the office that signs for the plan today (Decree 30/2020: the issuing body,
+            // top left), as the day's letters do.
+            let office = service::letters::signing_office_of(
+                conn,
+                id,
+                now.with_timezone(&zone).date_naive(),
+            )?;
+            let plan = (number, office);
             // The obligation must be one the session may see.
             let visible = service::obligations::visible_to(conn, &actor, id)?;
             if !visible {
